@@ -1,0 +1,642 @@
+/**
+ * The rules JSON Schema cannot express: unique state names, transition targets
+ * that exist in the right flow, reachability, a way out of every state, result
+ * paths that do not collide in a join, retry and catch ordering, known
+ * activities. Also builds the normalised `Definition` once nothing is wrong.
+ */
+import {
+  compileValue,
+  type JsonValue,
+  type PathSegment,
+  parsePath,
+  parseTemplate,
+} from "../expr/index.ts";
+import { suggest } from "../suggest.ts";
+import { CDL_CODES } from "./diagnostics.ts";
+import { parseDuration } from "./duration.ts";
+import type { DocPath } from "./source.ts";
+import { isRecord, type Report } from "./structure.ts";
+import type {
+  ActivityRef,
+  Branch,
+  Catcher,
+  Definition,
+  Flow,
+  ResultTarget,
+  Retrier,
+  State,
+  Transition,
+} from "./types.ts";
+
+type Raw = Record<string, unknown>;
+
+interface StateInfo {
+  readonly path: DocPath;
+  readonly raw: Raw;
+  readonly name: string;
+}
+
+interface FlowInfo {
+  readonly path: DocPath;
+  readonly states: StateInfo[];
+  /** The explicit `start_at` and where it was written, if any. */
+  readonly startAt?: { readonly name: unknown; readonly path: DocPath };
+  /** A Parallel branch written as one state: the state ends the branch by itself. */
+  readonly single: boolean;
+}
+
+/** What the checks may know about the app. */
+export interface SemanticOptions {
+  /** The app's activity names; when given, unknown activities are errors. */
+  readonly activities?: ReadonlySet<string>;
+}
+
+/** The activity a Task without `resource` runs: its name in snake_case (`VerifyIdentity` → `verify_identity`). */
+export function activityNameFor(stateName: string): string {
+  return stateName
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .toLowerCase();
+}
+
+/** Parses `urn:cascade:activity:name@region` (already checked by the schema). */
+export function parseResource(urn: string): ActivityRef {
+  const [activity = "", region] = urn.slice("urn:cascade:activity:".length).split("@");
+  return region === undefined ? { activity } : { activity, region };
+}
+
+const TERMINAL_TYPES = new Set(["Succeed", "Fail"]);
+const CHOICE = "Choice";
+
+/** Runs every cross-field check on a structurally valid-ish document, reporting through `report`. */
+export function checkSemantics(root: unknown, report: Report, options: SemanticOptions): void {
+  if (!isRecord(root) || !Array.isArray(root.states)) return;
+  const flows: FlowInfo[] = [];
+  collectFlows(root, "states", false, flows);
+
+  checkUniqueNames(flows, report);
+  const global = new Set(flows.flatMap((f) => f.states.map((s) => s.name)));
+  for (const flow of flows) {
+    checkFlow(flow, global, report);
+  }
+  for (const flow of flows) {
+    for (const state of flow.states) checkState(state, report, options);
+  }
+}
+
+function collectFlows(
+  owner: Raw,
+  key: "states" | "iterator",
+  single: boolean,
+  out: FlowInfo[],
+  base: DocPath = [],
+): void {
+  const list = owner[key];
+  if (!Array.isArray(list)) return;
+  const path = [...base, key];
+  const states: StateInfo[] = [];
+  list.forEach((item, index) => {
+    if (isRecord(item) && typeof item.name === "string") {
+      states.push({ path: [...path, index], raw: item, name: item.name });
+    }
+  });
+  const startAt =
+    owner.start_at === undefined
+      ? undefined
+      : { name: owner.start_at, path: [...base, "start_at"] };
+  out.push({ path, states, single, ...(startAt ? { startAt } : {}) });
+  for (const state of states) collectNested(state, out);
+}
+
+function collectNested(state: StateInfo, out: FlowInfo[]): void {
+  const { raw, path } = state;
+  if (raw.type === "Parallel" && Array.isArray(raw.branches)) {
+    raw.branches.forEach((branch, index) => {
+      if (!isRecord(branch)) return;
+      const branchPath = [...path, "branches", index];
+      if (Array.isArray(branch.states)) {
+        collectFlows(branch, "states", false, out, branchPath);
+      } else if (typeof branch.name === "string") {
+        const only: StateInfo = { path: branchPath, raw: branch, name: branch.name };
+        out.push({ path: branchPath, states: [only], single: true });
+        collectNested(only, out);
+      }
+    });
+  }
+  if (raw.type === "Map" && Array.isArray(raw.iterator)) {
+    collectFlows(raw, "iterator", false, out, path);
+  }
+}
+
+function checkUniqueNames(flows: readonly FlowInfo[], report: Report): void {
+  const seen = new Map<string, DocPath>();
+  for (const flow of flows) {
+    for (const state of flow.states) {
+      const first = seen.get(state.name);
+      if (first) {
+        report(
+          CDL_CODES.DUPLICATE_STATE,
+          [...state.path, "name"],
+          `state name '${state.name}' is already used (at ${describePath(first)}); state names are unique in a workflow`,
+        );
+      } else {
+        seen.set(state.name, state.path);
+      }
+    }
+  }
+}
+
+function describePath(path: DocPath): string {
+  return path
+    .map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`))
+    .join("")
+    .replace(/^\./, "");
+}
+
+/** Every transition a state can take, with the path where each is written. */
+function edges(raw: Raw, path: DocPath): { target: unknown; path: DocPath }[] {
+  const out: { target: unknown; path: DocPath }[] = [];
+  if (raw.next !== undefined) out.push({ target: raw.next, path: [...path, "next"] });
+  if (raw.type === CHOICE) {
+    if (Array.isArray(raw.choices)) {
+      raw.choices.forEach((choice, index) => {
+        if (isRecord(choice) && choice.next !== undefined) {
+          out.push({ target: choice.next, path: [...path, "choices", index, "next"] });
+        }
+      });
+    }
+    if (raw.default !== undefined) out.push({ target: raw.default, path: [...path, "default"] });
+  }
+  for (const [index, catcher] of asList(raw.catch).entries()) {
+    if (isRecord(catcher) && catcher.next !== undefined) {
+      const at = Array.isArray(raw.catch)
+        ? [...path, "catch", index, "next"]
+        : [...path, "catch", "next"];
+      out.push({ target: catcher.next, path: at });
+    }
+  }
+  return out;
+}
+
+function asList(value: unknown): unknown[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function checkFlow(flow: FlowInfo, global: ReadonlySet<string>, report: Report): void {
+  const local = new Map(flow.states.map((s) => [s.name, s]));
+  const names = [...local.keys()];
+  const where = flow.single ? "its branch" : flow.path.length > 1 ? "its flow" : "the workflow";
+
+  let brokenTargets = 0;
+  const checkTarget = (target: unknown, path: DocPath): void => {
+    if (typeof target !== "string" || local.has(target)) return;
+    brokenTargets++;
+    if (global.has(target)) {
+      report(
+        CDL_CODES.TARGET_OUT_OF_SCOPE,
+        path,
+        flow.single
+          ? `'${target}' is outside this branch; a branch of one state ends by itself: remove \`next\``
+          : `'${target}' is in another flow; a state can only move to states of ${where}`,
+      );
+      return;
+    }
+    const hint = suggest(target, names);
+    report(
+      CDL_CODES.UNKNOWN_TARGET,
+      path,
+      `no state named '${target}' in ${where}${hint ? `; did you mean '${hint}'?` : ""}`,
+      hint === undefined ? {} : { suggestion: hint },
+    );
+  };
+
+  if (flow.startAt) checkTarget(flow.startAt.name, flow.startAt.path);
+
+  for (const state of flow.states) {
+    const { raw, path } = state;
+    for (const edge of edges(raw, path)) checkTarget(edge.target, edge.path);
+
+    const type = raw.type;
+    if (typeof type !== "string" || type === CHOICE || TERMINAL_TYPES.has(type)) continue;
+    const hasNext = raw.next !== undefined;
+    const hasEnd = raw.end !== undefined;
+    if (hasNext && hasEnd) {
+      report(
+        CDL_CODES.NEXT_AND_END,
+        [...path, "end"],
+        `state '${state.name}' has both \`next\` and \`end\`; keep one`,
+        {
+          part: "key",
+        },
+      );
+    } else if (!hasNext && !hasEnd && !flow.single) {
+      report(
+        CDL_CODES.NO_WAY_OUT,
+        [...path, "name"],
+        `state '${state.name}' has no way out: add \`next: <state>\` or \`end: true\``,
+      );
+    }
+  }
+
+  const first = typeof flow.startAt?.name === "string" ? flow.startAt.name : flow.states[0]?.name;
+  if (first === undefined || !local.has(first)) return;
+  const reached = new Set<string>([first]);
+  const queue = [first];
+  let canEnd = false;
+  while (queue.length > 0) {
+    const current = local.get(queue.shift() ?? "");
+    if (!current) continue;
+    const type = current.raw.type;
+    if (
+      flow.single ||
+      current.raw.end === true ||
+      (typeof type === "string" && TERMINAL_TYPES.has(type)) ||
+      (type === CHOICE && current.raw.default === undefined)
+    ) {
+      canEnd = true;
+    }
+    for (const edge of edges(current.raw, current.path)) {
+      if (typeof edge.target === "string" && local.has(edge.target) && !reached.has(edge.target)) {
+        reached.add(edge.target);
+        queue.push(edge.target);
+      }
+    }
+  }
+  for (const state of flow.states) {
+    if (!reached.has(state.name)) {
+      report(
+        CDL_CODES.UNREACHABLE,
+        [...state.path, "name"],
+        `state '${state.name}' can never be reached from '${first}'`,
+        {
+          severity: "warning",
+        },
+      );
+    }
+  }
+  if (!canEnd && brokenTargets === 0) {
+    report(
+      CDL_CODES.NO_WAY_OUT,
+      flow.path,
+      `no state reachable from '${first}' ends ${where}: add \`end: true\`, a Succeed or a Fail state`,
+      { part: "key" },
+    );
+  }
+}
+
+function checkState(state: StateInfo, report: Report, options: SemanticOptions): void {
+  const { raw, path, name } = state;
+
+  if (raw.type === "Task") {
+    const activity =
+      typeof raw.resource === "string"
+        ? parseResource(raw.resource).activity
+        : activityNameFor(name);
+    if (options.activities && activity !== "" && !options.activities.has(activity)) {
+      const hint = suggest(activity, options.activities);
+      report(
+        CDL_CODES.UNKNOWN_ACTIVITY,
+        raw.resource === undefined ? [...path, "name"] : [...path, "resource"],
+        `no activity named '${activity}' in the app${raw.resource === undefined ? ` (a Task without \`resource\` runs its name in snake_case)` : ""}${hint ? `; did you mean '${hint}'?` : ""}`,
+        hint === undefined ? {} : { suggestion: hint },
+      );
+    }
+    const timeout = typeof raw.timeout === "string" ? parseDuration(raw.timeout) : undefined;
+    const heartbeat = typeof raw.heartbeat === "string" ? parseDuration(raw.heartbeat) : undefined;
+    if (timeout !== undefined && heartbeat !== undefined && heartbeat >= timeout) {
+      report(
+        CDL_CODES.INVALID_VALUE,
+        [...path, "heartbeat"],
+        `heartbeat (${raw.heartbeat}) must be shorter than timeout (${raw.timeout})`,
+      );
+    }
+    checkErrorLists(raw.retry, [...path, "retry"], "retrier", report);
+  }
+  if (raw.catch !== undefined) checkErrorLists(raw.catch, [...path, "catch"], "catcher", report);
+
+  if (raw.type === "Parallel" && Array.isArray(raw.branches)) {
+    const count = raw.branches.length;
+    const strategy = raw.completion_strategy ?? "ALL";
+    if (strategy === "AT_LEAST" && raw.at_least === undefined) {
+      report(CDL_CODES.REQUIRED, [...path, "completion_strategy"], "AT_LEAST needs `at_least: N`");
+    }
+    if (strategy !== "AT_LEAST" && raw.at_least !== undefined) {
+      report(
+        CDL_CODES.CONFLICTING_KEYS,
+        [...path, "at_least"],
+        `\`at_least\` applies only to completion_strategy AT_LEAST`,
+        {
+          part: "key",
+        },
+      );
+    }
+    if (typeof raw.at_least === "number" && raw.at_least > count) {
+      report(
+        CDL_CODES.INVALID_VALUE,
+        [...path, "at_least"],
+        `at_least is ${raw.at_least} but there are only ${count} branches`,
+      );
+    }
+    const required =
+      strategy === "ANY"
+        ? 1
+        : strategy === "AT_LEAST" && typeof raw.at_least === "number"
+          ? raw.at_least
+          : 1;
+    if (
+      typeof raw.tolerated_failures === "number" &&
+      count > 0 &&
+      raw.tolerated_failures > count - required
+    ) {
+      report(
+        CDL_CODES.INVALID_VALUE,
+        [...path, "tolerated_failures"],
+        `tolerated_failures is ${raw.tolerated_failures} but with ${count} branches at most ${Math.max(0, count - required)} can fail and still leave ${required} to succeed`,
+      );
+    }
+    if (strategy === "ALL" || strategy === "AT_LEAST")
+      checkBranchResults(raw.branches, path, report);
+  }
+
+  if (raw.type === "Map" && typeof raw.items === "string" && !raw.items.includes("{{")) {
+    report(
+      CDL_CODES.EXPRESSION,
+      [...path, "items"],
+      `items is a list or a {{ }} expression that gives one, e.g. "{{ $.cart_items }}"`,
+    );
+  }
+
+  if (raw.type === "Wait") {
+    if (raw.duration !== undefined && raw.until !== undefined) {
+      report(
+        CDL_CODES.CONFLICTING_KEYS,
+        [...path, "until"],
+        "a Wait takes `duration` or `until`, not both",
+        { part: "key" },
+      );
+    } else if (raw.duration === undefined && raw.until === undefined) {
+      report(
+        CDL_CODES.REQUIRED,
+        [...path, "name"],
+        `Wait state '${name}' needs \`duration\` or \`until\``,
+      );
+    }
+  }
+}
+
+function checkErrorLists(value: unknown, path: DocPath, what: string, report: Report): void {
+  const list = asList(value);
+  list.forEach((entry, index) => {
+    if (!isRecord(entry)) return;
+    const at = Array.isArray(value) ? [...path, index] : path;
+    const errors = entry.errors;
+    const names = Array.isArray(errors) ? errors : ["ALL"];
+    if (names.includes("ALL") && names.length > 1) {
+      report(CDL_CODES.ERROR_NAMES, [...at, "errors"], "ALL matches every error; list it alone");
+    }
+    if (names.includes("ALL") && index < list.length - 1) {
+      report(
+        CDL_CODES.ERROR_NAMES,
+        Array.isArray(errors) ? [...at, "errors"] : at,
+        `this ${what} matches every error, so the ones after it never apply; move it last`,
+      );
+    }
+  });
+}
+
+/** Result paths of ALL / AT_LEAST branches must not overlap: two branches writing one place would race. */
+function checkBranchResults(branches: readonly unknown[], path: DocPath, report: Report): void {
+  const seen: { path: readonly PathSegment[]; text: string; branch: string }[] = [];
+  branches.forEach((branch, index) => {
+    if (!isRecord(branch) || typeof branch.result !== "string") return;
+    let segments: readonly PathSegment[];
+    try {
+      segments = parsePath(branch.result);
+    } catch {
+      return;
+    }
+    const name = typeof branch.name === "string" ? branch.name : `#${index}`;
+    for (const other of seen) {
+      const n = Math.min(other.path.length, segments.length);
+      if (other.path.slice(0, n).every((s, i) => s === segments[i])) {
+        report(
+          CDL_CODES.RESULT_CONFLICT,
+          [...path, "branches", index, "result"],
+          `branch '${name}' writes ${branch.result}, which overlaps ${other.text} written by branch '${other.branch}'; with ALL both land in the same data`,
+        );
+        return;
+      }
+    }
+    seen.push({ path: segments, text: branch.result, branch: name });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Building the normalised definition (only called when no error was reported).
+
+/** Builds the `Definition` of a document that passed every check. */
+export function buildDefinition(root: Raw, name: string): Definition {
+  const timeoutMs = optionalDuration(root.timeout);
+  return {
+    name,
+    ...(typeof root.description === "string" ? { description: root.description } : {}),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(isRecord(root.input_schema)
+      ? { inputSchema: root.input_schema as { [key: string]: JsonValue } }
+      : {}),
+    flow: buildFlow(root.states as Raw[], root.start_at),
+  };
+}
+
+function buildFlow(list: readonly Raw[], startAt: unknown): Flow {
+  const states = new Map<string, State>();
+  for (const raw of list) states.set(raw.name as string, buildState(raw, false));
+  const first = typeof startAt === "string" ? startAt : (list[0]?.name as string);
+  return { startAt: first, states };
+}
+
+function optionalDuration(value: unknown): number | undefined {
+  return typeof value === "string" ? parseDuration(value) : undefined;
+}
+
+function resultTarget(value: unknown, fallback: ResultTarget): ResultTarget {
+  if (value === undefined) return fallback;
+  if (value === null) return null;
+  return parsePath(value as string);
+}
+
+function transitionOf(raw: Raw, single: boolean): Transition {
+  if (typeof raw.next === "string" && !single) return { next: raw.next };
+  return { end: true };
+}
+
+function buildRetry(value: unknown): Retrier[] {
+  return asList(value).map((entry) => {
+    const r = entry as Raw;
+    const maxIntervalMs = optionalDuration(r.max_interval);
+    return {
+      errors: (r.errors as string[] | undefined) ?? ["ALL"],
+      maxAttempts: (r.max_attempts as number | undefined) ?? 3,
+      intervalMs: optionalDuration(r.interval) ?? 1_000,
+      backoffRate: (r.backoff_rate as number | undefined) ?? 2,
+      ...(maxIntervalMs === undefined ? {} : { maxIntervalMs }),
+      jitter: (r.jitter as "full" | "none" | undefined) ?? "none",
+    };
+  });
+}
+
+function buildCatch(value: unknown): Catcher[] {
+  return asList(value).map((entry) => {
+    const c = entry as Raw;
+    return {
+      errors: (c.errors as string[] | undefined) ?? ["ALL"],
+      result: resultTarget(c.result, []),
+      next: c.next as string,
+    };
+  });
+}
+
+function buildBranch(raw: Raw): Branch {
+  if (Array.isArray(raw.states)) {
+    return {
+      name: raw.name as string,
+      flow: buildFlow(raw.states as Raw[], raw.start_at),
+      result: resultTarget(raw.result, null),
+      single: false,
+    };
+  }
+  const state = buildState(raw, true);
+  return {
+    name: raw.name as string,
+    flow: { startAt: state.name, states: new Map([[state.name, state]]) },
+    result: resultTarget(raw.result, null),
+    single: true,
+  };
+}
+
+function buildState(raw: Raw, single: boolean): State {
+  const name = raw.name as string;
+  const transition = transitionOf(raw, single);
+  const type = raw.type as State["type"];
+  switch (type) {
+    case "Task": {
+      const timeoutMs = optionalDuration(raw.timeout);
+      const heartbeatMs = optionalDuration(raw.heartbeat);
+      const cache = raw.cache as Raw | undefined;
+      return {
+        type,
+        name,
+        resource:
+          typeof raw.resource === "string"
+            ? parseResource(raw.resource)
+            : { activity: activityNameFor(name) },
+        ...(raw.parameters === undefined
+          ? {}
+          : { parameters: compileValue(raw.parameters as JsonValue) }),
+        result: resultTarget(raw.result, []),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+        retry: buildRetry(raw.retry),
+        catch: buildCatch(raw.catch),
+        ...(cache
+          ? {
+              cache: {
+                key: parseTemplate(cache.key as string),
+                ttlMs: optionalDuration(cache.ttl) ?? 300_000,
+              },
+            }
+          : {}),
+        transition,
+      };
+    }
+    case "Choice":
+      return {
+        type,
+        name,
+        choices: (raw.choices as Raw[]).map((c) => ({
+          condition: parseTemplate(c.condition as string),
+          next: c.next as string,
+        })),
+        ...(typeof raw.default === "string" ? { default: raw.default } : {}),
+      };
+    case "Parallel": {
+      const branches = (raw.branches as Raw[]).map(buildBranch);
+      const completion =
+        (raw.completion_strategy as "ALL" | "ANY" | "AT_LEAST" | undefined) ?? "ALL";
+      const total = branches.length;
+      const first =
+        completion === "ANY" ? 1 : completion === "AT_LEAST" ? (raw.at_least as number) : undefined;
+      const toleratedFailures =
+        (raw.tolerated_failures as number | undefined) ?? (first === undefined ? 0 : total - first);
+      return {
+        type,
+        name,
+        branches,
+        completion,
+        required: first ?? total - toleratedFailures,
+        toleratedFailures,
+        result: resultTarget(raw.result, null),
+        catch: buildCatch(raw.catch),
+        transition,
+      };
+    }
+    case "Map":
+      return {
+        type,
+        name,
+        items: compileValue(raw.items as JsonValue),
+        maxConcurrency: (raw.max_concurrency as number | undefined) ?? 0,
+        iterator: buildFlow(raw.iterator as Raw[], undefined),
+        toleratedFailures: (raw.tolerated_failures as number | undefined) ?? 0,
+        result: resultTarget(raw.result, []),
+        catch: buildCatch(raw.catch),
+        transition,
+      };
+    case "Wait":
+      return {
+        type,
+        name,
+        wait:
+          typeof raw.duration === "string"
+            ? { durationMs: parseDuration(raw.duration) ?? 0 }
+            : { until: parseTemplate(raw.until as string) },
+        transition,
+      };
+    case "WaitForEvent": {
+      const timeoutMs = optionalDuration(raw.timeout);
+      return {
+        type,
+        name,
+        event: raw.event as string,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        result: resultTarget(raw.result, []),
+        catch: buildCatch(raw.catch),
+        transition,
+      };
+    }
+    case "Pass":
+      return {
+        type,
+        name,
+        ...(raw.value === undefined ? {} : { value: compileValue(raw.value as JsonValue) }),
+        result: resultTarget(raw.result, []),
+        transition,
+      };
+    case "Succeed":
+      return { type, name };
+    case "Fail":
+      return {
+        type,
+        name,
+        error: (raw.error as string | undefined) ?? "Cascade.Failed",
+        ...(typeof raw.cause === "string" ? { cause: parseTemplate(raw.cause) } : {}),
+      };
+    default: {
+      const unreachable: never = type;
+      throw new Error(`unknown state type ${String(unreachable)}`);
+    }
+  }
+}
