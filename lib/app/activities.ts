@@ -1,0 +1,72 @@
+/**
+ * Loading an app's activities: every exported function of the modules in its
+ * `activities/` folder (or one module), registered under its export name.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** An activity as a user writes it: `export async function verify_identity(input, ctx) { ... }`. */
+export type ActivityFunction = (input: unknown, context: never) => unknown;
+
+/** Raised when activities cannot be loaded; `file` says which module. */
+export class ActivityLoadError extends Error {
+  readonly file: string;
+  constructor(message: string, file: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ActivityLoadError";
+    this.file = file;
+  }
+}
+
+const MODULE_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
+const SKIPPED = /\.(test|spec|d)\.(ts|mts|js|mjs)$/;
+
+/** The module files behind `path`: the file itself, or the modules directly inside a folder, sorted. */
+export async function activityModuleFiles(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (info.isFile()) return [resolve(path)];
+  const entries = await readdir(path, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && MODULE_EXTENSIONS.test(e.name) && !SKIPPED.test(e.name))
+    .map((e) => resolve(join(path, e.name)))
+    .sort();
+}
+
+/**
+ * Imports the activity modules at `path` and returns their functions by name.
+ * Two modules exporting the same name is an error, since a workflow could not
+ * say which one it means.
+ * @throws ActivityLoadError when a module fails to load or names collide.
+ */
+export async function loadActivities(path: string): Promise<Map<string, ActivityFunction>> {
+  const activities = new Map<string, ActivityFunction>();
+  const origin = new Map<string, string>();
+  for (const file of await activityModuleFiles(path)) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (error) {
+      throw new ActivityLoadError(
+        `cannot load activities from ${file}: ${(error as Error).message}`,
+        file,
+        {
+          cause: error,
+        },
+      );
+    }
+    for (const [name, value] of Object.entries(mod)) {
+      if (typeof value !== "function" || name === "default") continue;
+      const first = origin.get(name);
+      if (first !== undefined) {
+        throw new ActivityLoadError(
+          `activity '${name}' is exported by both ${first} and ${file}`,
+          file,
+        );
+      }
+      activities.set(name, value as ActivityFunction);
+      origin.set(name, file);
+    }
+  }
+  return activities;
+}

@@ -1,0 +1,80 @@
+/** Finding and reading workflow files on disk, and validating them. */
+import { existsSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import { type ValidationResult, validateWorkflow } from "../core/cdl/index.ts";
+
+/** Folders never searched for workflows. */
+const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cascade", "cdk.out"]);
+/** The app's configuration file: not a workflow. */
+export const APP_CONFIG_FILE = "cascade.yaml";
+
+/** Raised when a path given on the command line does not exist. */
+export class WorkflowPathError extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`no such file or folder: ${path}`);
+    this.name = "WorkflowPathError";
+    this.path = path;
+  }
+}
+
+const isYaml = (name: string): boolean => /\.ya?ml$/i.test(name);
+
+/**
+ * The workflow files behind `paths`: files as given, folders searched recursively
+ * for `.yaml`/`.yml` files other than `cascade.yaml`. Sorted, without duplicates.
+ * @throws WorkflowPathError when a path does not exist.
+ */
+export async function findWorkflowFiles(paths: readonly string[], cwd: string): Promise<string[]> {
+  const found = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) await walk(full);
+      } else if (entry.isFile() && isYaml(entry.name) && entry.name !== APP_CONFIG_FILE) {
+        found.add(full);
+      }
+    }
+  };
+  for (const path of paths) {
+    const full = resolve(cwd, path);
+    const info = await stat(full).catch(() => undefined);
+    if (!info) throw new WorkflowPathError(path);
+    if (info.isDirectory()) await walk(full);
+    else found.add(full);
+  }
+  return [...found].sort();
+}
+
+/**
+ * The activities folder of the app a workflow file belongs to, by convention
+ * `<app>/activities` beside `<app>/workflows/<file>.yaml`; undefined when there is none.
+ */
+export function conventionalActivitiesDir(workflowFile: string): string | undefined {
+  const dir = dirname(workflowFile);
+  if (basename(dir) !== "workflows") return undefined;
+  const candidate = join(dirname(dir), "activities");
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+/** A workflow file's stem, which names the workflow when its document has no `name`. */
+export function workflowStem(file: string): string {
+  return basename(file, extname(file));
+}
+
+/** Reads and validates one workflow file; `display` is the name shown in diagnostics. */
+export async function validateWorkflowFile(
+  file: string,
+  cwd: string,
+  activities?: ReadonlySet<string>,
+): Promise<ValidationResult> {
+  const text = await readFile(file, "utf8");
+  const display = relative(cwd, file) || file;
+  return validateWorkflow(display, text, {
+    defaultName: workflowStem(file),
+    ...(activities ? { activities } : {}),
+  });
+}

@@ -1,0 +1,140 @@
+/** `cascade validate [PATHS...]`: check workflows before anything runs. */
+import { relative } from "node:path";
+import { loadActivities } from "../../app/activities.ts";
+import {
+  conventionalActivitiesDir,
+  findWorkflowFiles,
+  validateWorkflowFile,
+} from "../../app/workflows.ts";
+import {
+  type Definition,
+  type Diagnostic,
+  type Flow,
+  formatDiagnostic,
+  type ValidationResult,
+} from "../../core/cdl/index.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import type { CliIo } from "../io.ts";
+
+export interface ValidateCommandOptions {
+  readonly activities?: string;
+  readonly format: "text" | "json";
+}
+
+interface FileReport {
+  readonly file: string;
+  readonly workflow?: string;
+  readonly valid: boolean;
+  readonly states?: Record<string, number>;
+  readonly activitiesFrom?: string;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Counts states by type, through branches and iterators. */
+export function countStates(flow: Flow, into: Record<string, number> = {}): Record<string, number> {
+  for (const state of flow.states.values()) {
+    into[state.type] = (into[state.type] ?? 0) + 1;
+    if (state.type === "Parallel")
+      for (const branch of state.branches) countStates(branch.flow, into);
+    if (state.type === "Map") countStates(state.iterator, into);
+  }
+  return into;
+}
+
+/** Runs the command; returns the exit code. */
+export async function runValidate(
+  paths: readonly string[],
+  options: ValidateCommandOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  const files = await findWorkflowFiles(paths.length > 0 ? paths : ["."], io.cwd);
+  const activityCache = new Map<string, ReadonlySet<string>>();
+  const activitiesFor = async (
+    file: string,
+  ): Promise<{ names?: ReadonlySet<string>; from?: string }> => {
+    const from = options.activities ?? conventionalActivitiesDir(file);
+    if (from === undefined) return {};
+    let names = activityCache.get(from);
+    if (!names) {
+      names = new Set((await loadActivities(from)).keys());
+      activityCache.set(from, names);
+    }
+    return { names, from: relative(io.cwd, from) || from };
+  };
+
+  const reports: FileReport[] = [];
+  const results: ValidationResult[] = [];
+  for (const file of files) {
+    const { names, from } = await activitiesFor(file);
+    const result = await validateWorkflowFile(file, io.cwd, names);
+    results.push(result);
+    reports.push(toReport(result, from));
+  }
+
+  const errors = reports.reduce(
+    (n, r) => n + r.diagnostics.filter((d) => d.severity === "error").length,
+    0,
+  );
+  const warnings = reports.reduce(
+    (n, r) => n + r.diagnostics.filter((d) => d.severity === "warning").length,
+    0,
+  );
+
+  if (options.format === "json") {
+    io.stdout(
+      `${JSON.stringify({ ok: errors === 0, errors, warnings, files: reports }, null, 2)}\n`,
+    );
+  } else {
+    printText(reports, results, io);
+    const invalid = reports.filter((r) => !r.valid).length;
+    io.stdout(
+      `\n${reports.length} workflow file(s) checked: ${reports.length - invalid} valid, ${invalid} invalid` +
+        ` (${errors} error(s), ${warnings} warning(s))\n`,
+    );
+  }
+  if (files.length === 0) {
+    io.stderr(`no workflow files (.yaml, .yml) found in ${paths.join(", ") || "."}\n`);
+    return EXIT.USAGE;
+  }
+  return errors > 0 ? EXIT.INVALID : EXIT.OK;
+}
+
+function toReport(result: ValidationResult, activitiesFrom: string | undefined): FileReport {
+  const definition: Definition | undefined = result.definition;
+  return {
+    file: result.source.name,
+    valid: definition !== undefined,
+    ...(definition ? { workflow: definition.name, states: countStates(definition.flow) } : {}),
+    ...(activitiesFrom === undefined ? {} : { activitiesFrom }),
+    diagnostics: result.diagnostics,
+  };
+}
+
+function printText(
+  reports: readonly FileReport[],
+  results: readonly ValidationResult[],
+  io: CliIo,
+): void {
+  reports.forEach((report, index) => {
+    const source = results[index]?.source;
+    if (report.valid) {
+      const states = Object.entries(report.states ?? {})
+        .map(([type, n]) => `${type} ${n}`)
+        .join(", ");
+      const total = Object.values(report.states ?? {}).reduce((a, b) => a + b, 0);
+      io.stdout(`ok    ${report.file}  ${report.workflow ?? ""}: ${total} states (${states})\n`);
+    } else {
+      io.stdout(`FAIL  ${report.file}\n`);
+    }
+    for (const diagnostic of report.diagnostics) {
+      io.stdout(`${indent(formatDiagnostic(diagnostic, source))}\n`);
+    }
+  });
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `      ${line}`)
+    .join("\n");
+}

@@ -1,0 +1,107 @@
+/** `cascade validate`, in-process through makeProgram and as a real process. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { EXIT } from "../../lib/cli/exit-codes.ts";
+import { captureIo } from "../../lib/cli/io.ts";
+import { main } from "../../lib/cli/program.ts";
+import { REPO_ROOT, repoPath } from "../helpers.ts";
+
+test("validate examples/ is clean and summarises each workflow", async () => {
+  const io = captureIo(REPO_ROOT);
+  const code = await main(["validate", "examples"], io);
+  const out = io.out.join("");
+  assert.equal(code, EXIT.OK, out + io.err.join(""));
+  assert.match(
+    out,
+    /ok {4}examples\/order-processing\/workflows\/order-fulfillment\.yaml {2}OrderFulfillment: 8 states/,
+  );
+  assert.match(
+    out,
+    /5 workflow file\(s\) checked: 5 valid, 0 invalid \(0 error\(s\), 0 warning\(s\)\)/,
+  );
+});
+
+test("validate reports every problem with file:line:column, snippet and caret; exit 1", async () => {
+  const io = captureIo(REPO_ROOT);
+  const code = await main(["validate", "test/fixtures/broken/transitions.yaml"], io);
+  assert.equal(code, EXIT.INVALID);
+  const out = io.out.join("");
+  assert.match(
+    out,
+    /test\/fixtures\/broken\/transitions\.yaml:11:15 error CDL_UNKNOWN_TARGET no state named 'Finsh' in the workflow; did you mean 'Finish'\?/,
+  );
+  assert.match(out, /11 \| {9}next: Finsh[^\n]*\n\s+\| {15}\^{5}\n/);
+});
+
+test("--format json prints one object with every diagnostic", async () => {
+  const io = captureIo(REPO_ROOT);
+  const code = await main(["validate", "test/fixtures/broken", "--format", "json"], io);
+  assert.equal(code, EXIT.INVALID);
+  const report = JSON.parse(io.out.join("")) as {
+    ok: boolean;
+    errors: number;
+    files: {
+      file: string;
+      valid: boolean;
+      diagnostics: { code: string; line: number; column: number }[];
+    }[];
+  };
+  assert.equal(report.ok, false);
+  assert.ok(report.errors > 10);
+  // activities.yaml is only wrong once the app's activities are known (see the test below).
+  assert.deepEqual(
+    report.files.filter((f) => f.valid).map((f) => f.file),
+    ["test/fixtures/broken/activities.yaml"],
+  );
+  const transitions = report.files.find((f) => f.file.endsWith("transitions.yaml"));
+  assert.ok(
+    transitions?.diagnostics.some(
+      (d) => d.code === "CDL_UNKNOWN_TARGET" && d.line === 11 && d.column === 15,
+    ),
+  );
+});
+
+test("a missing path is a usage error (64); unknown options too", async () => {
+  const io = captureIo(REPO_ROOT);
+  assert.equal(await main(["validate", "no/such/dir"], io), EXIT.USAGE);
+  assert.match(io.err.join(""), /no such file or folder: no\/such\/dir/);
+  const io2 = captureIo(REPO_ROOT);
+  assert.equal(await main(["validate", "--bogus"], io2), EXIT.USAGE);
+  assert.match(io2.err.join(""), /unknown option '--bogus'/);
+});
+
+test("unknown activities are found through the app's activities folder", async () => {
+  const io = captureIo(REPO_ROOT);
+  const code = await main(
+    [
+      "validate",
+      "test/fixtures/broken/activities.yaml",
+      "--activities",
+      "examples/order-processing/activities",
+    ],
+    io,
+  );
+  assert.equal(code, EXIT.INVALID);
+  assert.match(io.out.join(""), /CDL_UNKNOWN_ACTIVITY no activity named 'charge_card' in the app/);
+});
+
+test("the cascade bin runs on the project's Node 24 and exits with the documented codes", () => {
+  const node = repoPath("node_modules", ".bin", "node");
+  const ok = spawnSync(node, [repoPath("bin", "cascade.ts"), "validate", "examples"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  assert.equal(ok.status, 0, ok.stderr);
+  const bad = spawnSync(node, [repoPath("bin", "cascade.ts"), "validate", "test/fixtures/broken"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  assert.equal(bad.status, 1, bad.stderr);
+  const help = spawnSync(node, [repoPath("bin", "cascade.ts"), "validate", "--help"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Examples:\n {2}cascade validate examples\//);
+});
