@@ -1,0 +1,20 @@
+/**
+ * The engine: a pure, deterministic interpreter of CDL. Threads step through
+ * states (`thread.ts`), joins gather branches (`join.ts`), and the runtime carries
+ * out the commands both return.
+ */
+export { EngineError, fanOutState, resolveFlow, stateOf } from "./flow.ts";
+export { applyBranchFinished, cancelJoin, runningBranches } from "./join.ts";
+export { nextRandom, seedFor } from "./random.ts";
+export {
+  applyThreadEvent,
+  type BranchSpec,
+  branchSpecFor,
+  branchThreadId,
+  joinIdFor,
+  MAX_INLINE_TRANSITIONS,
+  ROOT_THREAD,
+  startBranch,
+  startExecution,
+} from "./thread.ts";
+export * from "./types.ts";
