@@ -111,6 +111,7 @@ export function startExecution(
     data: context.input,
     rng: seedFor(`${context.executionId}/${ROOT_THREAD}`),
     transitions: 0,
+    recorded: 0,
   };
   const run = new Run(definition, context, thread, now);
   run.history({ type: "ExecutionStarted", input: context.input });
@@ -147,6 +148,7 @@ export function startBranch(
     data: spec.input,
     rng: seedFor(`${context.executionId}/${spec.id}`),
     transitions: 0,
+    recorded: 0,
   };
   const run = new Run(definition, context, thread, now);
   run.advance(flow, flow.startAt, spec.input);
@@ -247,6 +249,11 @@ export function applyThreadEvent(
       run.end({ status: "cancelled", error: { name: ERRORS.CANCELLED, message: event.reason } });
       return run.finish(true);
     }
+    case "Aborted": {
+      run.cancelChildren();
+      run.end({ status: "failed", error: event.error });
+      return run.finish(true);
+    }
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${JSON.stringify(unreachable)}`);
@@ -334,8 +341,16 @@ class Run {
     this.now = now;
   }
 
-  history(event: Omit<HistoryEvent, "thread" | "step" | "at">): void {
-    this.events.push({ ...event, thread: this.thread.id, step: this.thread.step, at: this.now });
+  history(event: Omit<HistoryEvent, "thread" | "seq" | "step" | "at">): void {
+    const seq = this.thread.recorded;
+    this.thread = { ...this.thread, recorded: seq + 1 };
+    this.events.push({
+      ...event,
+      thread: this.thread.id,
+      seq,
+      step: this.thread.step,
+      at: this.now,
+    });
   }
 
   finish(transitioned: boolean): ThreadStep {

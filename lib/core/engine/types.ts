@@ -82,6 +82,8 @@ export interface ThreadState {
   readonly error?: WorkflowError;
   /** Transitions applied so far (for metrics and limits). */
   readonly transitions: number;
+  /** History events recorded so far; each event's `seq` is its position, unique in the thread. */
+  readonly recorded: number;
 }
 
 /** A Parallel or Map activation's join: which branches started and how they ended. */
@@ -137,7 +139,9 @@ export type ThreadEvent =
     }
   | { readonly type: "EventReceived"; readonly event: string; readonly payload: JsonValue }
   | { readonly type: "JoinCompleted"; readonly token: Token; readonly outcome: JoinOutcome }
-  | { readonly type: "CancelRequested"; readonly reason: string };
+  | { readonly type: "CancelRequested"; readonly reason: string }
+  /** The runtime gave up on this thread (a poison message): it fails with `error`, which no catcher sees. */
+  | { readonly type: "Aborted"; readonly error: WorkflowError };
 
 /** Parallel: every branch's input (the parent's data). Map: the items, by index. */
 export type BranchInputs =
@@ -187,6 +191,8 @@ export interface HistoryEvent {
     | "ExecutionFailed"
     | "ExecutionCancelled";
   readonly thread: string;
+  /** Position in the thread's history, from 0: with the thread it identifies the event. */
+  readonly seq: number;
   readonly state?: string;
   readonly step: number;
   /** Epoch milliseconds. */

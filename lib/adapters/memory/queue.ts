@@ -1,0 +1,127 @@
+/**
+ * In-memory queues with SQS's delivery semantics: delays, visibility timeouts,
+ * receive counts and redrive to a dead-letter queue after `maxReceiveCount`.
+ * For seeded simulations; the local stack and the tests of the real path use
+ * fauxqs.
+ */
+import type { MessageQueue, OutMessage } from "../../core/ports.ts";
+import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
+import { DEFAULT_MAX_RECEIVE_COUNT } from "../../manifest/index.ts";
+
+interface Slot {
+  id: number;
+  envelope: OutMessage;
+  visibleAt: number;
+  receiveCount: number;
+  receipt?: string;
+}
+
+export interface MemoryQueueOptions {
+  readonly now: () => number;
+  readonly visibilityTimeoutMs?: number;
+  readonly maxReceiveCount?: number;
+}
+
+/** All queues of an app, by name; `send` routes each message to its `queue`. */
+export class MemoryQueues implements MessageQueue {
+  readonly #queues = new Map<string, MemoryQueue>();
+  readonly #options: MemoryQueueOptions;
+  readonly sent: OutMessage[] = [];
+  readonly calls = { sends: 0 };
+
+  constructor(options: MemoryQueueOptions) {
+    this.#options = options;
+  }
+
+  queue(name: string): MemoryQueue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new MemoryQueue(this.#options);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async send(messages: readonly OutMessage[], now: number): Promise<void> {
+    this.calls.sends++;
+    for (const message of messages) {
+      this.sent.push(message);
+      this.queue(message.queue).enqueue(message, Math.max(now, message.notBefore ?? now));
+    }
+  }
+
+  /** Messages still queued or in flight, over every queue (dead letters not counted). */
+  pending(): number {
+    let n = 0;
+    for (const queue of this.#queues.values()) n += queue.size();
+    return n;
+  }
+}
+
+export class MemoryQueue implements QueueConsumer {
+  readonly #slots: Slot[] = [];
+  readonly dead: OutMessage[] = [];
+  readonly #options: MemoryQueueOptions;
+  #next = 0;
+
+  constructor(options: MemoryQueueOptions) {
+    this.#options = options;
+  }
+
+  enqueue(envelope: OutMessage, visibleAt: number): void {
+    this.#slots.push({
+      id: this.#next++,
+      envelope: structuredClone(envelope),
+      visibleAt,
+      receiveCount: 0,
+    });
+  }
+
+  size(): number {
+    return this.#slots.length;
+  }
+
+  /** The earliest time a message becomes visible, if any is queued. */
+  nextVisibleAt(): number | undefined {
+    let min: number | undefined;
+    for (const slot of this.#slots)
+      if (min === undefined || slot.visibleAt < min) min = slot.visibleAt;
+    return min;
+  }
+
+  async receive(max: number): Promise<ReceivedMessage[]> {
+    const now = this.#options.now();
+    const out: ReceivedMessage[] = [];
+    const maxReceives = this.#options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
+    for (const slot of [...this.#slots].sort((a, b) => a.visibleAt - b.visibleAt || a.id - b.id)) {
+      if (out.length >= max) break;
+      if (slot.visibleAt > now) continue;
+      if (slot.receiveCount >= maxReceives) {
+        this.#slots.splice(this.#slots.indexOf(slot), 1);
+        this.dead.push(slot.envelope);
+        continue;
+      }
+      slot.receiveCount++;
+      slot.receipt = `${slot.id}:${slot.receiveCount}`;
+      slot.visibleAt = now + (this.#options.visibilityTimeoutMs ?? 30_000);
+      out.push({
+        receipt: slot.receipt,
+        envelope: structuredClone(slot.envelope),
+        receiveCount: slot.receiveCount,
+      });
+    }
+    return out;
+  }
+
+  async delete(receipts: readonly string[]): Promise<void> {
+    for (const receipt of receipts) {
+      const index = this.#slots.findIndex((s) => s.receipt === receipt);
+      if (index >= 0) this.#slots.splice(index, 1);
+    }
+  }
+
+  async release(receipt: string, delayMs: number): Promise<void> {
+    const slot = this.#slots.find((s) => s.receipt === receipt);
+    if (slot) slot.visibleAt = this.#options.now() + delayMs;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The ports: what the runtime needs from the outside world. Adapters implement
+ * them over DynamoDB, SQS and S3 (`lib/adapters/aws`) or in memory for seeded
+ * simulations (`lib/adapters/memory`); one contract suite runs against both.
+ */
+import type {
+  FlowRef,
+  HistoryEvent,
+  JoinOutcome,
+  JoinState,
+  ThreadState,
+  WorkflowError,
+} from "./engine/types.ts";
+import type { JsonValue } from "./expr/index.ts";
+
+/** A JSON value as stored: inline, or a reference to the payload store when it is large. */
+export type Stored =
+  | { readonly inline: JsonValue }
+  | { readonly ref: string; readonly bytes: number };
+
+export type ExecutionStatus = "running" | "succeeded" | "failed" | "cancelled";
+
+/** What identifies an execution and never changes after it starts; every message carries it. */
+export interface ExecutionHeader {
+  readonly tenant: string;
+  readonly executionId: string;
+  readonly app: string;
+  readonly workflow: string;
+  /** Content hash of the definition the execution is pinned to. */
+  readonly definitionHash: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  /** The execution's input (the `workflow.input` of expressions); referenced when over a few KB. */
+  readonly input: Stored;
+}
+
+/** A message the runtime sends, with its logical id (stable across re-sends). */
+export interface OutMessage {
+  /** `<causing message id>/<n>`: duplicates of one logical message share it. */
+  readonly mid: string;
+  /** `transitions`, or `worker:<region>` for a dedicated activity queue. */
+  readonly queue: string;
+  /** Deliver no earlier than this epoch ms (timers, retry backoff). */
+  readonly notBefore?: number;
+  readonly body: WireMessage;
+}
+
+/** A thread as stored: its state (data possibly offloaded), version, and the messages its last transition caused. */
+export interface ThreadRecord {
+  readonly header: ExecutionHeader;
+  readonly thread: StoredThread;
+  /** 1 after the first write; a write must name the version it replaces (0: none yet). */
+  readonly version: number;
+  /** The logical id of the message whose transition produced this version. */
+  readonly causedBy: string;
+  /** What that transition sent; re-sent when the same message is redelivered. */
+  readonly outbox: readonly OutMessage[];
+}
+
+/** A thread state whose `data` may live in the payload store. */
+export type StoredThread = Omit<ThreadState, "data"> & { readonly data: Stored };
+
+/** A join as stored, with the branch inputs and unacknowledged messages. */
+export interface JoinRecord {
+  readonly header: ExecutionHeader;
+  readonly join: JoinState;
+  readonly inputs: Stored;
+  readonly version: number;
+  readonly causedBy: string;
+  /** Messages committed but not yet known to be sent; any later writer re-sends them. */
+  readonly outbox: readonly OutMessage[];
+}
+
+/** The execution as users see it: its root thread's record. */
+export type ExecutionView = ThreadRecord;
+
+/** One page of results and the cursor for the next (absent: no more). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly cursor?: string;
+}
+
+export interface ListFilter {
+  readonly tenant: string;
+  readonly app: string;
+  readonly workflow?: string;
+  readonly status?: ExecutionStatus;
+}
+
+/** Messages on the wire. Every message carries the execution's header. */
+export type WireMessage =
+  | {
+      /** Run an activity for a thread, then apply its outcome; carries the thread so the happy path reads nothing. */
+      readonly kind: "run";
+      readonly header: ExecutionHeader;
+      readonly thread: StoredThread;
+      readonly version: number;
+      readonly input: Stored;
+      readonly activity: string;
+      readonly token: { readonly thread: string; readonly step: number; readonly attempt: number };
+      readonly state: string;
+      readonly idempotencyKey: string;
+      readonly timeoutMs?: number;
+      readonly heartbeatMs?: number;
+    }
+  | {
+      /** Apply one event to one thread (timers, worker results, cancellation, external events, joins). */
+      readonly kind: "event";
+      readonly header: ExecutionHeader;
+      readonly thread: string;
+      readonly event: StoredEvent;
+    }
+  | {
+      /** Start branch or item `index` of a join. */
+      readonly kind: "branch";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      readonly index: number;
+      readonly flow: FlowRef;
+      readonly input: Stored;
+      /** Set for a Map item: its index (the item is the input). */
+      readonly mapIndex?: number;
+    }
+  | {
+      readonly kind: "finished";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      readonly index: number;
+      readonly status: "succeeded" | "failed" | "cancelled";
+      readonly error?: WorkflowError;
+    }
+  | { readonly kind: "cancel-join"; readonly header: ExecutionHeader; readonly joinId: string }
+  | {
+      /** A thread started waiting for an event: deliver one that arrived early, if any. */
+      readonly kind: "take-event";
+      readonly header: ExecutionHeader;
+      readonly thread: string;
+      readonly event: string;
+    }
+  | {
+      readonly kind: "join-complete";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      readonly parent: { readonly thread: string; readonly step: number };
+      readonly outcome: JoinOutcome;
+    }
+  | {
+      /** A dedicated worker's job: run the activity, send the outcome back as an `event`. */
+      readonly kind: "work";
+      readonly header: ExecutionHeader;
+      readonly input: Stored;
+      readonly activity: string;
+      readonly token: { readonly thread: string; readonly step: number; readonly attempt: number };
+      readonly state: string;
+      readonly idempotencyKey: string;
+      readonly timeoutMs?: number;
+    };
+
+/** A thread event whose payload (activity output, event payload) may be offloaded. */
+export type StoredEvent =
+  | {
+      readonly type: "ActivitySucceeded";
+      readonly token: { thread: string; step: number; attempt: number };
+      readonly output: Stored;
+    }
+  | {
+      readonly type: "ActivityFailed";
+      readonly token: { thread: string; step: number; attempt: number };
+      readonly error: WorkflowError;
+    }
+  | {
+      readonly type: "ActivityHeartbeat";
+      readonly token: { thread: string; step: number; attempt: number };
+    }
+  | {
+      readonly type: "TimerFired";
+      readonly token: { thread: string; step: number; attempt?: number };
+      readonly purpose: "wait" | "timeout" | "heartbeat" | "event-timeout" | "workflow-timeout";
+      readonly seq?: number;
+    }
+  | { readonly type: "EventReceived"; readonly event: string; readonly payload: Stored }
+  | { readonly type: "CancelRequested"; readonly reason: string }
+  | { readonly type: "Aborted"; readonly error: WorkflowError };
+
+/** Execution state: one conditional write per transition, no transactions. */
+export interface ExecutionStore {
+  /** Creates the execution (its root thread item) unless one with that id exists; returns the existing one then. */
+  createExecution(
+    record: ThreadRecord,
+  ): Promise<{ created: true } | { created: false; existing: ThreadRecord }>;
+  getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined>;
+  getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined>;
+  /** Writes a thread if its stored version is `expected` (0: it must not exist). False on a conflict. */
+  putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean>;
+  /** The branch threads of a join (ids `<joinId>[<index>]`). */
+  joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]>;
+  /** Every branch thread of an execution (not the root). */
+  branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]>;
+  getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined>;
+  putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean>;
+  /** Clears a join's outbox once it is sent, if the join is still at `version`. */
+  ackJoin(header: ExecutionHeader, joinId: string, version: number): Promise<void>;
+  appendHistory(
+    header: ExecutionHeader,
+    events: readonly HistoryEvent[],
+    expiresAt?: number,
+  ): Promise<void>;
+  readHistory(
+    tenant: string,
+    executionId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<HistoryEvent>>;
+  listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>>;
+  putDefinition(hash: string, name: string, source: string): Promise<void>;
+  getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;
+  /** Keeps an external event that arrived before any state waited for it. */
+  bufferEvent(header: ExecutionHeader, event: string, id: string, payload: Stored): Promise<void>;
+  /** Takes (removes and returns) the oldest buffered event of that name, if any. */
+  takeBufferedEvent(header: ExecutionHeader, event: string): Promise<Stored | undefined>;
+  /** Notes why a message keeps failing, for the dead-letter handler to report. */
+  noteFailure(header: ExecutionHeader, reason: string): Promise<void>;
+  lastFailure(header: ExecutionHeader): Promise<string | undefined>;
+}
+
+/** Sends messages: batched, delayed when `notBefore` is in the future (chained past SQS's 15 minutes). */
+export interface MessageQueue {
+  send(messages: readonly OutMessage[], now: number): Promise<void>;
+}
+
+/** Large JSON values, by key. */
+export interface PayloadStore {
+  put(key: string, body: string): Promise<void>;
+  get(key: string): Promise<string>;
+}
+
+/** The clock, injected so tests control time. */
+export interface Clock {
+  now(): number;
+}

@@ -1,0 +1,98 @@
+/**
+ * The one description of Cascade's tables, indexes, queues, environment
+ * variables and limits. The CDK construct (`lib/infra`) and the local stack
+ * (`lib/local`) both read it, so infrastructure and runtime cannot drift.
+ * It imports nothing.
+ */
+
+/** DynamoDB's hard item limit, in bytes. */
+export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
+/** SQS's message size limit we design for (the classic 256 KiB, though AWS now allows 1 MiB). */
+export const SQS_MESSAGE_LIMIT_BYTES = 256 * 1024;
+/** SQS's longest per-message delay; longer timers are chained. */
+export const SQS_MAX_DELAY_SECONDS = 900;
+/** SQS batch operations take at most this many entries. */
+export const SQS_MAX_BATCH = 10;
+/** DynamoDB BatchWriteItem takes at most this many requests. */
+export const DYNAMODB_MAX_BATCH_WRITE = 25;
+
+/** Default: data larger than this (JSON bytes) moves to the payload bucket and is referenced. */
+export const DEFAULT_OFFLOAD_THRESHOLD_BYTES = 200 * 1024;
+/** Default retention of finished executions before TTL removes them, in days. */
+export const DEFAULT_RETENTION_DAYS = 30;
+/** Default receives before a message goes to its dead-letter queue. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
+/** The single table: its keys, indexes and TTL attribute. */
+export const TABLE = {
+  /** Logical id; the physical name is `<app>-cascade` unless configured. */
+  id: "Executions",
+  partitionKey: "pk",
+  sortKey: "sk",
+  /** Epoch seconds after which DynamoDB may delete the item. */
+  ttlAttribute: "expires_at",
+  indexes: {
+    /** Executions of one workflow, newest first: pk `<tenant>#<app>#<workflow>`, sk `<started ISO>#<id>`. */
+    byWorkflow: { name: "by-workflow", partitionKey: "gsi1pk", sortKey: "gsi1sk" },
+    /** Executions in one status across an app's workflows: pk `<tenant>#<app>#<status>`, sk `<started ISO>#<id>`. */
+    byStatus: { name: "by-status", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
+  },
+} as const;
+
+/** Sort-key shapes of the item types under an execution's partition `X#<tenant>#<execution>`. */
+export const ITEM = {
+  /** The execution: status, pinned definition hash, root thread, outcome. */
+  execution: "EXEC",
+  /** A branch or iteration thread: `T#<thread id>`. */
+  threadPrefix: "T#",
+  /** A Parallel or Map activation's join: `J#<join id>`. */
+  joinPrefix: "J#",
+  /** History events: `H#<epoch ms, 13 digits>#<thread>#<step, 6 digits>#<n, 3 digits>`. */
+  historyPrefix: "H#",
+  /** An external event that arrived before a state waited for it: `E#<event>#<id>`. */
+  eventPrefix: "E#",
+} as const;
+
+/** Partition keys. */
+export const KEYS = {
+  execution: (tenant: string, executionId: string) => `X#${tenant}#${executionId}`,
+  /** A workflow definition by content hash (pk and sk). */
+  definition: (hash: string) => `D#${hash}`,
+} as const;
+
+/** The queues: one for transitions, one per dedicated worker group, each with a dead-letter queue. */
+export const QUEUES = {
+  transitions: { id: "Transitions", suffix: "transitions" },
+  deadLetter: { id: "TransitionsDlq", suffix: "transitions-dlq" },
+  /** `activities-<region>` for activities that name a region (`@us-east`). */
+  workerPrefix: "activities-",
+} as const;
+
+/** How the queues are set up; the CDK construct derives visibility from the function timeout. */
+export const QUEUE_DEFAULTS = {
+  visibilityTimeoutSeconds: 60,
+  receiveWaitSeconds: 20,
+  retentionSeconds: 4 * 24 * 3600,
+  maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
+  batchSize: 10,
+  batchingWindowSeconds: 0,
+} as const;
+
+/** The payload bucket's key prefix for offloaded data. */
+export const PAYLOAD_PREFIX = "payloads/";
+
+/** Environment variables the functions read (once, at module scope). */
+export const ENV = {
+  APP: "CASCADE_APP",
+  TABLE: "CASCADE_TABLE",
+  TRANSITION_QUEUE_URL: "CASCADE_TRANSITION_QUEUE_URL",
+  /** JSON object: region → queue URL, for dedicated workers. */
+  WORKER_QUEUE_URLS: "CASCADE_WORKER_QUEUE_URLS",
+  PAYLOAD_BUCKET: "CASCADE_PAYLOAD_BUCKET",
+  OFFLOAD_THRESHOLD_BYTES: "CASCADE_OFFLOAD_THRESHOLD_BYTES",
+  RETENTION_DAYS: "CASCADE_RETENTION_DAYS",
+  /** Local stack only: the emulators' endpoints. */
+  DYNAMODB_ENDPOINT: "CASCADE_DYNAMODB_ENDPOINT",
+  SQS_ENDPOINT: "CASCADE_SQS_ENDPOINT",
+  S3_ENDPOINT: "CASCADE_S3_ENDPOINT",
+} as const;

@@ -1,0 +1,192 @@
+/**
+ * Running one activity attempt: the user's function with its context, a
+ * timeout, a heartbeat watchdog and an abort signal. Outcomes cross the wire as
+ * `{ok}` or `{error: {name, message, retryable}}`, never as thrown prototypes.
+ */
+import { ERRORS, type WorkflowError } from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+
+/** One line per log call, as JSON, carrying the execution and state. */
+export interface ActivityLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What an activity receives besides its input. */
+export interface ActivityContext {
+  /** Stable across redeliveries of this attempt: use it to make side effects idempotent. */
+  readonly idempotencyKey: string;
+  /** From 1. */
+  readonly attempt: number;
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly state: string;
+  readonly activity: string;
+  readonly logger: ActivityLogger;
+  /** Tells Cascade the activity is alive; required at least every `heartbeat` when the Task sets one. */
+  heartbeat(): void;
+  /** Aborted on timeout, heartbeat timeout or cancellation. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * An activity: `export async function verify_identity(input, ctx) { ... }`. What it
+ * returns is the result; what it throws fails the attempt with the error's `name`
+ * (default `Error`) and message, and is not retried when it carries `retryable: false`.
+ */
+export type ActivityFunction = (input: never, context: ActivityContext) => unknown;
+
+export type ActivityOutcome = { readonly ok: JsonValue } | { readonly error: WorkflowError };
+
+export interface AttemptOptions {
+  readonly idempotencyKey: string;
+  readonly attempt: number;
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly state: string;
+  readonly activity: string;
+  readonly timeoutMs?: number;
+  readonly heartbeatMs?: number;
+  /** Where log lines go (default: standard output). */
+  readonly log?: (line: string) => void;
+  /** Aborts the attempt from outside (cancellation). */
+  readonly signal?: AbortSignal;
+}
+
+/** Runs one attempt. Never throws: every failure is an outcome. */
+export async function runActivity(
+  fn: ActivityFunction | undefined,
+  input: JsonValue,
+  options: AttemptOptions,
+): Promise<ActivityOutcome> {
+  if (fn === undefined) {
+    return {
+      error: {
+        name: ERRORS.TASK_FAILED,
+        message: `no activity named '${options.activity}' is deployed with this app`,
+        retryable: false,
+      },
+    };
+  }
+  const controller = new AbortController();
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const logger = makeLogger(options, log);
+  let settle: (outcome: ActivityOutcome) => void = () => {};
+  const timedOut = new Promise<ActivityOutcome>((resolve) => {
+    settle = resolve;
+  });
+  const timers: NodeJS.Timeout[] = [];
+  const stop = (error: WorkflowError) => {
+    controller.abort(Object.assign(new Error(error.message), { name: error.name }));
+    settle({ error });
+  };
+  if (options.timeoutMs !== undefined) {
+    timers.push(
+      setTimeout(
+        () =>
+          stop({
+            name: ERRORS.TIMEOUT,
+            message: `'${options.state}' ran past its timeout of ${options.timeoutMs}ms`,
+          }),
+        options.timeoutMs,
+      ),
+    );
+  }
+  let watchdog: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (options.heartbeatMs === undefined) return;
+    if (watchdog) clearTimeout(watchdog);
+    watchdog = setTimeout(
+      () =>
+        stop({
+          name: ERRORS.HEARTBEAT_TIMEOUT,
+          message: `'${options.state}' sent no heartbeat in ${options.heartbeatMs}ms`,
+        }),
+      options.heartbeatMs,
+    );
+  };
+  arm();
+  const onCancel = () =>
+    stop({ name: ERRORS.CANCELLED, message: "the execution no longer needs this attempt" });
+  options.signal?.addEventListener("abort", onCancel, { once: true });
+
+  const context: ActivityContext = {
+    idempotencyKey: options.idempotencyKey,
+    attempt: options.attempt,
+    executionId: options.executionId,
+    workflow: options.workflow,
+    state: options.state,
+    activity: options.activity,
+    logger,
+    heartbeat: arm,
+    signal: controller.signal,
+  };
+  const work = (async (): Promise<ActivityOutcome> => {
+    try {
+      const result = await fn(input as never, context);
+      return { ok: toJson(result) };
+    } catch (thrown) {
+      return { error: toWorkflowError(thrown) };
+    }
+  })();
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    if (watchdog) clearTimeout(watchdog);
+    options.signal?.removeEventListener("abort", onCancel);
+  }
+}
+
+/** A thrown value as a workflow error: its `name` (default `Error`), message, and `retryable: false` if it says so. */
+export function toWorkflowError(thrown: unknown): WorkflowError {
+  if (thrown instanceof Error) {
+    const retryable = (thrown as { retryable?: unknown }).retryable;
+    return {
+      name: thrown.name && thrown.name !== "" ? thrown.name : "Error",
+      message: thrown.message,
+      ...(retryable === false ? { retryable: false } : {}),
+    };
+  }
+  return {
+    name: "Error",
+    message: typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown)),
+  };
+}
+
+function toJson(value: unknown): JsonValue {
+  if (value === undefined) return null;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? null : (JSON.parse(text) as JsonValue);
+  } catch (error) {
+    throw Object.assign(
+      new Error(`the activity's result is not JSON: ${(error as Error).message}`),
+      {
+        name: ERRORS.TASK_FAILED,
+        retryable: false,
+      },
+    );
+  }
+}
+
+function makeLogger(options: AttemptOptions, log: (line: string) => void): ActivityLogger {
+  const line = (level: string, message: string, fields?: Record<string, unknown>) =>
+    log(
+      JSON.stringify({
+        level,
+        message,
+        execution: options.executionId,
+        workflow: options.workflow,
+        state: options.state,
+        attempt: options.attempt,
+        ...fields,
+      }),
+    );
+  return {
+    info: (message, fields) => line("info", message, fields),
+    warn: (message, fields) => line("warn", message, fields),
+    error: (message, fields) => line("error", message, fields),
+  };
+}

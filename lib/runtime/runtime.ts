@@ -1,0 +1,1012 @@
+/**
+ * The durable runtime: carries out the engine's commands through the ports.
+ *
+ * Commit protocol (DESIGN.md section 4):
+ * 1. A message's transition is committed with one conditional write on the
+ *    thread's (or join's) version, together with the messages it causes (the
+ *    outbox) and the message's logical id (`causedBy`). No transactions.
+ * 2. Only then are the messages sent (or, for follow-ups that would come back to
+ *    this same function, processed inline: the 3-hop path). A redelivered message
+ *    whose transition is already committed finds `causedBy` equal to its id and
+ *    re-sends that outbox; every receiver is idempotent.
+ * 3. A join's outbox stays on its record until it is sent, so the next writer
+ *    re-sends what a crashed one left behind.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  applyBranchFinished,
+  applyThreadEvent,
+  type BranchResult,
+  type BranchSpec,
+  branchSpecFor,
+  branchThreadId,
+  type Command,
+  cancelJoin,
+  type ExecutionContext,
+  type HistoryEvent,
+  type JoinState,
+  type JoinStep,
+  type Metric,
+  ROOT_THREAD,
+  startBranch,
+  startExecution,
+  type ThreadEvent,
+  type ThreadState,
+  type ThreadStep,
+  type WorkflowError,
+} from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type {
+  Clock,
+  ExecutionHeader,
+  ExecutionStore,
+  JoinRecord,
+  MessageQueue,
+  OutMessage,
+  PayloadStore,
+  Stored,
+  StoredEvent,
+  StoredThread,
+  ThreadRecord,
+  WireMessage,
+} from "../core/ports.ts";
+import { DEFAULT_RETENTION_DAYS } from "../manifest/index.ts";
+import { type ActivityFunction, runActivity } from "./activities.ts";
+import { PayloadCodec } from "./codec.ts";
+import type { DefinitionRegistry } from "./definitions.ts";
+
+/** The queue name of transitions; dedicated workers are `worker:<region>`. */
+export const TRANSITIONS = "transitions";
+/** Inputs up to this size ride in every message's header; larger ones are referenced. */
+export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
+/** Conditional-write conflicts retried in one invocation before the message is left to redelivery. */
+export const MAX_CONFLICT_RETRIES = 25;
+
+export interface RuntimeOptions {
+  readonly app: string;
+  /** Values larger than this (JSON bytes) are offloaded to the payload store. Default 200 KB. */
+  readonly offloadThresholdBytes?: number;
+  /** Finished executions expire after this many days (TTL). Default 30. */
+  readonly retentionDays?: number;
+  /** Regions that have a dedicated worker queue; other `@region` activities run inline. */
+  readonly workerRegions?: ReadonlySet<string>;
+  /** Process follow-ups that would return to the transition queue in the same invocation. Default true. */
+  readonly inline?: boolean;
+  /** Where activity logs and metric lines go. Default: standard output. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RuntimeDeps {
+  readonly store: ExecutionStore;
+  readonly queue: MessageQueue;
+  readonly payloads: PayloadStore;
+  readonly clock: Clock;
+  readonly definitions: DefinitionRegistry;
+  readonly activities: ReadonlyMap<string, ActivityFunction>;
+}
+
+/** The envelope of every queued message: what was sent, as it was sent. */
+export type Envelope = OutMessage;
+
+/** Raised when a message cannot be applied now (lost races beyond the retry budget); the queue redelivers it. */
+export class RuntimeError extends Error {
+  readonly code: "CONFLICT" | "MISSING_RECORD" | "BAD_MESSAGE";
+  constructor(code: RuntimeError["code"], message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RuntimeError";
+    this.code = code;
+  }
+}
+
+/** What one invocation did and still has to write: history is appended once, at its end. */
+export interface Invocation {
+  inlined: number;
+  readonly history: { header: ExecutionHeader; events: HistoryEvent[] }[];
+}
+
+const newInvocation = (): Invocation => ({ inlined: 0, history: [] });
+
+export class Runtime {
+  readonly #deps: RuntimeDeps;
+  readonly #options: RuntimeOptions;
+  readonly #codec: PayloadCodec;
+  readonly #headerCodec: PayloadCodec;
+  readonly #persisted = new Set<string>();
+  readonly #running = new Map<string, AbortController>();
+  readonly #log: (line: string) => void;
+
+  constructor(deps: RuntimeDeps, options: RuntimeOptions) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#codec = new PayloadCodec(deps.payloads, options.offloadThresholdBytes);
+    this.#headerCodec = new PayloadCodec(
+      deps.payloads,
+      Math.min(HEADER_INPUT_INLINE_BYTES, this.#codec.threshold),
+    );
+    this.#log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+  }
+
+  get codec(): PayloadCodec {
+    return this.#codec;
+  }
+
+  // -------------------------------------------------------------------------
+  // Entry points
+
+  /**
+   * Starts an execution of the app's current `workflow`, idempotent on `id`: a
+   * second start with the same id returns the first (and re-sends its first
+   * messages if they were never sent).
+   */
+  async startExecution(
+    workflow: string,
+    input: JsonValue,
+    options: { id?: string; tenant?: string } = {},
+  ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
+    const { definitions, store, clock } = this.#deps;
+    const current = definitions.current(workflow);
+    if (!this.#persisted.has(current.hash)) {
+      await definitions.persist(workflow);
+      this.#persisted.add(current.hash);
+    }
+    const now = clock.now();
+    const executionId = options.id ?? randomUUID();
+    const header: ExecutionHeader = {
+      tenant: options.tenant ?? "default",
+      executionId,
+      app: this.#options.app,
+      workflow,
+      definitionHash: current.hash,
+      startedAt: now,
+      input: await this.#headerCodec.store(input, executionId),
+    };
+    const step = startExecution(current.definition, this.#context(header, input), now);
+    const mid = `start:${executionId}`;
+    const { record, events, effects } = await this.#prepare(header, step, 1, mid);
+    for (const join of effects.joins) await store.putJoin(join, 0);
+    const result = await store.createExecution(record);
+    if (!result.created) {
+      if (result.existing.version === 1 && result.existing.causedBy === mid) {
+        const invocation = newInvocation();
+        await this.#dispatch(result.existing.outbox, invocation);
+        await this.#flush(invocation);
+      }
+      return { executionId, created: false, record: result.existing };
+    }
+    const invocation = newInvocation();
+    await this.#afterCommit(header, events, effects, record.outbox, invocation);
+    await this.#flush(invocation);
+    return { executionId, created: true, record };
+  }
+
+  /** Handles one queued message. Throws when it must be redelivered. */
+  async handle(envelope: Envelope, receiveCount = 1): Promise<Invocation> {
+    const invocation = newInvocation();
+    const now = this.#deps.clock.now();
+    if (envelope.notBefore !== undefined && envelope.notBefore > now + 1_000) {
+      // A timer longer than SQS allows: send it on for the rest of its delay.
+      await this.#deps.queue.send([envelope], now);
+      return invocation;
+    }
+    await this.#process(envelope.mid, envelope.body, receiveCount, invocation);
+    await this.#flush(invocation);
+    return invocation;
+  }
+
+  /** Asks an execution to stop. @returns false when it is not running. */
+  async cancel(tenant: string, executionId: string, reason: string): Promise<boolean> {
+    const view = await this.#deps.store.getExecution(tenant, executionId);
+    if (view?.thread.status !== "running") return false;
+    const invocation = newInvocation();
+    await this.#applyEvent(
+      view.header,
+      ROOT_THREAD,
+      { type: "CancelRequested", reason },
+      `cancel:${executionId}`,
+      undefined,
+      invocation,
+    );
+    await this.#flush(invocation);
+    return true;
+  }
+
+  /**
+   * Sends an external event to an execution. It is kept until a state waits for
+   * it, and delivered to at most one waiting state.
+   * @returns false when the execution does not exist or has ended.
+   */
+  async signal(
+    tenant: string,
+    executionId: string,
+    event: string,
+    payload: JsonValue,
+    id = randomUUID(),
+  ): Promise<boolean> {
+    const { store } = this.#deps;
+    const view = await store.getExecution(tenant, executionId);
+    if (view?.thread.status !== "running") return false;
+    const stored = await this.#codec.store(payload, executionId);
+    await store.bufferEvent(view.header, event, id, stored);
+    const waiting = [view, ...(await store.branchThreads(view.header))].filter(
+      (r) =>
+        r.thread.status === "running" &&
+        r.thread.waiting?.kind === "event" &&
+        r.thread.waiting.event === event,
+    );
+    const invocation = newInvocation();
+    for (const record of waiting) {
+      await this.#process(
+        `signal:${id}:${record.thread.id}`,
+        { kind: "take-event", header: view.header, thread: record.thread.id, event },
+        1,
+        invocation,
+      );
+    }
+    await this.#flush(invocation);
+    return true;
+  }
+
+  /** A message that kept failing reached the dead-letter queue: fail its execution with a readable reason. */
+  async deadLetter(envelope: Envelope): Promise<void> {
+    const header = envelope.body.header;
+    const last = await this.#deps.store.lastFailure(header);
+    const error: WorkflowError = {
+      name: "Cascade.RuntimeFailure",
+      message: `a ${envelope.body.kind} message of this execution failed repeatedly and was dead-lettered${last ? `: ${last}` : ""}`,
+    };
+    const invocation = newInvocation();
+    await this.#applyEvent(
+      header,
+      ROOT_THREAD,
+      { type: "Aborted", error },
+      `dlq:${envelope.mid}`,
+      undefined,
+      invocation,
+    );
+    await this.#flush(invocation);
+  }
+
+  /** Records why a message failed, for `deadLetter` to report. */
+  async noteFailure(envelope: Envelope, error: unknown): Promise<void> {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    await this.#deps.store.noteFailure(envelope.body.header, reason.slice(0, 1_000));
+  }
+
+  // -------------------------------------------------------------------------
+  // Message processing
+
+  async #process(
+    mid: string,
+    body: WireMessage,
+    receiveCount: number,
+    invocation: Invocation,
+  ): Promise<void> {
+    switch (body.kind) {
+      case "run":
+        return this.#run(mid, body, receiveCount, invocation);
+      case "event":
+        return this.#applyEvent(
+          body.header,
+          body.thread,
+          await this.#loadEvent(body.event),
+          mid,
+          undefined,
+          invocation,
+        );
+      case "branch":
+        return this.#startBranch(mid, body, invocation);
+      case "finished":
+        return this.#finished(mid, body, invocation);
+      case "cancel-join":
+        return this.#cancelJoin(mid, body.header, body.joinId, invocation);
+      case "join-complete":
+        return this.#joinComplete(mid, body, invocation);
+      case "take-event": {
+        const payload = await this.#deps.store.takeBufferedEvent(body.header, body.event);
+        if (payload === undefined) return;
+        const event: ThreadEvent = {
+          type: "EventReceived",
+          event: body.event,
+          payload: await this.#codec.load(payload),
+        };
+        return this.#applyEvent(body.header, body.thread, event, mid, undefined, invocation);
+      }
+      case "work": {
+        const outcome = await this.#attempt(body.header, body, await this.#codec.load(body.input));
+        const event: StoredEvent =
+          "ok" in outcome
+            ? {
+                type: "ActivitySucceeded",
+                token: body.token,
+                output: await this.#codec.store(outcome.ok, body.header.executionId),
+              }
+            : { type: "ActivityFailed", token: body.token, error: outcome.error };
+        await this.#deps.queue.send(
+          [
+            {
+              mid: `${mid}/result`,
+              queue: TRANSITIONS,
+              body: { kind: "event", header: body.header, thread: body.token.thread, event },
+            },
+          ],
+          this.#deps.clock.now(),
+        );
+        return;
+      }
+      default: {
+        const unreachable: never = body;
+        throw new RuntimeError(
+          "BAD_MESSAGE",
+          `unknown message kind ${JSON.stringify(unreachable)}`,
+        );
+      }
+    }
+  }
+
+  async #run(
+    mid: string,
+    body: Extract<WireMessage, { kind: "run" }>,
+    receiveCount: number,
+    invocation: Invocation,
+  ): Promise<void> {
+    let carried = { thread: body.thread, version: body.version };
+    if (receiveCount > 1) {
+      // A redelivery: if its transition is committed, re-send what it caused instead of running the activity again.
+      const current = await this.#deps.store.getThread(body.header, body.token.thread);
+      if (current?.causedBy === mid) {
+        await this.#dispatch(current.outbox, invocation);
+        return;
+      }
+      if (current) {
+        const t = current.thread;
+        const waiting =
+          t.status === "running" &&
+          t.waiting?.kind === "activity" &&
+          t.step === body.token.step &&
+          t.attempt === body.token.attempt;
+        if (!waiting) return;
+        carried = { thread: current.thread, version: current.version };
+      }
+    }
+    const outcome = await this.#attempt(body.header, body, await this.#codec.load(body.input));
+    const event: ThreadEvent =
+      "ok" in outcome
+        ? { type: "ActivitySucceeded", token: body.token, output: outcome.ok }
+        : { type: "ActivityFailed", token: body.token, error: outcome.error };
+    await this.#applyEvent(body.header, body.token.thread, event, mid, carried, invocation);
+  }
+
+  async #attempt(
+    header: ExecutionHeader,
+    body: {
+      activity: string;
+      token: { thread: string; step: number; attempt: number };
+      state: string;
+      idempotencyKey: string;
+      timeoutMs?: number;
+      heartbeatMs?: number;
+    },
+    input: JsonValue,
+  ) {
+    const controller = new AbortController();
+    const key = `${header.executionId}/${body.token.thread}`;
+    this.#running.set(key, controller);
+    try {
+      return await runActivity(this.#deps.activities.get(body.activity), input, {
+        idempotencyKey: body.idempotencyKey,
+        attempt: body.token.attempt,
+        executionId: header.executionId,
+        workflow: header.workflow,
+        state: body.state,
+        activity: body.activity,
+        ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }),
+        ...(body.heartbeatMs === undefined ? {} : { heartbeatMs: body.heartbeatMs }),
+        log: this.#log,
+        signal: controller.signal,
+      });
+    } finally {
+      this.#running.delete(key);
+    }
+  }
+
+  /**
+   * Applies an event to a thread: from the snapshot the message carried (no read),
+   * else from the stored record; commits with a conditional write; on a conflict,
+   * re-reads and tries again.
+   */
+  async #applyEvent(
+    header: ExecutionHeader,
+    threadId: string,
+    event: ThreadEvent,
+    mid: string,
+    carried: { thread: StoredThread; version: number } | undefined,
+    invocation: Invocation,
+  ): Promise<void> {
+    const definition = await this.#deps.definitions.byHash(header.definitionHash);
+    const context = this.#context(header, await this.#headerCodec.load(header.input));
+    let snapshot = carried;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      if (!snapshot) {
+        const record = await this.#deps.store.getThread(header, threadId);
+        if (!record) {
+          if (event.type === "CancelRequested" || event.type === "Aborted") return;
+          throw new RuntimeError(
+            "MISSING_RECORD",
+            `thread ${threadId} of ${header.executionId} does not exist (yet)`,
+          );
+        }
+        if (record.causedBy === mid) {
+          await this.#dispatch(record.outbox, invocation);
+          return;
+        }
+        snapshot = { thread: record.thread, version: record.version };
+      }
+      const thread = await this.#loadThread(snapshot.thread);
+      const now = this.#deps.clock.now();
+      const step = applyThreadEvent(definition, context, thread, event, now);
+      if (!step.changed) return;
+      const committed = await this.#commitThread(header, step, snapshot.version, mid, invocation);
+      if (committed) return;
+      snapshot = undefined;
+      await pause(1 + Math.random() * 10 * (attempt + 1));
+    }
+    throw new RuntimeError(
+      "CONFLICT",
+      `thread ${threadId} of ${header.executionId} kept changing under us`,
+    );
+  }
+
+  async #startBranch(
+    mid: string,
+    body: Extract<WireMessage, { kind: "branch" }>,
+    invocation: Invocation,
+  ): Promise<void> {
+    const { header } = body;
+    const definition = await this.#deps.definitions.byHash(header.definitionHash);
+    const context = this.#context(header, await this.#headerCodec.load(header.input));
+    const input = await this.#codec.load(body.input);
+    const spec: BranchSpec = {
+      id: branchThreadId(body.joinId, body.index),
+      flow: body.flow,
+      parent: { joinId: body.joinId, index: body.index },
+      input,
+      ...(body.mapIndex === undefined ? {} : { map: { index: body.mapIndex, item: input } }),
+    };
+    const now = this.#deps.clock.now();
+    const step = startBranch(definition, context, spec, now);
+    // A branch that starts by running an activity needs no record yet: the run
+    // message carries its state, and its first commit creates the record.
+    const lazy = await this.#prepare(header, step, 0, mid);
+    if (lazy.record.outbox.length > 0 && lazy.record.outbox.every((m) => m.body.kind === "run")) {
+      await this.#afterCommit(header, lazy.events, lazy.effects, lazy.record.outbox, invocation);
+      return;
+    }
+    if (await this.#commitThread(header, step, 0, mid, invocation)) return;
+    const existing = await this.#deps.store.getThread(header, spec.id);
+    if (existing?.causedBy === mid) await this.#dispatch(existing.outbox, invocation);
+  }
+
+  async #finished(
+    mid: string,
+    body: Extract<WireMessage, { kind: "finished" }>,
+    invocation: Invocation,
+  ): Promise<void> {
+    await this.#updateJoin(body.header, body.joinId, mid, invocation, (join) =>
+      applyBranchFinished(join, {
+        joinId: body.joinId,
+        index: body.index,
+        status: body.status,
+        ...(body.error === undefined ? {} : { error: body.error }),
+      }),
+    );
+  }
+
+  async #cancelJoin(
+    mid: string,
+    header: ExecutionHeader,
+    joinId: string,
+    invocation: Invocation,
+  ): Promise<void> {
+    await this.#updateJoin(header, joinId, mid, invocation, cancelJoin);
+  }
+
+  async #updateJoin(
+    header: ExecutionHeader,
+    joinId: string,
+    mid: string,
+    invocation: Invocation,
+    apply: (join: JoinState) => JoinStep,
+  ): Promise<void> {
+    const { store } = this.#deps;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const record = await store.getJoin(header, joinId);
+      if (!record)
+        throw new RuntimeError(
+          "MISSING_RECORD",
+          `join ${joinId} of ${header.executionId} does not exist (yet)`,
+        );
+      const step = apply(record.join);
+      if (!step.changed) {
+        if (record.outbox.length > 0)
+          await this.#sendJoinOutbox(record, record.version, invocation);
+        return;
+      }
+      const outbox = [...record.outbox, ...(await this.#joinMessages(record, step.commands, mid))];
+      const next: JoinRecord = {
+        ...record,
+        join: step.join,
+        version: record.version + 1,
+        causedBy: mid,
+        outbox,
+      };
+      if (await store.putJoin(next, record.version, this.#expiry(step.join.status !== "open"))) {
+        await this.#sendJoinOutbox(next, next.version, invocation);
+        return;
+      }
+      await pause(1 + Math.random() * 10 * (attempt + 1));
+    }
+    throw new RuntimeError(
+      "CONFLICT",
+      `join ${joinId} of ${header.executionId} kept changing under us`,
+    );
+  }
+
+  /**
+   * Sends a join's outbox, then clears it if it started branches: those messages
+   * exist nowhere else. Completion and cancellation follow from the join's own
+   * status, so a closed join's outbox may simply be re-sent by a late report.
+   */
+  async #sendJoinOutbox(
+    record: JoinRecord,
+    version: number,
+    invocation: Invocation,
+  ): Promise<void> {
+    if (record.outbox.length === 0) return;
+    await this.#dispatch(record.outbox, invocation);
+    if (record.outbox.some((m) => m.body.kind === "branch")) {
+      await this.#deps.store.ackJoin(record.header, record.join.id, version);
+    }
+  }
+
+  async #joinMessages(
+    record: JoinRecord,
+    commands: readonly Command[],
+    mid: string,
+  ): Promise<OutMessage[]> {
+    const out: OutMessage[] = [];
+    const header = record.header;
+    const id = () => `${mid}/${out.length}`;
+    for (const command of commands) {
+      if (command.type === "StartBranches") {
+        const inputs = await this.#codec.load(record.inputs);
+        for (const index of command.indexes) {
+          out.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            body: await this.#branchMessage(header, record.join, inputs, index),
+          });
+        }
+      } else if (command.type === "CancelBranches") {
+        for (const index of command.indexes) {
+          out.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            body: {
+              kind: "event",
+              header,
+              thread: branchThreadId(command.joinId, index),
+              event: { type: "CancelRequested", reason: "the join no longer needs this branch" },
+            },
+          });
+        }
+      } else if (command.type === "CompleteJoin") {
+        out.push({
+          mid: id(),
+          queue: TRANSITIONS,
+          body: {
+            kind: "join-complete",
+            header,
+            joinId: command.joinId,
+            parent: command.parent,
+            outcome: command.outcome,
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  async #branchMessage(
+    header: ExecutionHeader,
+    join: JoinState,
+    inputs: JsonValue,
+    index: number,
+  ): Promise<WireMessage> {
+    const spec = branchSpecFor(
+      join,
+      join.kind === "map"
+        ? { kind: "items", items: inputs as JsonValue[] }
+        : { kind: "shared", value: inputs },
+      index,
+    );
+    return {
+      kind: "branch",
+      header,
+      joinId: join.id,
+      index,
+      flow: spec.flow,
+      input: await this.#codec.store(spec.input, header.executionId),
+      ...(spec.map ? { mapIndex: spec.map.index } : {}),
+    };
+  }
+
+  async #joinComplete(
+    mid: string,
+    body: Extract<WireMessage, { kind: "join-complete" }>,
+    invocation: Invocation,
+  ): Promise<void> {
+    let event: ThreadEvent;
+    if (body.outcome.status === "succeeded") {
+      const threads = await this.#deps.store.joinThreads(body.header, body.joinId);
+      const byId = new Map(threads.map((t) => [t.thread.id, t]));
+      const branches: BranchResult[] = [];
+      for (const branch of body.outcome.branches) {
+        const record = byId.get(branchThreadId(body.joinId, branch.index));
+        if (branch.status === "succeeded" && record) {
+          branches.push({ ...branch, output: await this.#codec.load(record.thread.data) });
+        } else {
+          branches.push(branch);
+        }
+      }
+      event = {
+        type: "JoinCompleted",
+        token: body.parent,
+        outcome: { status: "succeeded", branches },
+      };
+    } else {
+      event = { type: "JoinCompleted", token: body.parent, outcome: body.outcome };
+    }
+    await this.#applyEvent(body.header, body.parent.thread, event, mid, undefined, invocation);
+  }
+
+  // -------------------------------------------------------------------------
+  // Committing a thread step
+
+  /** Commits a step of a thread; false on a version conflict. */
+  async #commitThread(
+    header: ExecutionHeader,
+    step: ThreadStep,
+    expected: number,
+    mid: string,
+    invocation: Invocation,
+  ): Promise<boolean> {
+    const { record, events, effects } = await this.#prepare(header, step, expected + 1, mid);
+    for (const join of effects.joins) {
+      await this.#deps.store.putJoin(join, 0, undefined);
+    }
+    if (
+      !(await this.#deps.store.putThread(
+        record,
+        expected,
+        this.#expiry(step.thread.id === ROOT_THREAD && step.thread.status !== "running"),
+      ))
+    ) {
+      return false;
+    }
+    await this.#afterCommit(header, events, effects, record.outbox, invocation);
+    return true;
+  }
+
+  /** Turns a step into the record to write, the history to append, and the messages it causes. */
+  async #prepare(header: ExecutionHeader, step: ThreadStep, version: number, mid: string) {
+    const events: HistoryEvent[] = [];
+    const metrics: Metric[] = [];
+    const joins: JoinRecord[] = [];
+    const cancels: string[] = [];
+    const outbox: OutMessage[] = [];
+    const thread = await this.#storeThread(step.thread, header.executionId);
+    const id = () => `${mid}/${outbox.length}`;
+    const inlineTokens = new Set<string>();
+    for (const command of step.commands) {
+      switch (command.type) {
+        case "RecordHistory":
+          events.push(...command.events);
+          break;
+        case "EmitMetric":
+          metrics.push(command.metric);
+          break;
+        case "RunActivity": {
+          const input = await this.#codec.store(command.input, header.executionId);
+          const worker =
+            command.region !== undefined && this.#options.workerRegions?.has(command.region);
+          const base = {
+            header,
+            input,
+            activity: command.activity,
+            token: command.token,
+            state: command.state,
+            idempotencyKey: command.idempotencyKey,
+            ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
+          };
+          if (worker) {
+            outbox.push({
+              mid: id(),
+              queue: `worker:${command.region}`,
+              ...(command.notBefore === undefined ? {} : { notBefore: command.notBefore }),
+              body: { kind: "work", ...base },
+            });
+          } else {
+            inlineTokens.add(
+              `${command.token.thread}/${command.token.step}/${command.token.attempt}`,
+            );
+            outbox.push({
+              mid: id(),
+              queue: TRANSITIONS,
+              ...(command.notBefore === undefined ? {} : { notBefore: command.notBefore }),
+              body: {
+                kind: "run",
+                ...base,
+                ...(command.heartbeatMs === undefined ? {} : { heartbeatMs: command.heartbeatMs }),
+                thread,
+                version,
+              },
+            });
+          }
+          break;
+        }
+        case "ScheduleTimer": {
+          const token = command.token;
+          // Activities run here enforce their own timeout and heartbeat in-process.
+          if (
+            (command.purpose === "timeout" || command.purpose === "heartbeat") &&
+            inlineTokens.has(`${token.thread}/${token.step}/${token.attempt ?? 1}`)
+          ) {
+            break;
+          }
+          outbox.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            notBefore: command.at,
+            body: {
+              kind: "event",
+              header,
+              thread: token.thread,
+              event: {
+                type: "TimerFired",
+                token,
+                purpose: command.purpose,
+                ...(command.seq === undefined ? {} : { seq: command.seq }),
+              },
+            },
+          });
+          break;
+        }
+        case "AwaitEvent":
+          outbox.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            body: {
+              kind: "take-event",
+              header,
+              thread: command.token.thread,
+              event: command.event,
+            },
+          });
+          break;
+        case "StartJoin": {
+          const inputs =
+            command.inputs.kind === "items"
+              ? (command.inputs.items as JsonValue)
+              : command.inputs.value;
+          joins.push({
+            header,
+            join: command.join,
+            inputs: await this.#codec.store(inputs, header.executionId),
+            version: 1,
+            causedBy: mid,
+            outbox: [],
+          });
+          break;
+        }
+        case "StartBranches": {
+          const join = joins.find((j) => j.join.id === command.joinId);
+          if (!join)
+            throw new RuntimeError(
+              "BAD_MESSAGE",
+              `StartBranches for unknown join ${command.joinId}`,
+            );
+          const inputs = await this.#codec.load(join.inputs);
+          for (const index of command.indexes) {
+            outbox.push({
+              mid: id(),
+              queue: TRANSITIONS,
+              body: await this.#branchMessage(header, join.join, inputs, index),
+            });
+          }
+          break;
+        }
+        case "CancelJoin":
+          outbox.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            body: { kind: "cancel-join", header, joinId: command.joinId },
+          });
+          break;
+        case "CancelBranches":
+          for (const index of command.indexes) {
+            outbox.push({
+              mid: id(),
+              queue: TRANSITIONS,
+              body: {
+                kind: "event",
+                header,
+                thread: branchThreadId(command.joinId, index),
+                event: { type: "CancelRequested", reason: "cancelled" },
+              },
+            });
+          }
+          break;
+        case "FinishBranch":
+          outbox.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            body: {
+              kind: "finished",
+              header,
+              joinId: command.branch.joinId,
+              index: command.branch.index,
+              status: command.branch.status,
+              ...(command.branch.error === undefined ? {} : { error: command.branch.error }),
+            },
+          });
+          break;
+        case "CancelActivity":
+          cancels.push(`${header.executionId}/${command.token.thread}`);
+          break;
+        case "CompleteJoin":
+        case "CompleteExecution":
+        case "FailExecution":
+        case "CancelExecution":
+          // The root thread's record is the execution: its status and output are in the commit itself.
+          break;
+        default: {
+          const unreachable: never = command;
+          throw new RuntimeError("BAD_MESSAGE", `unknown command ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    const record: ThreadRecord = { header, thread, version, causedBy: mid, outbox };
+    return { record, events, effects: { joins, metrics, cancels } };
+  }
+
+  async #afterCommit(
+    header: ExecutionHeader,
+    events: readonly HistoryEvent[],
+    effects: { metrics: readonly Metric[]; cancels: readonly string[] },
+    outbox: readonly OutMessage[],
+    invocation: Invocation,
+  ): Promise<void> {
+    for (const key of effects.cancels) this.#running.get(key)?.abort();
+    if (events.length > 0) invocation.history.push({ header, events: [...events] });
+    for (const metric of effects.metrics) this.#emitMetric(header, metric);
+    await this.#dispatch(outbox, invocation);
+  }
+
+  /**
+   * Sends messages; with `inline`, processes those bound for the transition queue
+   * with no delay right here instead (they would come back to this same handler).
+   */
+  async #dispatch(outbox: readonly OutMessage[], invocation: Invocation): Promise<void> {
+    const now = this.#deps.clock.now();
+    const inline = this.#options.inline ?? true;
+    const toSend: OutMessage[] = [];
+    const here: OutMessage[] = [];
+    for (const message of outbox) {
+      const due = message.notBefore === undefined || message.notBefore <= now;
+      const local = message.queue === TRANSITIONS && due && message.body.kind !== "run";
+      (inline && local ? here : toSend).push(message);
+    }
+    if (toSend.length > 0) await this.#deps.queue.send(toSend, now);
+    for (const message of here) {
+      invocation.inlined++;
+      await this.#process(message.mid, message.body, 1, invocation);
+    }
+  }
+
+  /** Appends the invocation's history, one batch per execution. */
+  async #flush(invocation: Invocation): Promise<void> {
+    const byExecution = new Map<string, { header: ExecutionHeader; events: HistoryEvent[] }>();
+    for (const entry of invocation.history.splice(0)) {
+      const key = `${entry.header.tenant}/${entry.header.executionId}`;
+      const group = byExecution.get(key) ?? { header: entry.header, events: [] };
+      group.events.push(...entry.events);
+      byExecution.set(key, group);
+    }
+    for (const { header, events } of byExecution.values()) {
+      await this.#deps.store.appendHistory(header, await this.#storeHistory(header, events));
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Helpers
+
+  #context(header: ExecutionHeader, input: JsonValue): ExecutionContext {
+    return {
+      executionId: header.executionId,
+      workflowName: header.workflow,
+      input,
+      startTime: header.startedAt,
+    };
+  }
+
+  async #storeThread(thread: ThreadState, executionId: string): Promise<StoredThread> {
+    return { ...thread, data: await this.#codec.store(thread.data, executionId) };
+  }
+
+  async #loadThread(thread: StoredThread): Promise<ThreadState> {
+    return { ...thread, data: await this.#codec.load(thread.data) };
+  }
+
+  async #loadEvent(event: StoredEvent): Promise<ThreadEvent> {
+    switch (event.type) {
+      case "ActivitySucceeded":
+        return { ...event, output: await this.#codec.load(event.output) };
+      case "EventReceived":
+        return { ...event, payload: await this.#codec.load(event.payload) };
+      default:
+        return event;
+    }
+  }
+
+  /** History events carry inputs and outputs; large ones are replaced by a reference. */
+  async #storeHistory(
+    header: ExecutionHeader,
+    events: readonly HistoryEvent[],
+  ): Promise<HistoryEvent[]> {
+    const out: HistoryEvent[] = [];
+    for (const event of events) {
+      let next = event;
+      for (const field of ["input", "output"] as const) {
+        const value = next[field];
+        if (value === undefined) continue;
+        const stored: Stored = await this.#codec.store(value, header.executionId);
+        if ("ref" in stored) next = { ...next, [field]: { $ref: stored.ref, bytes: stored.bytes } };
+      }
+      out.push(next);
+    }
+    return out;
+  }
+
+  /** The TTL of a record that has ended: now plus the retention. */
+  #expiry(ended: boolean): number | undefined {
+    if (!ended) return undefined;
+    const days = this.#options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    return Math.floor(this.#deps.clock.now() / 1000) + days * 86_400;
+  }
+
+  /** One CloudWatch Embedded Metric Format line. */
+  #emitMetric(header: ExecutionHeader, metric: Metric): void {
+    const dimensions = { app: header.app, ...metric.dimensions };
+    this.#log(
+      JSON.stringify({
+        _aws: {
+          Timestamp: this.#deps.clock.now(),
+          CloudWatchMetrics: [
+            {
+              Namespace: "Cascade",
+              Dimensions: [Object.keys(dimensions)],
+              Metrics: [{ Name: metric.name, Unit: metric.unit }],
+            },
+          ],
+        },
+        ...dimensions,
+        [metric.name]: metric.value,
+        execution: header.executionId,
+      }),
+    );
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,220 @@
+/** The runtime end to end on in-memory adapters: the seed workflow, payload offload, pinning, signals, cancellation, DLQ. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import type { JsonValue } from "../../lib/core/expr/index.ts";
+import { repoPath } from "../helpers.ts";
+import { memoryStack } from "../support/memory-stack.ts";
+
+const ORDER_FILE = repoPath("examples", "order-processing", "workflows", "order-fulfillment.yaml");
+const order = { customer_id: "c-42", cart_items: [{ id: "sku-1", quantity: 2, price: 30 }] };
+const activities = {
+  validate_order: (input: typeof order) => ({ ...input, valid: true }),
+  verify_identity: () => ({ verified: true }),
+  check_credit: () => ({ approved: true }),
+  check_inventory: (input: { product_ids: string[]; shard: string }) => ({
+    in_stock: true,
+    checked: input.product_ids.length,
+    shard: input.shard,
+  }),
+  combine_results: () => ({ approved: true, reasons: [] }),
+};
+
+test("the seed order workflow runs to the right output, with history and three hops", async () => {
+  const stack = memoryStack({
+    workflows: [{ file: ORDER_FILE, source: readFileSync(ORDER_FILE, "utf8") }],
+    activities,
+  });
+  const started = await stack.runtime.startExecution("OrderFulfillment", order, { id: "order-1" });
+  assert.equal(started.created, true);
+  const { deliveries } = await stack.drain();
+  const record = await stack.execution("order-1");
+  assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
+  const data =
+    record && "inline" in record.thread.data
+      ? (record.thread.data.inline as Record<string, JsonValue>)
+      : {};
+  assert.deepEqual(data.decision, { approved: true, reasons: [] });
+  assert.deepEqual(data.identity, { verified: true });
+  assert.deepEqual(data.inventory, { in_stock: true, checked: 1, shard: "shard-9" });
+  // Five activities, five run messages; branch starts, joins and control flow run inline.
+  // The sixth delivery is the workflow's 1h timeout timer, a no-op once the execution ended.
+  assert.deepEqual(stack.queues.sent.map((m) => m.body.kind).sort(), [
+    "event",
+    "run",
+    "run",
+    "run",
+    "run",
+    "run",
+  ]);
+  assert.equal(deliveries, 6);
+  const history = await stack.store.readHistory("default", "order-1", 1000);
+  assert.equal(history.items[0]?.type, "ExecutionStarted");
+  const root = history.items.filter((e) => e.thread === "root");
+  assert.equal(root.at(-1)?.type, "ExecutionSucceeded");
+  assert.deepEqual(
+    root.map((e) => e.seq),
+    root.map((_, i) => i),
+    "a thread's events read in the order they happened",
+  );
+  assert.equal(history.items.filter((e) => e.type === "BranchFinished").length, 3);
+  assert.equal(stack.queues.pending(), 0, "no message left in flight");
+
+  const again = await stack.runtime.startExecution("OrderFulfillment", order, { id: "order-1" });
+  assert.equal(again.created, false, "starting with the same id is idempotent");
+});
+
+test("large payloads go to the payload store; items and messages carry references", async () => {
+  const source = `name: Big
+states:
+  - name: Fan
+    type: Parallel
+    branches:
+      - { name: MakeA, type: Task, resource: "urn:cascade:activity:make", result: $.a }
+      - { name: MakeB, type: Task, resource: "urn:cascade:activity:make", result: $.b }
+    next: Measure
+  - name: Measure
+    type: Task
+    result: $.sizes
+    end: true
+`;
+  const big = "x".repeat(300_000);
+  const stack = memoryStack({
+    workflows: [{ file: "big.yaml", source }],
+    activities: {
+      make: () => ({ blob: big }),
+      measure: (input: { a: { blob: string }; b: { blob: string }; input: string }) => [
+        input.a.blob.length,
+        input.b.blob.length,
+        input.input.length,
+      ],
+    },
+  });
+  await stack.runtime.startExecution("Big", { input: "y".repeat(1_000_000) }, { id: "big-1" });
+  await stack.drain();
+  const record = await stack.execution("big-1");
+  assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
+  assert.ok(record && "ref" in record.thread.data, "the final data is referenced, not inline");
+  const data = (await stack.runtime.codec.load(record.thread.data)) as { sizes: number[] };
+  assert.deepEqual(data.sizes, [300_000, 300_000, 1_000_000]);
+  for (const message of stack.queues.sent) {
+    assert.ok(
+      JSON.stringify(message).length < 64 * 1024,
+      `a ${message.body.kind} message is ${JSON.stringify(message).length} bytes`,
+    );
+  }
+  for (const item of stack.store.threads.values()) {
+    assert.ok(JSON.stringify(item).length < 64 * 1024, "thread items stay small");
+  }
+  assert.ok(stack.payloads.objects.size >= 3);
+});
+
+test("a running execution keeps its definition when the workflow changes", async () => {
+  const version = (said: string) => `name: Pinned
+states:
+  - { name: Pause, type: Wait, duration: 1m, next: Say }
+  - { name: Say, type: Pass, value: ${said}, result: $.said, end: true }
+`;
+  const stack = memoryStack({
+    workflows: [{ file: "pinned.yaml", source: version("v1") }],
+    activities: {},
+  });
+  await stack.runtime.startExecution("Pinned", {}, { id: "old" });
+  stack.definitions.register(version("v2"), "pinned.yaml");
+  await stack.runtime.startExecution("Pinned", {}, { id: "new" });
+  await stack.drain();
+  const said = async (id: string) => {
+    const record = await stack.execution(id);
+    return record && "inline" in record.thread.data ? record.thread.data.inline : undefined;
+  };
+  assert.deepEqual(await said("old"), { said: "v1" });
+  assert.deepEqual(await said("new"), { said: "v2" });
+  assert.equal(stack.store.definitions.size, 2, "both versions are stored by hash");
+});
+
+test("signals: an event sent early is kept; cancellation stops everything once", async () => {
+  const source = `name: Approve
+states:
+  - { name: Work, type: Task, resource: "urn:cascade:activity:slow", result: $.work, next: Await }
+  - { name: Await, type: WaitForEvent, event: approval, result: $.approval, end: true }
+`;
+  const stack = memoryStack({
+    workflows: [{ file: "a.yaml", source }],
+    activities: { slow: () => "done" },
+  });
+  await stack.runtime.startExecution("Approve", {}, { id: "s-1" });
+  assert.equal(await stack.runtime.signal("default", "s-1", "approval", { by: "ada" }), true);
+  await stack.drain();
+  const record = await stack.execution("s-1");
+  assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread));
+  assert.deepEqual(record && "inline" in record.thread.data ? record.thread.data.inline : null, {
+    work: "done",
+    approval: { by: "ada" },
+  });
+  assert.equal(
+    await stack.runtime.signal("default", "s-1", "approval", {}),
+    false,
+    "an ended execution takes no events",
+  );
+
+  await stack.runtime.startExecution("Approve", {}, { id: "s-2" });
+  await stack.drain();
+  assert.equal(await stack.runtime.cancel("default", "s-2", "changed my mind"), true);
+  await stack.drain();
+  assert.equal((await stack.execution("s-2"))?.thread.status, "cancelled");
+  assert.equal(await stack.runtime.cancel("default", "s-2", "again"), false);
+});
+
+test("a poison message lands in the dead-letter queue and fails its execution with a reason", async () => {
+  const source = `name: Poison
+states:
+  - { name: Hold, type: WaitForEvent, event: never, end: true }
+`;
+  const stack = memoryStack({ workflows: [{ file: "p.yaml", source }], activities: {} });
+  const { record } = await stack.runtime.startExecution("Poison", {}, { id: "p-1" });
+  await stack.drain();
+  // A message for a thread that does not exist fails every time it is delivered.
+  await stack.queues.send(
+    [
+      {
+        mid: "bogus",
+        queue: "transitions",
+        body: {
+          kind: "event",
+          header: record.header,
+          thread: "root/Nope@1[0]",
+          event: { type: "CancelRequested", reason: "x" },
+        },
+      },
+    ],
+    stack.clock.now(),
+  );
+  await stack.queues.send(
+    [
+      {
+        mid: "bogus-2",
+        queue: "transitions",
+        body: {
+          kind: "finished",
+          header: record.header,
+          joinId: "root/Nope@1",
+          index: 0,
+          status: "succeeded",
+        },
+      },
+    ],
+    stack.clock.now(),
+  );
+  const { failures } = await stack.drain();
+  assert.ok(
+    failures >= 50,
+    `the message was retried until its receive limit (${failures} failures)`,
+  );
+  const after = await stack.execution("p-1");
+  assert.equal(after?.thread.status, "failed");
+  assert.equal(after?.thread.error?.name, "Cascade.RuntimeFailure");
+  assert.match(
+    after?.thread.error?.message ?? "",
+    /dead-lettered: RuntimeError: join root\/Nope@1 of p-1 does not exist/,
+  );
+});
