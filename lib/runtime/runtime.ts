@@ -74,6 +74,8 @@ export interface RuntimeOptions {
   readonly inline?: boolean;
   /** Where activity logs and metric lines go. Default: standard output. */
   readonly log?: (line: string) => void;
+  /** Upper bound of the random pause before retrying a conflicting write, in ms (grows with each try). Default 10. */
+  readonly conflictBackoffMs?: number;
 }
 
 export interface RuntimeDeps {
@@ -448,7 +450,7 @@ export class Runtime {
       const committed = await this.#commitThread(header, step, snapshot.version, mid, invocation);
       if (committed) return;
       snapshot = undefined;
-      await pause(1 + Math.random() * 10 * (attempt + 1));
+      await this.#backoff(attempt);
     }
     throw new RuntimeError(
       "CONFLICT",
@@ -543,7 +545,7 @@ export class Runtime {
         await this.#sendJoinOutbox(next, next.version, invocation);
         return;
       }
-      await pause(1 + Math.random() * 10 * (attempt + 1));
+      await this.#backoff(attempt);
     }
     throw new RuntimeError(
       "CONFLICT",
@@ -911,6 +913,11 @@ export class Runtime {
       invocation.inlined++;
       await this.#process(message.mid, message.body, 1, invocation);
     }
+  }
+
+  async #backoff(attempt: number): Promise<void> {
+    const ms = Math.random() * (this.#options.conflictBackoffMs ?? 10) * (attempt + 1);
+    if (ms >= 1) await pause(ms);
   }
 
   /** Appends the invocation's history, one batch per execution. */

@@ -124,6 +124,7 @@ export function memoryStack(options: StackOptions) {
     {
       app: "test",
       log: (line) => lines.push(line),
+      conflictBackoffMs: 0,
       ...(options.offloadThresholdBytes === undefined
         ? {}
         : { offloadThresholdBytes: options.offloadThresholdBytes }),

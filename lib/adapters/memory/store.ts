@@ -27,8 +27,8 @@ export class MemoryExecutionStore implements ExecutionStore {
   readonly buffered = new Map<string, { id: string; payload: Stored }[]>();
   readonly failures = new Map<string, string>();
   readonly expiries = new Map<string, number>();
-  /** Counts calls, for tests and benchmarks. */
-  readonly calls = { reads: 0, writes: 0, queries: 0 };
+  /** Counts calls, for tests and benchmarks; `endings` counts root writes that ended an execution. */
+  readonly calls = { reads: 0, writes: 0, queries: 0, endings: 0 };
 
   #key(tenant: string, executionId: string, id: string): string {
     return `${tenant}\u0000${executionId}\u0000${id}`;
@@ -62,6 +62,13 @@ export class MemoryExecutionStore implements ExecutionStore {
     const key = this.#key(record.header.tenant, record.header.executionId, record.thread.id);
     const current = this.threads.get(key);
     if ((current?.version ?? 0) !== expected) return false;
+    if (
+      record.thread.id === ROOT &&
+      record.thread.status !== "running" &&
+      current?.thread.status === "running"
+    ) {
+      this.calls.endings++;
+    }
     this.threads.set(key, clone(record));
     if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
     return true;
