@@ -198,8 +198,8 @@ export interface ExecutionStore {
   branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]>;
   getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined>;
   putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean>;
-  /** Clears a join's outbox once it is sent, if the join is still at `version`. */
-  ackJoin(header: ExecutionHeader, joinId: string, version: number): Promise<void>;
+  /** Clears a join's outbox once it is sent, if the join is still at the record's version. */
+  ackJoin(record: JoinRecord): Promise<void>;
   appendHistory(
     header: ExecutionHeader,
     events: readonly HistoryEvent[],
@@ -214,7 +214,7 @@ export interface ExecutionStore {
   listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>>;
   putDefinition(hash: string, name: string, source: string): Promise<void>;
   getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;
-  /** Keeps an external event that arrived before any state waited for it. */
+  /** Keeps an external event that arrived before any state waited for it; `id` sorts in arrival order. */
   bufferEvent(header: ExecutionHeader, event: string, id: string, payload: Stored): Promise<void>;
   /** Takes (removes and returns) the oldest buffered event of that name, if any. */
   takeBufferedEvent(header: ExecutionHeader, event: string): Promise<Stored | undefined>;

@@ -34,8 +34,8 @@ export const TABLE = {
   indexes: {
     /** Executions of one workflow, newest first: pk `<tenant>#<app>#<workflow>`, sk `<started ISO>#<id>`. */
     byWorkflow: { name: "by-workflow", partitionKey: "gsi1pk", sortKey: "gsi1sk" },
-    /** Executions in one status across an app's workflows: pk `<tenant>#<app>#<status>`, sk `<started ISO>#<id>`. */
-    byStatus: { name: "by-status", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
+    /** Executions of every workflow of an app, newest first: pk `<tenant>#<app>`, sk `<started ISO>#<id>`. */
+    byApp: { name: "by-app", partitionKey: "gsi2pk", sortKey: "gsi2sk" },
   },
 } as const;
 
@@ -49,8 +49,10 @@ export const ITEM = {
   joinPrefix: "J#",
   /** History events: `H#<epoch ms, 13 digits>#<thread>#<step, 6 digits>#<n, 3 digits>`. */
   historyPrefix: "H#",
-  /** An external event that arrived before a state waited for it: `E#<event>#<id>`. */
+  /** An external event that arrived before a state waited for it: `E#<event>#<arrival>`. */
   eventPrefix: "E#",
+  /** Why the execution's messages last failed (for the dead-letter handler). */
+  failure: "FAIL",
 } as const;
 
 /** Partition keys. */

@@ -228,7 +228,8 @@ export class Runtime {
     const view = await store.getExecution(tenant, executionId);
     if (view?.thread.status !== "running") return false;
     const stored = await this.#codec.store(payload, executionId);
-    await store.bufferEvent(view.header, event, id, stored);
+    const order = `${String(this.#deps.clock.now()).padStart(13, "0")}-${id}`;
+    await store.bufferEvent(view.header, event, order, stored);
     const waiting = [view, ...(await store.branchThreads(view.header))].filter(
       (r) =>
         r.thread.status === "running" &&
@@ -566,7 +567,7 @@ export class Runtime {
     if (record.outbox.length === 0) return;
     await this.#dispatch(record.outbox, invocation);
     if (record.outbox.some((m) => m.body.kind === "branch")) {
-      await this.#deps.store.ackJoin(record.header, record.join.id, version);
+      await this.#deps.store.ackJoin({ ...record, version });
     }
   }
 

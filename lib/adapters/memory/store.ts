@@ -106,11 +106,11 @@ export class MemoryExecutionStore implements ExecutionStore {
     return true;
   }
 
-  async ackJoin(header: ExecutionHeader, joinId: string, version: number): Promise<void> {
+  async ackJoin(record: JoinRecord): Promise<void> {
     this.calls.writes++;
-    const key = this.#key(header.tenant, header.executionId, joinId);
+    const key = this.#key(record.header.tenant, record.header.executionId, record.join.id);
     const current = this.joins.get(key);
-    if (current?.version === version) this.joins.set(key, { ...current, outbox: [] });
+    if (current?.version === record.version) this.joins.set(key, { ...current, outbox: [] });
   }
 
   async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {

@@ -1,0 +1,388 @@
+/**
+ * The ExecutionStore on DynamoDB: one table (see `lib/manifest` and
+ * docs/data-model.md). Each record is one item whose `d` attribute holds the
+ * record as JSON (cheap to marshal); `v` is its version for conditional writes.
+ * Reads that decide a write are strongly consistent. No transactions.
+ */
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import type { HistoryEvent } from "../../core/engine/index.ts";
+import type {
+  ExecutionHeader,
+  ExecutionStore,
+  ExecutionView,
+  JoinRecord,
+  ListFilter,
+  Page,
+  Stored,
+  ThreadRecord,
+} from "../../core/ports.ts";
+import { DYNAMODB_MAX_BATCH_WRITE, ITEM, KEYS, TABLE } from "../../manifest/index.ts";
+
+type Item = Record<string, AttributeValue>;
+
+const ROOT = "root";
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+/** Raised when DynamoDB keeps refusing part of a batch. */
+export class DynamoDbStoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DynamoDbStoreError";
+  }
+}
+
+export class DynamoDbExecutionStore implements ExecutionStore {
+  readonly #client: DynamoDBClient;
+  readonly #table: string;
+
+  /** @param client built once at module scope and reused. */
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client;
+    this.#table = tableName;
+  }
+
+  #pk(header: { tenant: string; executionId: string }): AttributeValue {
+    return S(KEYS.execution(header.tenant, header.executionId));
+  }
+
+  #threadSk(threadId: string): string {
+    return threadId === ROOT ? ITEM.execution : `${ITEM.threadPrefix}${threadId}`;
+  }
+
+  #threadItem(record: ThreadRecord, expiresAt?: number): Item {
+    const { header, thread } = record;
+    const item: Item = {
+      [TABLE.partitionKey]: this.#pk(header),
+      [TABLE.sortKey]: S(this.#threadSk(thread.id)),
+      v: N(record.version),
+      d: S(JSON.stringify(record)),
+    };
+    if (thread.id === ROOT) {
+      const started = `${new Date(header.startedAt).toISOString()}#${header.executionId}`;
+      item[TABLE.indexes.byWorkflow.partitionKey] = S(
+        `${header.tenant}#${header.app}#${header.workflow}`,
+      );
+      item[TABLE.indexes.byWorkflow.sortKey] = S(started);
+      item[TABLE.indexes.byApp.partitionKey] = S(`${header.tenant}#${header.app}`);
+      item[TABLE.indexes.byApp.sortKey] = S(started);
+      item.st = S(thread.status);
+      item.wf = S(header.workflow);
+    }
+    if (expiresAt !== undefined) item[TABLE.ttlAttribute] = N(expiresAt);
+    return item;
+  }
+
+  async #put(item: Item, expected: number): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: item,
+          ...(expected === 0
+            ? { ConditionExpression: "attribute_not_exists(pk)" }
+            : { ConditionExpression: "v = :v", ExpressionAttributeValues: { ":v": N(expected) } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === "ConditionalCheckFailedException"
+      ) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async #get<T>(pk: AttributeValue, sk: string): Promise<T | undefined> {
+    const result = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.#table,
+        Key: { [TABLE.partitionKey]: pk, [TABLE.sortKey]: S(sk) },
+        ConsistentRead: true,
+      }),
+    );
+    const d = result.Item?.d?.S;
+    return d === undefined ? undefined : (JSON.parse(d) as T);
+  }
+
+  async #query<T>(
+    input: Omit<QueryCommandInput, "TableName">,
+  ): Promise<{ items: T[]; last?: Item }> {
+    const result = await this.#client.send(new QueryCommand({ TableName: this.#table, ...input }));
+    const items = (result.Items ?? []).flatMap((item) =>
+      item.d?.S === undefined ? [] : [JSON.parse(item.d.S) as T],
+    );
+    return result.LastEvaluatedKey ? { items, last: result.LastEvaluatedKey } : { items };
+  }
+
+  async #queryAll<T>(input: Omit<QueryCommandInput, "TableName">): Promise<T[]> {
+    const out: T[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.#query<T>({
+        ...input,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      out.push(...page.items);
+      start = page.last;
+    } while (start);
+    return out;
+  }
+
+  async createExecution(
+    record: ThreadRecord,
+  ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
+    if (await this.#put(this.#threadItem(record), 0)) return { created: true };
+    const existing = await this.#get<ThreadRecord>(this.#pk(record.header), ITEM.execution);
+    if (!existing)
+      throw new DynamoDbStoreError(
+        `execution ${record.header.executionId} exists but cannot be read`,
+      );
+    return { created: false, existing };
+  }
+
+  getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
+    return this.#get<ThreadRecord>(S(KEYS.execution(tenant, executionId)), ITEM.execution);
+  }
+
+  getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
+    return this.#get<ThreadRecord>(this.#pk(header), this.#threadSk(threadId));
+  }
+
+  putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
+    return this.#put(this.#threadItem(record, expiresAt), expected);
+  }
+
+  #prefixQuery(header: ExecutionHeader, prefix: string): Omit<QueryCommandInput, "TableName"> {
+    return {
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": this.#pk(header), ":prefix": S(prefix) },
+      ConsistentRead: true,
+    };
+  }
+
+  joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
+    return this.#queryAll<ThreadRecord>(
+      this.#prefixQuery(header, `${ITEM.threadPrefix}${joinId}[`),
+    );
+  }
+
+  branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]> {
+    return this.#queryAll<ThreadRecord>(this.#prefixQuery(header, ITEM.threadPrefix));
+  }
+
+  getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined> {
+    return this.#get<JoinRecord>(this.#pk(header), `${ITEM.joinPrefix}${joinId}`);
+  }
+
+  #joinItem(record: JoinRecord, expiresAt?: number): Item {
+    return {
+      [TABLE.partitionKey]: this.#pk(record.header),
+      [TABLE.sortKey]: S(`${ITEM.joinPrefix}${record.join.id}`),
+      v: N(record.version),
+      d: S(JSON.stringify(record)),
+      ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+    };
+  }
+
+  putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean> {
+    return this.#put(this.#joinItem(record, expiresAt), expected);
+  }
+
+  async ackJoin(record: JoinRecord): Promise<void> {
+    // Same version, empty outbox: only if nobody wrote the join since.
+    await this.#put(this.#joinItem({ ...record, outbox: [] }), record.version);
+  }
+
+  async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {
+    const pk = this.#pk(header);
+    let requests = events.map((event) => ({
+      PutRequest: {
+        Item: {
+          [TABLE.partitionKey]: pk,
+          [TABLE.sortKey]: S(historySortKey(event)),
+          d: S(JSON.stringify(event)),
+        },
+      },
+    }));
+    for (let round = 0; requests.length > 0; round++) {
+      if (round > 8)
+        throw new DynamoDbStoreError(
+          `history of ${header.executionId}: ${requests.length} writes kept failing`,
+        );
+      const batch = requests.slice(0, DYNAMODB_MAX_BATCH_WRITE);
+      requests = requests.slice(DYNAMODB_MAX_BATCH_WRITE);
+      const result = await this.#client.send(
+        new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } }),
+      );
+      const unprocessed = result.UnprocessedItems?.[this.#table] ?? [];
+      if (unprocessed.length > 0) {
+        requests.push(...(unprocessed as typeof requests));
+        await new Promise((resolve) => setTimeout(resolve, 2 ** round * 10));
+      }
+    }
+  }
+
+  async readHistory(
+    tenant: string,
+    executionId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<HistoryEvent>> {
+    const page = await this.#query<HistoryEvent>({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: {
+        ":pk": S(KEYS.execution(tenant, executionId)),
+        ":prefix": S(ITEM.historyPrefix),
+      },
+      Limit: limit,
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
+    });
+    return page.last
+      ? { items: page.items, cursor: encodeCursor(page.last) }
+      : { items: page.items };
+  }
+
+  async listExecutions(
+    filter: ListFilter,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<ExecutionView>> {
+    const index = filter.workflow === undefined ? TABLE.indexes.byApp : TABLE.indexes.byWorkflow;
+    const key =
+      filter.workflow === undefined
+        ? `${filter.tenant}#${filter.app}`
+        : `${filter.tenant}#${filter.app}#${filter.workflow}`;
+    // A status filter reads past non-matching items; keep paging until the page is full.
+    const items: ExecutionView[] = [];
+    let start = cursor ? decodeCursor(cursor) : undefined;
+    do {
+      const page = await this.#query<ExecutionView>({
+        IndexName: index.name,
+        KeyConditionExpression: `${index.partitionKey} = :pk`,
+        ExpressionAttributeValues: {
+          ":pk": S(key),
+          ...(filter.status === undefined ? {} : { ":st": S(filter.status) }),
+        },
+        ...(filter.status === undefined ? {} : { FilterExpression: "st = :st" }),
+        ScanIndexForward: false,
+        Limit: limit - items.length,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      items.push(...page.items);
+      start = page.last;
+    } while (start && items.length < limit);
+    return start ? { items, cursor: encodeCursor(start) } : { items };
+  }
+
+  async putDefinition(hash: string, name: string, source: string): Promise<void> {
+    const key = S(KEYS.definition(hash));
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: { pk: key, sk: key, d: S(JSON.stringify({ name, source })) },
+      }),
+    );
+  }
+
+  getDefinition(hash: string): Promise<{ name: string; source: string } | undefined> {
+    return this.#get(S(KEYS.definition(hash)), KEYS.definition(hash));
+  }
+
+  async bufferEvent(
+    header: ExecutionHeader,
+    event: string,
+    id: string,
+    payload: Stored,
+  ): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          pk: this.#pk(header),
+          sk: S(`${ITEM.eventPrefix}${event}#${id}`),
+          d: S(JSON.stringify(payload)),
+        },
+      }),
+    );
+  }
+
+  async takeBufferedEvent(header: ExecutionHeader, event: string): Promise<Stored | undefined> {
+    for (let round = 0; round < 5; round++) {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: {
+            ":pk": this.#pk(header),
+            ":prefix": S(`${ITEM.eventPrefix}${event}#`),
+          },
+          ConsistentRead: true,
+          Limit: 1,
+        }),
+      );
+      const item = result.Items?.[0];
+      if (!item?.sk) return undefined;
+      try {
+        const deleted = await this.#client.send(
+          new DeleteItemCommand({
+            TableName: this.#table,
+            Key: { pk: this.#pk(header), sk: item.sk },
+            ConditionExpression: "attribute_exists(pk)",
+            ReturnValues: "ALL_OLD",
+          }),
+        );
+        const d = deleted.Attributes?.d?.S;
+        if (d !== undefined) return JSON.parse(d) as Stored;
+      } catch (error) {
+        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+      }
+    }
+    return undefined;
+  }
+
+  async noteFailure(header: ExecutionHeader, reason: string): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: { pk: this.#pk(header), sk: S(ITEM.failure), d: S(JSON.stringify(reason)) },
+      }),
+    );
+  }
+
+  lastFailure(header: ExecutionHeader): Promise<string | undefined> {
+    return this.#get<string>(this.#pk(header), ITEM.failure);
+  }
+}
+
+/** `H#<at, 13 digits>#<thread>#<seq, 8 digits>`: time order, unique per event, idempotent on re-append. */
+export function historySortKey(event: HistoryEvent): string {
+  return `${ITEM.historyPrefix}${String(event.at).padStart(13, "0")}#${event.thread}#${String(event.seq).padStart(8, "0")}`;
+}
+
+function encodeCursor(key: Item): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function decodeCursor(cursor: string): Item {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (value && typeof value === "object" && !Array.isArray(value)) return value as Item;
+  } catch {
+    // fall through to the error below
+  }
+  throw new DynamoDbStoreError("the cursor is not one this service issued");
+}

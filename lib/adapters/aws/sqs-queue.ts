@@ -1,0 +1,135 @@
+/**
+ * Queues on SQS: sends batched (10 per request), delays up to SQS's 15 minutes
+ * (longer timers are re-sent by the handler when they arrive early), and a
+ * consumer for the local poller with Lambda's event-source semantics.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { MessageQueue, OutMessage } from "../../core/ports.ts";
+import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
+import { SQS_MAX_BATCH, SQS_MAX_DELAY_SECONDS } from "../../manifest/index.ts";
+
+/** Raised when SQS refuses messages after a retry; the caller's message is redelivered. */
+export class SqsQueueError extends Error {
+  readonly failed: number;
+  constructor(message: string, failed: number) {
+    super(message);
+    this.name = "SqsQueueError";
+    this.failed = failed;
+  }
+}
+
+/** Seconds to delay a message due at `notBefore`, clamped to SQS's limit. */
+export function delaySeconds(notBefore: number | undefined, now: number): number {
+  if (notBefore === undefined || notBefore <= now) return 0;
+  return Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil((notBefore - now) / 1000));
+}
+
+export class SqsMessageQueue implements MessageQueue {
+  readonly #client: SQSClient;
+  readonly #urls: ReadonlyMap<string, string>;
+
+  /** @param urls queue name (`transitions`, `worker:<region>`) → queue URL. */
+  constructor(client: SQSClient, urls: ReadonlyMap<string, string>) {
+    this.#client = client;
+    this.#urls = urls;
+  }
+
+  async send(messages: readonly OutMessage[], now: number): Promise<void> {
+    const byQueue = new Map<string, OutMessage[]>();
+    for (const message of messages) {
+      const list = byQueue.get(message.queue) ?? [];
+      list.push(message);
+      byQueue.set(message.queue, list);
+    }
+    await Promise.all(
+      [...byQueue].map(async ([queue, list]) => {
+        const url = this.#urls.get(queue);
+        if (!url) throw new SqsQueueError(`no queue URL for '${queue}'`, list.length);
+        for (let i = 0; i < list.length; i += SQS_MAX_BATCH) {
+          await this.#sendBatch(url, list.slice(i, i + SQS_MAX_BATCH), now);
+        }
+      }),
+    );
+  }
+
+  async #sendBatch(url: string, batch: readonly OutMessage[], now: number): Promise<void> {
+    let pending = batch.map((message, index) => ({
+      Id: String(index),
+      MessageBody: JSON.stringify(message),
+      DelaySeconds: delaySeconds(message.notBefore, now),
+    }));
+    for (let round = 0; round < 3 && pending.length > 0; round++) {
+      const result = await this.#client.send(
+        new SendMessageBatchCommand({ QueueUrl: url, Entries: pending }),
+      );
+      const failed = new Set((result.Failed ?? []).map((f) => f.Id));
+      pending = pending.filter((entry) => failed.has(entry.Id));
+    }
+    if (pending.length > 0)
+      throw new SqsQueueError(
+        `SQS refused ${pending.length} message(s) for ${url}`,
+        pending.length,
+      );
+  }
+}
+
+/** Receives from one SQS queue for the local poller. */
+export class SqsQueueConsumer implements QueueConsumer {
+  readonly #client: SQSClient;
+  readonly #url: string;
+
+  constructor(client: SQSClient, url: string) {
+    this.#client = client;
+    this.#url = url;
+  }
+
+  async receive(max: number, waitMs: number): Promise<ReceivedMessage[]> {
+    const result = await this.#client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.#url,
+        MaxNumberOfMessages: Math.min(max, SQS_MAX_BATCH),
+        WaitTimeSeconds: Math.min(20, Math.floor(waitMs / 1000)),
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
+    );
+    return (result.Messages ?? []).flatMap((message) => {
+      if (!message.ReceiptHandle || message.Body === undefined) return [];
+      return [
+        {
+          receipt: message.ReceiptHandle,
+          envelope: JSON.parse(message.Body) as OutMessage,
+          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
+        },
+      ];
+    });
+  }
+
+  async delete(receipts: readonly string[]): Promise<void> {
+    for (let i = 0; i < receipts.length; i += SQS_MAX_BATCH) {
+      await this.#client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.#url,
+          Entries: receipts
+            .slice(i, i + SQS_MAX_BATCH)
+            .map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })),
+        }),
+      );
+    }
+  }
+
+  async release(receipt: string, delayMs: number): Promise<void> {
+    await this.#client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.#url,
+        ReceiptHandle: receipt,
+        VisibilityTimeout: Math.min(43_200, Math.ceil(delayMs / 1000)),
+      }),
+    );
+  }
+}
