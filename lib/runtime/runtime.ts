@@ -13,6 +13,7 @@
  *    re-sends what a crashed one left behind.
  */
 import { randomUUID } from "node:crypto";
+import { checkInput, type InputProblem } from "../core/cdl/input-schema.ts";
 import {
   applyBranchFinished,
   applyThreadEvent,
@@ -90,6 +91,21 @@ export interface RuntimeDeps {
 /** The envelope of every queued message: what was sent, as it was sent. */
 export type Envelope = OutMessage;
 
+/** Raised when an execution cannot start: its input fails the workflow's input_schema, or its id is taken. */
+export class StartError extends Error {
+  readonly code: "INVALID_INPUT" | "ID_CONFLICT" | "INVALID_ID";
+  readonly problems: readonly InputProblem[];
+  constructor(code: StartError["code"], message: string, problems: readonly InputProblem[] = []) {
+    super(message);
+    this.name = "StartError";
+    this.code = code;
+    this.problems = problems;
+  }
+}
+
+/** Execution ids: what a caller may choose (they appear in keys and URLs). */
+export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
 /** Raised when a message cannot be applied now (lost races beyond the retry budget); the queue redelivers it. */
 export class RuntimeError extends Error {
   readonly code: "CONFLICT" | "MISSING_RECORD" | "BAD_MESSAGE";
@@ -151,6 +167,22 @@ export class Runtime {
       await definitions.persist(workflow);
       this.#persisted.add(current.hash);
     }
+    if (options.id !== undefined && !EXECUTION_ID_PATTERN.test(options.id)) {
+      throw new StartError(
+        "INVALID_ID",
+        `'${options.id}' is not a valid execution id: 1-128 letters, digits, _ . : -`,
+      );
+    }
+    if (current.definition.inputSchema) {
+      const problems = checkInput(current.definition.inputSchema, input);
+      if (problems.length > 0) {
+        throw new StartError(
+          "INVALID_INPUT",
+          `the input does not match ${workflow}'s input_schema`,
+          problems,
+        );
+      }
+    }
     const now = clock.now();
     const executionId = options.id ?? randomUUID();
     const header: ExecutionHeader = {
@@ -168,6 +200,16 @@ export class Runtime {
     for (const join of effects.joins) await store.putJoin(join, 0);
     const result = await store.createExecution(record);
     if (!result.created) {
+      const existingInput = await this.#headerCodec.load(result.existing.header.input);
+      if (
+        result.existing.header.workflow !== workflow ||
+        JSON.stringify(existingInput) !== JSON.stringify(input)
+      ) {
+        throw new StartError(
+          "ID_CONFLICT",
+          `execution '${executionId}' already exists with another workflow or input`,
+        );
+      }
       if (result.existing.version === 1 && result.existing.causedBy === mid) {
         const invocation = newInvocation();
         await this.#dispatch(result.existing.outbox, invocation);
@@ -305,14 +347,31 @@ export class Runtime {
       case "join-complete":
         return this.#joinComplete(mid, body, invocation);
       case "take-event": {
+        // Take a buffered event only for a thread that waits for it now, and deliver it to that very step.
+        const record = await this.#deps.store.getThread(body.header, body.thread);
+        const waiting = record?.thread.waiting;
+        if (
+          record?.thread.status !== "running" ||
+          waiting?.kind !== "event" ||
+          waiting.event !== body.event
+        )
+          return;
         const payload = await this.#deps.store.takeBufferedEvent(body.header, body.event);
         if (payload === undefined) return;
         const event: ThreadEvent = {
           type: "EventReceived",
           event: body.event,
           payload: await this.#codec.load(payload),
+          token: { thread: body.thread, step: record.thread.step },
         };
-        return this.#applyEvent(body.header, body.thread, event, mid, undefined, invocation);
+        return this.#applyEvent(
+          body.header,
+          body.thread,
+          event,
+          mid,
+          { thread: record.thread, version: record.version },
+          invocation,
+        );
       }
       case "work": {
         const outcome = await this.#attempt(body.header, body, await this.#codec.load(body.input));

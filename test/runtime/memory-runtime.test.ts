@@ -218,3 +218,53 @@ states:
     /dead-lettered: RuntimeError: join root\/Nope@1 of p-1 does not exist/,
   );
 });
+
+test("starting checks the input schema, the id, and refuses a reused id with other input", async () => {
+  const stack = memoryStack({
+    workflows: [{ file: ORDER_FILE, source: readFileSync(ORDER_FILE, "utf8") }],
+    activities,
+  });
+  const refused = await stack.runtime
+    .startExecution("OrderFulfillment", { customer_id: 5 }, { id: "bad-input" })
+    .then(
+      () => undefined,
+      (error: unknown) =>
+        error as { name: string; code: string; problems: { path: string; message: string }[] },
+    );
+  assert.equal(refused?.name, "StartError");
+  assert.equal(refused?.code, "INVALID_INPUT");
+  assert.ok(
+    refused?.problems.some((p) => p.path === "/customer_id"),
+    JSON.stringify(refused?.problems),
+  );
+  assert.ok(
+    refused?.problems.some((p) => /cart_items/.test(p.message)),
+    JSON.stringify(refused?.problems),
+  );
+  assert.equal(
+    await stack.execution("bad-input"),
+    undefined,
+    "nothing is written for a refused start",
+  );
+  await assert.rejects(
+    stack.runtime.startExecution("OrderFulfillment", order, { id: "has space" }),
+    { code: "INVALID_ID" },
+  );
+  await assert.rejects(stack.runtime.startExecution("Nope", order), {
+    name: "DefinitionError",
+    code: "UNKNOWN_WORKFLOW",
+  });
+  await stack.runtime.startExecution("OrderFulfillment", order, { id: "same" });
+  await assert.rejects(
+    stack.runtime.startExecution(
+      "OrderFulfillment",
+      { ...order, customer_id: "other" },
+      { id: "same" },
+    ),
+    { code: "ID_CONFLICT" },
+  );
+  assert.equal(
+    (await stack.runtime.startExecution("OrderFulfillment", order, { id: "same" })).created,
+    false,
+  );
+});

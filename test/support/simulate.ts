@@ -165,15 +165,18 @@ export function simulate(
           break;
         case "AwaitEvent": {
           const index = buffered.findIndex((b) => b.event === command.event);
-          if (index >= 0) {
-            const [event] = buffered.splice(index, 1);
-            if (event) {
-              push(now, {
-                kind: "event",
-                thread: command.token.thread,
-                event: { type: "EventReceived", event: event.event, payload: event.payload },
-              });
-            }
+          const event = index >= 0 ? buffered.splice(index, 1)[0] : undefined;
+          if (event) {
+            push(now, {
+              kind: "event",
+              thread: command.token.thread,
+              event: {
+                type: "EventReceived",
+                event: event.event,
+                payload: event.payload,
+                token: command.token,
+              },
+            });
           }
           break;
         }
@@ -261,24 +264,33 @@ export function simulate(
         break;
       }
       case "external": {
-        const waiting = [...threads.values()].filter(
-          (t) =>
-            t.status === "running" &&
-            t.waiting?.kind === "event" &&
-            t.waiting.event === message.event,
-        );
-        if (waiting.length === 0) buffered.push({ event: message.event, payload: message.payload });
-        for (const thread of waiting) {
-          applyStep(
-            applyThreadEvent(
-              definition,
-              context,
-              thread,
-              { type: "EventReceived", event: message.event, payload: message.payload },
-              now,
-            ),
-          );
+        // Like the runtime: to one waiting thread (the first by id), else kept until one waits.
+        const waiting = [...threads.values()]
+          .filter(
+            (t) =>
+              t.status === "running" &&
+              t.waiting?.kind === "event" &&
+              t.waiting.event === message.event,
+          )
+          .sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+        if (!waiting) {
+          buffered.push({ event: message.event, payload: message.payload });
+          break;
         }
+        applyStep(
+          applyThreadEvent(
+            definition,
+            context,
+            waiting,
+            {
+              type: "EventReceived",
+              event: message.event,
+              payload: message.payload,
+              token: { thread: waiting.id, step: waiting.step },
+            },
+            now,
+          ),
+        );
         break;
       }
       case "cancel": {

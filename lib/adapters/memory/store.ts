@@ -181,6 +181,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     const key = this.#key(header.tenant, header.executionId, event);
     const list = this.buffered.get(key) ?? [];
     if (!list.some((e) => e.id === id)) list.push({ id, payload: clone(payload) });
+    list.sort((a, b) => (a.id < b.id ? -1 : 1));
     this.buffered.set(key, list);
   }
 

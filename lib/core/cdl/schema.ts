@@ -30,6 +30,7 @@ export interface JsonSchema {
   readonly minItems?: number;
   readonly minimum?: number;
   readonly maximum?: number;
+  readonly maxLength?: number;
   readonly pattern?: string;
   readonly format?: CdlFormat;
   readonly oneOf?: readonly JsonSchema[];
@@ -60,8 +61,14 @@ export const DURATION_PATTERN = "^(?:[0-9]+(?:ms|s|m|h|d))+$";
 /** `urn:cascade:activity:<name>` with an optional `@<region>` that routes to a dedicated worker. */
 export const ACTIVITY_URN_PATTERN =
   "^urn:cascade:activity:[A-Za-z_][A-Za-z0-9_]*(?:@[a-z0-9][a-z0-9-]*)?$";
-/** State names: letters, digits, `_`, `-`, `.`; they appear in tokens, history and metrics. */
-export const STATE_NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$";
+/**
+ * State names: letters, digits, `_`, `-`. They appear in thread ids, tokens,
+ * idempotency keys, history and metrics, whose separators (`/`, `@`, `[`, `.`)
+ * they must not contain.
+ */
+export const STATE_NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_-]*$";
+/** The longest state, event or workflow name. */
+export const MAX_NAME_LENGTH = 80;
 /** The state types CDL knows, in the order the reference documents them. */
 export const STATE_TYPES = [
   "Task",
@@ -88,6 +95,7 @@ const duration = (description: string): JsonSchema => ({
 const stateName = (description: string): JsonSchema => ({
   type: "string",
   format: "state-name",
+  maxLength: MAX_NAME_LENGTH,
   description,
 });
 
@@ -96,7 +104,8 @@ const common = {
     type: "string",
     format: "state-name",
     pattern: STATE_NAME_PATTERN,
-    description: "The state's name, unique in the workflow.",
+    maxLength: MAX_NAME_LENGTH,
+    description: "The state's name, unique in the workflow: letters, digits, _ and -.",
   },
   comment: { type: "string", description: "Free text for readers; ignored by the engine." },
 } as const satisfies Record<string, JsonSchema>;
@@ -272,6 +281,7 @@ const stateSchemas: Record<StateType, JsonSchema> = {
       event: {
         type: "string",
         pattern: "^[A-Za-z0-9_.:-]+$",
+        maxLength: MAX_NAME_LENGTH,
         description: "The event's name, as senders use it.",
       },
       timeout: duration("How long to wait before failing with Cascade.Timeout."),
@@ -342,6 +352,7 @@ export const CDL_SCHEMA: JsonSchema = {
     name: {
       type: "string",
       pattern: "^[A-Za-z][A-Za-z0-9_-]*$",
+      maxLength: MAX_NAME_LENGTH,
       description: "The workflow's name. Default: the file name without its extension.",
     },
     description: { type: "string" },
@@ -402,6 +413,7 @@ export const CDL_SCHEMA: JsonSchema = {
         max_attempts: {
           type: "integer",
           minimum: 1,
+          maximum: 1000,
           default: 3,
           description: "Total attempts, the first included.",
         },
@@ -409,6 +421,7 @@ export const CDL_SCHEMA: JsonSchema = {
         backoff_rate: {
           type: "number",
           minimum: 1,
+          maximum: 100,
           default: 2,
           description: "Each delay is the previous one times this.",
         },

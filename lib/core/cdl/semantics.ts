@@ -14,8 +14,9 @@ import {
 import { suggest } from "../suggest.ts";
 import { CDL_CODES } from "./diagnostics.ts";
 import { parseDuration } from "./duration.ts";
+import { schemaProblem } from "./input-schema.ts";
 import type { DocPath } from "./source.ts";
-import { isRecord, type Report } from "./structure.ts";
+import { isRecord, isWholeTemplate, type Report } from "./structure.ts";
 import type {
   ActivityRef,
   Branch,
@@ -68,6 +69,8 @@ export function parseResource(urn: string): ActivityRef {
 }
 
 const TERMINAL_TYPES = new Set(["Succeed", "Fail"]);
+/** Activity names are exported function names. */
+const ACTIVITY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CHOICE = "Choice";
 
 /** Runs every cross-field check on a structurally valid-ish document, reporting through `report`. */
@@ -76,6 +79,16 @@ export function checkSemantics(root: unknown, report: Report, options: SemanticO
   const flows: FlowInfo[] = [];
   collectFlows(root, "states", false, flows);
 
+  if (isRecord(root.input_schema)) {
+    const problem = schemaProblem(root.input_schema as { [key: string]: JsonValue });
+    if (problem !== undefined) {
+      report(
+        CDL_CODES.INVALID_VALUE,
+        ["input_schema"],
+        `input_schema is not a usable JSON Schema: ${problem.split("\n")[0]}`,
+      );
+    }
+  }
   checkUniqueNames(flows, report);
   const global = new Set(flows.flatMap((f) => f.states.map((s) => s.name)));
   for (const flow of flows) {
@@ -295,7 +308,13 @@ function checkState(state: StateInfo, report: Report, options: SemanticOptions):
       typeof raw.resource === "string"
         ? parseResource(raw.resource).activity
         : activityNameFor(name);
-    if (options.activities && activity !== "" && !options.activities.has(activity)) {
+    if (raw.resource === undefined && !ACTIVITY_NAME.test(activity)) {
+      report(
+        CDL_CODES.RESOURCE,
+        [...path, "name"],
+        `state name '${name}' does not make an activity name ('${activity}'); add \`resource: urn:cascade:activity:<name>\``,
+      );
+    } else if (options.activities && !options.activities.has(activity)) {
       const hint = suggest(activity, options.activities);
       report(
         CDL_CODES.UNKNOWN_ACTIVITY,
@@ -361,11 +380,16 @@ function checkState(state: StateInfo, report: Report, options: SemanticOptions):
       checkBranchResults(raw.branches, path, report);
   }
 
-  if (raw.type === "Map" && typeof raw.items === "string" && !raw.items.includes("{{")) {
+  if (
+    raw.type === "Map" &&
+    raw.items !== undefined &&
+    !Array.isArray(raw.items) &&
+    !isWholeTemplate(raw.items)
+  ) {
     report(
       CDL_CODES.EXPRESSION,
       [...path, "items"],
-      `items is a list or a {{ }} expression that gives one, e.g. "{{ $.cart_items }}"`,
+      `items is a list or one {{ }} expression that gives one, e.g. "{{ $.cart_items }}"`,
     );
   }
 

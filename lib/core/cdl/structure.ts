@@ -67,18 +67,28 @@ export function checkStructure(
     return current;
   };
 
-  /** Errors `schema` would report for `value`, without reporting them: to choose a oneOf branch. */
-  const countErrors = (
-    schema: JsonSchema,
-    value: unknown,
-    path: DocPath,
-    label: string,
-  ): number => {
-    let count = 0;
-    visit(schema, value, path, label, () => {
-      count++;
-    });
-    return count;
+  /** The keys a schema (or every branch of a union) knows, and those it requires. */
+  const shapes = new Map<JsonSchema, { known: Set<string>; required: string[] }>();
+  const shapeOf = (schema: JsonSchema): { known: Set<string>; required: string[] } => {
+    const cached = shapes.get(schema);
+    if (cached) return cached;
+    const s = resolve(schema);
+    let shape: { known: Set<string>; required: string[] };
+    if (s.oneOf) {
+      const parts = s.oneOf.map((b) => shapeOf(resolve(b)));
+      const known = new Set(parts.flatMap((p) => [...p.known]));
+      const required = (parts[0]?.required ?? []).filter((k) =>
+        parts.every((p) => p.required.includes(k)),
+      );
+      shape = { known, required };
+    } else {
+      shape = {
+        known: new Set(Object.keys(s.properties ?? {})),
+        required: [...(s.required ?? [])],
+      };
+    }
+    shapes.set(schema, shape);
+    return shape;
   };
 
   const visit = (
@@ -99,15 +109,21 @@ export function checkStructure(
       }
       const fitting = branches.filter((b) => typeMatches(b, value));
       const candidates = fitting.length > 0 ? fitting : branches;
+      // Choose by the value's own keys (shallow, so validation stays linear in the document).
       let best = candidates[0];
-      let bestCount = Number.POSITIVE_INFINITY;
-      for (const branch of candidates) {
-        const count = countErrors(branch, value, path, label);
-        if (count < bestCount) {
-          best = branch;
-          bestCount = count;
+      if (candidates.length > 1 && isRecord(value)) {
+        let bestScore = Number.NEGATIVE_INFINITY;
+        const keys = Object.keys(value);
+        for (const branch of candidates) {
+          const shape = shapeOf(branch);
+          const score =
+            keys.filter((k) => shape.known.has(k)).length -
+            shape.required.filter((k) => !Object.hasOwn(value, k)).length;
+          if (score > bestScore) {
+            best = branch;
+            bestScore = score;
+          }
         }
-        if (count === 0) break;
       }
       if (best) visit(best, value, path, label, out);
       return;
@@ -182,9 +198,23 @@ export function checkStructure(
       }
     }
 
-    if (s.format) {
-      checkFormat(s.format, value, path, out);
-    } else if (typeof value === "string" && s.pattern && !new RegExp(s.pattern).test(value)) {
+    if (typeof value === "string" && s.maxLength !== undefined && value.length > s.maxLength) {
+      out(
+        CDL_CODES.INVALID_VALUE,
+        path,
+        `${String(path[path.length - 1] ?? label)} is ${value.length} characters; at most ${s.maxLength}`,
+      );
+      return;
+    }
+    if (s.format) checkFormat(s.format, value, path, out);
+    // Durations and resources report their own, clearer message than a pattern mismatch.
+    const ownMessage = s.format === "duration" || s.format === "activity-urn";
+    if (
+      typeof value === "string" &&
+      s.pattern &&
+      !ownMessage &&
+      !new RegExp(s.pattern).test(value)
+    ) {
       out(
         CDL_CODES.INVALID_VALUE,
         path,
@@ -273,6 +303,13 @@ export function checkStructure(
           return;
         }
         checkTemplates(doc, value, path, out);
+        if (typeof value === "string" && !isWholeTemplate(value)) {
+          out(
+            CDL_CODES.EXPRESSION,
+            path,
+            "a condition is one {{ }} expression with nothing around it (text around it would make a string, always true)",
+          );
+        }
         return;
       case "template":
         checkTemplates(doc, value, path, out);
@@ -363,6 +400,16 @@ function columnShift(doc: ParsedDocument, path: DocPath, value: string): number 
   if (raw.startsWith(firstLine)) return 0;
   if ((raw.startsWith('"') || raw.startsWith("'")) && raw.slice(1).startsWith(firstLine)) return 1;
   return undefined;
+}
+
+/** A string that is exactly one `{{ }}` expression (spaces around allowed). */
+export function isWholeTemplate(value: unknown): boolean {
+  if (typeof value !== "string" || !value.includes("{{")) return false;
+  try {
+    return parseTemplate(value).kind === "whole";
+  } catch {
+    return true; // the syntax error is reported where templates are checked
+  }
 }
 
 /** A plain object (not null, not an array). */

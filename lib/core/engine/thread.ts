@@ -50,6 +50,16 @@ import {
 /** The root thread's id. */
 export const ROOT_THREAD = "root";
 
+/**
+ * ISO-8601 date-times with an explicit zone (`Z` or an offset): parsing them does not
+ * depend on the machine's time zone, so the engine stays deterministic.
+ */
+const ISO_TIMESTAMP =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** The longest retry delay, whatever the backoff: one year. */
+const MAX_RETRY_DELAY_MS = 365 * 86_400_000;
+
 /** Control-flow states one step may pass through before the thread is failed with Cascade.LoopLimit. */
 export const MAX_INLINE_TRANSITIONS = 1_000;
 
@@ -91,6 +101,7 @@ export function branchSpecFor(join: JoinState, inputs: BranchInputs, index: numb
     flow: [...join.parentFlow, { state: join.state, branch: index }],
     parent,
     input: inputs.value,
+    ...(join.parentMap ? { map: join.parentMap } : {}),
   };
 }
 
@@ -224,6 +235,7 @@ export function applyThreadEvent(
         state.type !== "WaitForEvent"
       )
         return unchanged;
+      if (event.token && !current(event.token)) return unchanged;
       run.history({
         type: "EventReceived",
         state: state.name,
@@ -476,11 +488,14 @@ class Run {
         } else {
           const until = this.evaluate({ template: state.wait.until });
           if (!until.ok) return this.fail(flow, state, until.error);
-          const parsed = typeof until.value === "string" ? Date.parse(until.value) : Number.NaN;
+          const parsed =
+            typeof until.value === "string" && ISO_TIMESTAMP.test(until.value)
+              ? Date.parse(until.value)
+              : Number.NaN;
           if (Number.isNaN(parsed)) {
             return this.fail(flow, state, {
               name: ERRORS.EXPRESSION_ERROR,
-              message: `${state.name}: until gave ${JSON.stringify(until.value)}, not an ISO-8601 timestamp`,
+              message: `${state.name}: until gave ${JSON.stringify(until.value)}, not an ISO-8601 timestamp with a zone (2026-01-01T06:00:00Z)`,
             });
           }
           at = parsed;
@@ -616,6 +631,7 @@ class Run {
       kind: parallel ? "parallel" : "map",
       parentThread: this.thread.id,
       parentFlow: this.thread.flow,
+      ...(this.thread.map ? { parentMap: this.thread.map } : {}),
       parentStep: this.thread.step,
       state: state.name,
       total,
@@ -708,7 +724,10 @@ class Run {
     ) {
       const retrier = state.retry.find((r) => matches(r.errors, error.name));
       if (retrier && this.thread.attempt < retrier.maxAttempts) {
-        let delay = retrier.intervalMs * retrier.backoffRate ** (this.thread.attempt - 1);
+        let delay = Math.min(
+          MAX_RETRY_DELAY_MS,
+          retrier.intervalMs * retrier.backoffRate ** (this.thread.attempt - 1),
+        );
         if (retrier.maxIntervalMs !== undefined) delay = Math.min(delay, retrier.maxIntervalMs);
         if (retrier.jitter === "full") {
           const draw = nextRandom(this.thread.rng);
@@ -730,12 +749,6 @@ class Run {
     const catchers: readonly Catcher[] = "catch" in state ? state.catch : [];
     const catcher = catchers.find((c) => matches(c.errors, error.name));
     if (catcher) {
-      this.history({
-        type: "ErrorCaught",
-        state: state.name,
-        error,
-        detail: { next: catcher.next },
-      });
       const value: JsonValue = { name: error.name, message: error.message };
       let data = this.thread.data;
       if (catcher.result !== null) {
@@ -743,9 +756,21 @@ class Run {
           data = setPath(data, catcher.result, value);
         } catch (failure) {
           if (!(failure instanceof ExpressionError)) throw failure;
-          return this.end({ status: "failed", error });
+          return this.end({
+            status: "failed",
+            error: {
+              name: ERRORS.EXPRESSION_ERROR,
+              message: `${state.name}: the catcher for ${error.name} could not place the error: ${failure.message}`,
+            },
+          });
         }
       }
+      this.history({
+        type: "ErrorCaught",
+        state: state.name,
+        error,
+        detail: { next: catcher.next },
+      });
       this.thread = { ...this.thread, data };
       this.history({
         type: "StateExited",

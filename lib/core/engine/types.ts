@@ -93,6 +93,8 @@ export interface JoinState {
   /** The thread and token that wait for this join, and the parent thread's flow. */
   readonly parentThread: string;
   readonly parentFlow: FlowRef;
+  /** The parent thread's Map iteration, inherited by Parallel branches inside it. */
+  readonly parentMap?: { readonly index: number; readonly item: JsonValue };
   readonly parentStep: number;
   readonly state: string;
   readonly total: number;
@@ -137,7 +139,13 @@ export type ThreadEvent =
       /** For heartbeat timers: the heartbeat sequence the timer was set for. */
       readonly seq?: number;
     }
-  | { readonly type: "EventReceived"; readonly event: string; readonly payload: JsonValue }
+  | {
+      readonly type: "EventReceived";
+      readonly event: string;
+      readonly payload: JsonValue;
+      /** The activation it is delivered to; a copy delivered again after the thread moved on is ignored. */
+      readonly token?: Token;
+    }
   | { readonly type: "JoinCompleted"; readonly token: Token; readonly outcome: JoinOutcome }
   | { readonly type: "CancelRequested"; readonly reason: string }
   /** The runtime gave up on this thread (a poison message): it fails with `error`, which no catcher sees. */

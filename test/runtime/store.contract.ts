@@ -1,0 +1,239 @@
+/** The ExecutionStore contract: every adapter must pass it (memory and DynamoDB). */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { HistoryEvent } from "../../lib/core/engine/index.ts";
+import type {
+  ExecutionHeader,
+  ExecutionStore,
+  JoinRecord,
+  ThreadRecord,
+} from "../../lib/core/ports.ts";
+
+let counter = 0;
+export function header(overrides: Partial<ExecutionHeader> = {}): ExecutionHeader {
+  counter++;
+  return {
+    tenant: "t1",
+    executionId: `e-${counter}-${Math.random().toString(36).slice(2, 8)}`,
+    app: "shop",
+    workflow: "Order",
+    definitionHash: "h",
+    startedAt: Date.UTC(2026, 0, 1) + counter * 1000,
+    input: { inline: { n: counter } },
+    ...overrides,
+  };
+}
+
+export function thread(
+  h: ExecutionHeader,
+  id = "root",
+  version = 1,
+  status: "running" | "succeeded" = "running",
+): ThreadRecord {
+  return {
+    header: h,
+    version,
+    causedBy: `m-${version}`,
+    outbox: [],
+    thread: {
+      id,
+      flow: [],
+      status,
+      current: "A",
+      step: version,
+      attempt: 1,
+      enteredAt: 0,
+      data: { inline: { v: version } },
+      rng: 1,
+      transitions: version,
+      recorded: 0,
+    },
+  };
+}
+
+export function storeContract(name: string, make: () => ExecutionStore): void {
+  test(`${name}: conditional writes on the version`, async () => {
+    const store = make();
+    const h = header();
+    assert.equal(
+      await store.putThread(thread(h, "root/F@1[0]", 1), 0),
+      true,
+      "creates when absent",
+    );
+    assert.equal(
+      await store.putThread(thread(h, "root/F@1[0]", 1), 0),
+      false,
+      "expected 0 fails when present",
+    );
+    assert.equal(await store.putThread(thread(h, "root/F@1[0]", 2), 1), true);
+    assert.equal(
+      await store.putThread(thread(h, "root/F@1[0]", 3), 1),
+      false,
+      "a stale version fails",
+    );
+    const read = await store.getThread(h, "root/F@1[0]");
+    assert.equal(read?.version, 2);
+    assert.deepEqual(read?.thread.data, { inline: { v: 2 } });
+    assert.equal(await store.getThread(h, "nope"), undefined);
+  });
+
+  test(`${name}: executions are created once and listed by app, workflow and status, newest first`, async () => {
+    const store = make();
+    const app = `app-${Math.random().toString(36).slice(2, 8)}`;
+    const a = header({ app, workflow: "A" });
+    const b = header({ app, workflow: "B" });
+    const c = header({ app, workflow: "A" });
+    for (const h of [a, b, c])
+      assert.deepEqual(await store.createExecution(thread(h)), { created: true });
+    const again = await store.createExecution({ ...thread(a), causedBy: "other" });
+    assert.equal(again.created, false);
+    if (!again.created) assert.equal(again.existing.causedBy, "m-1", "the first one is kept");
+    assert.equal(await store.putThread(thread(c, "root", 2, "succeeded"), 1), true);
+
+    const all = await store.listExecutions({ tenant: "t1", app }, 10);
+    assert.deepEqual(
+      all.items.map((i) => i.header.executionId),
+      [c, b, a].map((h) => h.executionId),
+    );
+    const onlyA = await store.listExecutions({ tenant: "t1", app, workflow: "A" }, 10);
+    assert.deepEqual(
+      onlyA.items.map((i) => i.header.executionId),
+      [c, a].map((h) => h.executionId),
+    );
+    const done = await store.listExecutions({ tenant: "t1", app, status: "succeeded" }, 10);
+    assert.deepEqual(
+      done.items.map((i) => i.header.executionId),
+      [c.executionId],
+    );
+    const running = await store.listExecutions(
+      { tenant: "t1", app, workflow: "A", status: "running" },
+      10,
+    );
+    assert.deepEqual(
+      running.items.map((i) => i.header.executionId),
+      [a.executionId],
+    );
+
+    const first = await store.listExecutions({ tenant: "t1", app }, 2);
+    assert.equal(first.items.length, 2);
+    assert.ok(first.cursor);
+    const second = await store.listExecutions({ tenant: "t1", app }, 2, first.cursor);
+    assert.deepEqual(
+      second.items.map((i) => i.header.executionId),
+      [a.executionId],
+    );
+    assert.equal(second.cursor, undefined);
+
+    const otherTenant = await store.listExecutions({ tenant: "t2", app }, 10);
+    assert.deepEqual(otherTenant.items, [], "tenants never see each other's executions");
+    assert.equal(await store.getExecution("t2", a.executionId), undefined);
+  });
+
+  test(`${name}: join threads, joins and their outbox acknowledgement`, async () => {
+    const store = make();
+    const h = header();
+    await store.createExecution(thread(h));
+    for (const id of ["root/F@1[0]", "root/F@1[1]", "root/G@2[0]"])
+      await store.putThread(thread(h, id), 0);
+    assert.deepEqual((await store.joinThreads(h, "root/F@1")).map((t) => t.thread.id).sort(), [
+      "root/F@1[0]",
+      "root/F@1[1]",
+    ]);
+    assert.equal((await store.branchThreads(h)).length, 3, "every branch thread, not the root");
+
+    const join: JoinRecord = {
+      header: h,
+      version: 1,
+      causedBy: "m",
+      inputs: { inline: [1, 2] },
+      outbox: [
+        {
+          mid: "x/0",
+          queue: "transitions",
+          body: { kind: "cancel-join", header: h, joinId: "root/F@1" },
+        },
+      ],
+      join: {
+        id: "root/F@1",
+        kind: "parallel",
+        parentThread: "root",
+        parentFlow: [],
+        parentStep: 1,
+        state: "F",
+        total: 2,
+        waitForAll: true,
+        required: 2,
+        toleratedFailures: 0,
+        maxConcurrency: 0,
+        started: 2,
+        succeeded: [],
+        failed: [],
+        status: "open",
+      },
+    };
+    assert.equal(await store.putJoin(join, 0), true);
+    assert.equal(await store.putJoin(join, 0), false);
+    const bumped = { ...join, version: 2, join: { ...join.join, succeeded: [0] } };
+    assert.equal(await store.putJoin(bumped, 1), true);
+    await store.ackJoin(join);
+    assert.equal(
+      (await store.getJoin(h, "root/F@1"))?.outbox.length,
+      1,
+      "an ack for an old version changes nothing",
+    );
+    await store.ackJoin(bumped);
+    const acked = await store.getJoin(h, "root/F@1");
+    assert.deepEqual(acked?.outbox, []);
+    assert.deepEqual(acked?.join.succeeded, [0]);
+    assert.equal(acked?.version, 2);
+  });
+
+  test(`${name}: history is idempotent, ordered and paged`, async () => {
+    const store = make();
+    const h = header();
+    const events: HistoryEvent[] = Array.from({ length: 30 }, (_, i) => ({
+      type: "StateEntered",
+      thread: i % 2 === 0 ? "root" : "root/F@1[0]",
+      seq: i,
+      step: i,
+      at: 1_000 + i,
+      state: `S${i}`,
+    }));
+    await store.appendHistory(h, events.slice(0, 20));
+    await store.appendHistory(h, events.slice(10));
+    const seen: HistoryEvent[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.readHistory(h.tenant, h.executionId, 7, cursor);
+      seen.push(...page.items);
+      cursor = page.cursor;
+      pages++;
+    } while (cursor && pages < 20);
+    assert.deepEqual(
+      seen.map((e) => e.seq),
+      events.map((e) => e.seq),
+      "each event once, in time order",
+    );
+    assert.ok(pages >= 5);
+  });
+
+  test(`${name}: definitions, buffered events, failures`, async () => {
+    const store = make();
+    const h = header();
+    await store.putDefinition("abc", "Order", "states: []");
+    assert.deepEqual(await store.getDefinition("abc"), { name: "Order", source: "states: []" });
+    assert.equal(await store.getDefinition("nope"), undefined);
+
+    await store.bufferEvent(h, "approval", "0002-b", { inline: 2 });
+    await store.bufferEvent(h, "approval", "0001-a", { inline: 1 });
+    await store.bufferEvent(h, "other", "0003-c", { inline: 3 });
+    assert.deepEqual(await store.takeBufferedEvent(h, "approval"), { inline: 1 }, "oldest first");
+    assert.deepEqual(await store.takeBufferedEvent(h, "approval"), { inline: 2 });
+    assert.equal(await store.takeBufferedEvent(h, "approval"), undefined, "each is taken once");
+
+    assert.equal(await store.lastFailure(h), undefined);
+    await store.noteFailure(h, "boom");
+    assert.equal(await store.lastFailure(h), "boom");
+  });
+}
