@@ -60,15 +60,22 @@ export interface ThreadRecord {
 /** A thread state whose `data` may live in the payload store. */
 export type StoredThread = Omit<ThreadState, "data"> & { readonly data: Stored };
 
-/** A join as stored, with the branch inputs and unacknowledged messages. */
+/**
+ * A join as stored, with the branch inputs. It keeps no outbox: what a report
+ * caused is derived again from the join when that report is redelivered — the
+ * branches it started (`starts`, kept until they finish) and, if it closed the
+ * join (`closedBy`), the parent's continuation.
+ */
 export interface JoinRecord {
   readonly header: ExecutionHeader;
   readonly join: JoinState;
   readonly inputs: Stored;
   readonly version: number;
   readonly causedBy: string;
-  /** Messages committed but not yet known to be sent; any later writer re-sends them. */
-  readonly outbox: readonly OutMessage[];
+  /** Branches started by each report, while any of them is still running. */
+  readonly starts: readonly { readonly mid: string; readonly indexes: readonly number[] }[];
+  /** The report that closed the join. */
+  readonly closedBy?: string;
 }
 
 /** The execution as users see it: its root thread's record. */
@@ -198,8 +205,6 @@ export interface ExecutionStore {
   branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]>;
   getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined>;
   putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean>;
-  /** Clears a join's outbox once it is sent, if the join is still at the record's version. */
-  ackJoin(record: JoinRecord): Promise<void>;
   appendHistory(
     header: ExecutionHeader,
     events: readonly HistoryEvent[],

@@ -32,7 +32,8 @@ export class PayloadCodec {
     if (bytes <= this.#threshold) return { inline: value };
     const digest = createHash("sha256").update(text).digest("hex");
     const key = `${PAYLOAD_PREFIX}${encodeURIComponent(executionId)}/${digest}.json`;
-    await this.#payloads.put(key, text);
+    // Content-addressed: a key this process has written holds this very text already.
+    if (!this.#cache.has(key)) await this.#payloads.put(key, text);
     this.#remember(key, value);
     return { ref: key, bytes };
   }
@@ -47,6 +48,7 @@ export class PayloadCodec {
   }
 
   #remember(key: string, value: JsonValue): void {
+    this.#cache.delete(key);
     this.#cache.set(key, value);
     if (this.#cache.size > 64) {
       const oldest = this.#cache.keys().next().value;

@@ -23,6 +23,7 @@ import {
   branchThreadId,
   type Command,
   cancelJoin,
+  closingCommands,
   type ExecutionContext,
   type HistoryEvent,
   type JoinState,
@@ -61,7 +62,7 @@ export const TRANSITIONS = "transitions";
 /** Inputs up to this size ride in every message's header; larger ones are referenced. */
 export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
 /** Conditional-write conflicts retried in one invocation before the message is left to redelivery. */
-export const MAX_CONFLICT_RETRIES = 25;
+export const MAX_CONFLICT_RETRIES = 50;
 
 export interface RuntimeOptions {
   readonly app: string;
@@ -582,27 +583,39 @@ export class Runtime {
     const { store } = this.#deps;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const record = await store.getJoin(header, joinId);
-      if (!record)
+      if (!record) {
         throw new RuntimeError(
           "MISSING_RECORD",
           `join ${joinId} of ${header.executionId} does not exist (yet)`,
         );
+      }
       const step = apply(record.join);
       if (!step.changed) {
-        if (record.outbox.length > 0)
-          await this.#sendJoinOutbox(record, record.version, invocation);
+        // A redelivery: re-send what this very report caused, derived from the join.
+        const mine = record.starts.filter((s) => s.mid === mid).flatMap((s) => s.indexes);
+        const commands: Command[] =
+          mine.length > 0 ? [{ type: "StartBranches", joinId, indexes: mine }] : [];
+        if (record.closedBy === mid) commands.push(...closingCommands(record.join));
+        if (commands.length > 0)
+          await this.#dispatch(await this.#joinMessages(record, commands, mid), invocation);
         return;
       }
-      const outbox = [...record.outbox, ...(await this.#joinMessages(record, step.commands, mid))];
+      const ended = new Set([...step.join.succeeded, ...step.join.failed]);
+      const starts = record.starts.filter((s) => s.indexes.some((i) => !ended.has(i)));
+      for (const command of step.commands) {
+        if (command.type === "StartBranches") starts.push({ mid, indexes: command.indexes });
+      }
+      const closes = record.join.status === "open" && step.join.status !== "open";
       const next: JoinRecord = {
         ...record,
         join: step.join,
         version: record.version + 1,
         causedBy: mid,
-        outbox,
+        starts,
+        ...(closes ? { closedBy: mid } : {}),
       };
       if (await store.putJoin(next, record.version, this.#expiry(step.join.status !== "open"))) {
-        await this.#sendJoinOutbox(next, next.version, invocation);
+        await this.#dispatch(await this.#joinMessages(next, step.commands, mid), invocation);
         return;
       }
       await this.#backoff(attempt);
@@ -613,23 +626,7 @@ export class Runtime {
     );
   }
 
-  /**
-   * Sends a join's outbox, then clears it if it started branches: those messages
-   * exist nowhere else. Completion and cancellation follow from the join's own
-   * status, so a closed join's outbox may simply be re-sent by a late report.
-   */
-  async #sendJoinOutbox(
-    record: JoinRecord,
-    version: number,
-    invocation: Invocation,
-  ): Promise<void> {
-    if (record.outbox.length === 0) return;
-    await this.#dispatch(record.outbox, invocation);
-    if (record.outbox.some((m) => m.body.kind === "branch")) {
-      await this.#deps.store.ackJoin({ ...record, version });
-    }
-  }
-
+  /** The messages of a join's commands; their ids depend only on the causing report, so re-sends dedupe. */
   async #joinMessages(
     record: JoinRecord,
     commands: readonly Command[],
@@ -637,13 +634,12 @@ export class Runtime {
   ): Promise<OutMessage[]> {
     const out: OutMessage[] = [];
     const header = record.header;
-    const id = () => `${mid}/${out.length}`;
     for (const command of commands) {
       if (command.type === "StartBranches") {
         const inputs = await this.#codec.load(record.inputs);
         for (const index of command.indexes) {
           out.push({
-            mid: id(),
+            mid: `${mid}/branch/${index}`,
             queue: TRANSITIONS,
             body: await this.#branchMessage(header, record.join, inputs, index),
           });
@@ -651,7 +647,7 @@ export class Runtime {
       } else if (command.type === "CancelBranches") {
         for (const index of command.indexes) {
           out.push({
-            mid: id(),
+            mid: `${mid}/cancel/${index}`,
             queue: TRANSITIONS,
             body: {
               kind: "event",
@@ -663,7 +659,7 @@ export class Runtime {
         }
       } else if (command.type === "CompleteJoin") {
         out.push({
-          mid: id(),
+          mid: `${mid}/complete`,
           queue: TRANSITIONS,
           body: {
             kind: "join-complete",
@@ -866,7 +862,7 @@ export class Runtime {
             inputs: await this.#codec.store(inputs, header.executionId),
             version: 1,
             causedBy: mid,
-            outbox: [],
+            starts: [],
           });
           break;
         }

@@ -202,11 +202,6 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return this.#put(this.#joinItem(record, expiresAt), expected);
   }
 
-  async ackJoin(record: JoinRecord): Promise<void> {
-    // Same version, empty outbox: only if nobody wrote the join since.
-    await this.#put(this.#joinItem({ ...record, outbox: [] }), record.version);
-  }
-
   async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {
     const pk = this.#pk(header);
     let requests = events.map((event) => ({

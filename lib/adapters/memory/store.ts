@@ -106,13 +106,6 @@ export class MemoryExecutionStore implements ExecutionStore {
     return true;
   }
 
-  async ackJoin(record: JoinRecord): Promise<void> {
-    this.calls.writes++;
-    const key = this.#key(record.header.tenant, record.header.executionId, record.join.id);
-    const current = this.joins.get(key);
-    if (current?.version === record.version) this.joins.set(key, { ...current, outbox: [] });
-  }
-
   async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {
     this.calls.writes++;
     const key = this.#key(header.tenant, header.executionId, "");

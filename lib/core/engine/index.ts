@@ -4,7 +4,7 @@
  * out the commands both return.
  */
 export { EngineError, fanOutState, resolveFlow, stateOf } from "./flow.ts";
-export { applyBranchFinished, cancelJoin, runningBranches } from "./join.ts";
+export { applyBranchFinished, cancelJoin, closingCommands, runningBranches } from "./join.ts";
 export { nextRandom, seedFor } from "./random.ts";
 export {
   applyThreadEvent,

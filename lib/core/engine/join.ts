@@ -99,3 +99,26 @@ function outcomeOf(join: JoinState): JoinOutcome {
   }));
   return { status: "succeeded", branches };
 }
+
+/**
+ * What a closed join implies: completing its parent (unless it was cancelled)
+ * and cancelling the branches still running. Derived from the join alone, so a
+ * redelivered report that closed it can re-send them without an outbox.
+ */
+export function closingCommands(join: JoinState): Command[] {
+  if (join.status === "open") return [];
+  const commands: Command[] = [];
+  const parent = { thread: join.parentThread, step: join.parentStep };
+  if (join.status === "succeeded") {
+    commands.push({ type: "CompleteJoin", joinId: join.id, parent, outcome: outcomeOf(join) });
+  } else if (join.status === "failed" && join.error) {
+    commands.push({
+      type: "CompleteJoin",
+      joinId: join.id,
+      parent,
+      outcome: { status: "failed", error: join.error },
+    });
+  }
+  pushCancel(join, commands);
+  return commands;
+}
