@@ -6,8 +6,9 @@ import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
-/** An activity as a user writes it: `export async function verify_identity(input, ctx) { ... }`. */
-export type ActivityFunction = (input: unknown, context: never) => unknown;
+import type { ActivityFunction } from "../runtime/activities.ts";
+
+export type { ActivityFunction };
 
 /** Raised when activities cannot be loaded; `file` says which module. */
 export class ActivityLoadError extends Error {

@@ -86,6 +86,8 @@ export const PAYLOAD_PREFIX = "payloads/";
 /** Environment variables the functions read (once, at module scope). */
 export const ENV = {
   APP: "CASCADE_APP",
+  /** The folder holding the app's workflows/ and activities/ (in the bundle). Default `app`. */
+  APP_DIR: "CASCADE_APP_DIR",
   TABLE: "CASCADE_TABLE",
   TRANSITION_QUEUE_URL: "CASCADE_TRANSITION_QUEUE_URL",
   /** JSON object: region → queue URL, for dedicated workers. */

@@ -1,0 +1,125 @@
+/**
+ * Building the runtime inside a Lambda function (or any process) from its
+ * environment, validated once and all at once. Clients are built here, at
+ * module scope of the handler, and reused across invocations.
+ */
+import { createAwsClients } from "../adapters/aws/clients.ts";
+import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
+import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
+import { SqsMessageQueue } from "../adapters/aws/sqs-queue.ts";
+import { loadApp } from "../app/load.ts";
+import { ENV } from "../manifest/index.ts";
+import { DefinitionRegistry } from "./definitions.ts";
+import { Runtime, TRANSITIONS } from "./runtime.ts";
+
+/** Raised when the environment is incomplete or malformed; lists every problem. */
+export class RuntimeConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`the function's environment is not usable:\n- ${problems.join("\n- ")}`);
+    this.name = "RuntimeConfigError";
+    this.problems = problems;
+  }
+}
+
+export interface RuntimeConfig {
+  readonly app: string;
+  readonly appDir: string;
+  readonly table: string;
+  readonly bucket: string;
+  readonly transitionQueueUrl: string;
+  readonly workerQueueUrls: ReadonlyMap<string, string>;
+  readonly offloadThresholdBytes?: number;
+  readonly retentionDays?: number;
+  readonly endpoints?: { dynamodb: string; sqs: string; s3: string };
+}
+
+/** Reads and checks the configuration. @throws RuntimeConfigError with every problem. */
+export function readConfig(env: Readonly<Record<string, string | undefined>>): RuntimeConfig {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name];
+    if (value === undefined || value === "") problems.push(`${name} is not set`);
+    return value ?? "";
+  };
+  const positive = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === "") return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      problems.push(`${name} must be a positive integer, not '${value}'`);
+    return n;
+  };
+  const app = required(ENV.APP);
+  const table = required(ENV.TABLE);
+  const bucket = required(ENV.PAYLOAD_BUCKET);
+  const transitionQueueUrl = required(ENV.TRANSITION_QUEUE_URL);
+  const workerQueueUrls = new Map<string, string>();
+  const workers = env[ENV.WORKER_QUEUE_URLS];
+  if (workers) {
+    try {
+      for (const [region, url] of Object.entries(JSON.parse(workers) as Record<string, unknown>)) {
+        if (typeof url !== "string") throw new Error(`the URL for ${region} is not a string`);
+        workerQueueUrls.set(region, url);
+      }
+    } catch (error) {
+      problems.push(
+        `${ENV.WORKER_QUEUE_URLS} must be a JSON object of region → queue URL: ${(error as Error).message}`,
+      );
+    }
+  }
+  const offloadThresholdBytes = positive(ENV.OFFLOAD_THRESHOLD_BYTES);
+  const retentionDays = positive(ENV.RETENTION_DAYS);
+  const local = [env[ENV.DYNAMODB_ENDPOINT], env[ENV.SQS_ENDPOINT], env[ENV.S3_ENDPOINT]];
+  if (local.some(Boolean) && !local.every(Boolean)) {
+    problems.push(
+      `${ENV.DYNAMODB_ENDPOINT}, ${ENV.SQS_ENDPOINT} and ${ENV.S3_ENDPOINT} go together`,
+    );
+  }
+  if (problems.length > 0) throw new RuntimeConfigError(problems);
+  const [dynamodb, sqs, s3] = local;
+  return {
+    app,
+    appDir: env[ENV.APP_DIR] ?? "app",
+    table,
+    bucket,
+    transitionQueueUrl,
+    workerQueueUrls,
+    ...(offloadThresholdBytes === undefined ? {} : { offloadThresholdBytes }),
+    ...(retentionDays === undefined ? {} : { retentionDays }),
+    ...(dynamodb && sqs && s3 ? { endpoints: { dynamodb, sqs, s3 } } : {}),
+  };
+}
+
+/** The runtime for a function: adapters over real clients, the app's workflows and activities. */
+export async function createRuntimeFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Runtime> {
+  const config = readConfig(env);
+  const clients = createAwsClients(config.endpoints ? { endpoints: config.endpoints } : {});
+  const store = new DynamoDbExecutionStore(clients.dynamodb, config.table);
+  const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
+  for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
+  const app = await loadApp(config.appDir);
+  const definitions = new DefinitionRegistry(store);
+  for (const workflow of app.workflows)
+    definitions.register(workflow.source, workflow.file, workflow.defaultName);
+  return new Runtime(
+    {
+      store,
+      queue: new SqsMessageQueue(clients.sqs, urls),
+      payloads: new S3PayloadStore(clients.s3, config.bucket),
+      clock: { now: () => Date.now() },
+      definitions,
+      activities: app.activities,
+    },
+    {
+      app: config.app,
+      workerRegions: new Set(config.workerQueueUrls.keys()),
+      ...(config.offloadThresholdBytes === undefined
+        ? {}
+        : { offloadThresholdBytes: config.offloadThresholdBytes }),
+      ...(config.retentionDays === undefined ? {} : { retentionDays: config.retentionDays }),
+    },
+  );
+}
