@@ -1,0 +1,293 @@
+/**
+ * Runtime benchmark on the embedded emulators (dynalite, fauxqs): the seed
+ * order workflow (validate → choice → three parallel checks → combine) through
+ * the same adapters, handlers and pollers as `cascade dev`.
+ *
+ * Prints, per execution and per state transition: DynamoDB reads and writes
+ * (requests and capacity units), SQS requests, S3 requests (all counted with SDK
+ * middleware), hops on the critical path, workflows per second at concurrency 1
+ * and 32, p50/p99 end-to-end latency, and dollars per million transitions at
+ * public on-demand prices. Then runs the peers in bench/peers, if present.
+ *
+ *   npm run bench:runtime              # defaults: 60 at c=1, 600 at c=32
+ *   node bench/runtime.ts 100 1000
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { HistoryEvent } from "../lib/core/engine/index.ts";
+import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
+import { startLocalStack } from "../lib/local/stack.ts";
+import type { ActivityFunction } from "../lib/runtime/activities.ts";
+
+const [serialRuns = 60, concurrentRuns = 600] = process.argv.slice(2).map(Number);
+const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+// The seed documents' order workflow, as in the example, without its 1-hour workflow
+// timeout: that timer is one delayed message per execution, which would sit in the
+// emulator's queue for an hour (it costs one SQS send per execution on AWS).
+const source = readFileSync(
+  root("examples/order-processing/workflows/order-fulfillment.yaml"),
+  "utf8",
+).replace(/^timeout: 1h\n/m, "");
+
+const order = (n: number) => ({
+  customer_id: `c-${n}`,
+  cart_items: [{ id: "sku-1", quantity: 2, price: 30 }],
+});
+const activities: Record<string, ActivityFunction> = {
+  validate_order: (input: Record<string, unknown>) => ({ ...input, valid: true }),
+  verify_identity: () => ({ verified: true, method: "document" }),
+  check_credit: () => ({ approved: true, limit: 1000 }),
+  check_inventory: (input: { product_ids: string[] }) => ({
+    in_stock: true,
+    checked: input.product_ids.length,
+  }),
+  combine_results: () => ({ approved: true, reasons: [] }),
+};
+
+// ---- counting ---------------------------------------------------------------
+
+const counts = {
+  ddbRequests: {} as Record<string, number>,
+  wcu: 0,
+  rcu: 0,
+  sqsRequests: {} as Record<string, number>,
+  s3Requests: {} as Record<string, number>,
+  transitions: 0,
+};
+const reset = () => {
+  counts.ddbRequests = {};
+  counts.wcu = 0;
+  counts.rcu = 0;
+  counts.sqsRequests = {};
+  counts.s3Requests = {};
+  counts.transitions = 0;
+};
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+/** Capacity units DynamoDB would bill: 1 KB per write unit, 4 KB per strongly consistent read unit. */
+function capacity(
+  command: string,
+  input: Record<string, unknown>,
+  output: Record<string, unknown>,
+): void {
+  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? {}));
+  if (command === "PutItemCommand") counts.wcu += Math.max(1, Math.ceil(size(input.Item) / 1024));
+  else if (command === "DeleteItemCommand") counts.wcu += 1;
+  else if (command === "BatchWriteItemCommand") {
+    for (const requests of Object.values(
+      (input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: unknown } }[]>,
+    )) {
+      for (const r of requests)
+        counts.wcu += Math.max(1, Math.ceil(size(r.PutRequest?.Item) / 1024));
+    }
+  } else if (command === "GetItemCommand")
+    counts.rcu += Math.max(1, Math.ceil(size(output.Item) / 4096));
+  else if (command === "QueryCommand")
+    counts.rcu += Math.max(1, Math.ceil(size(output.Items) / 4096));
+}
+
+const done = new Map<string, (record: ThreadRecord) => void>();
+const wrapStore = (store: ExecutionStore): ExecutionStore =>
+  new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      if (property === "putThread") {
+        return async (record: ThreadRecord, expected: number, expiresAt?: number) => {
+          const ok = await value.call(target, record, expected, expiresAt);
+          if (ok && record.thread.id === "root" && record.thread.status !== "running") {
+            done.get(record.header.executionId)?.(record);
+          }
+          return ok;
+        };
+      }
+      if (property === "appendHistory") {
+        return async (header: unknown, events: readonly HistoryEvent[]) => {
+          counts.transitions += events.filter((e) => e.type === "StateEntered").length;
+          return value.call(target, header, events);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+
+const stack = await startLocalStack({
+  app: "bench",
+  ephemeral: true,
+  workflows: [{ file: "order-fulfillment.yaml", source }],
+  activities: new Map(Object.entries(activities)),
+  concurrency: 8,
+  runtime: { log: () => {} },
+  wrapStore,
+  onError: (error) => console.error("handler error:", error),
+});
+
+type Middlewared = {
+  middlewareStack: {
+    add: (
+      middleware: (
+        next: (args: {
+          input: Record<string, unknown>;
+        }) => Promise<{ output: Record<string, unknown> }>,
+        context: { commandName?: string },
+      ) => (args: {
+        input: Record<string, unknown>;
+      }) => Promise<{ output: Record<string, unknown> }>,
+      options: { step: "initialize"; name: string },
+    ) => void;
+  };
+};
+const count = (
+  client: unknown,
+  into: () => Record<string, number>,
+  name: string,
+  onDone?: typeof capacity,
+) => {
+  (client as Middlewared).middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const command = context.commandName ?? "?";
+      into()[command] = (into()[command] ?? 0) + 1;
+      onDone?.(command, args.input, result.output);
+      return result;
+    },
+    { step: "initialize", name },
+  );
+};
+count(stack.clients.dynamodb, () => counts.ddbRequests, "count-ddb", capacity);
+count(stack.clients.sqs, () => counts.sqsRequests, "count-sqs");
+count(stack.clients.s3, () => counts.s3Requests, "count-s3");
+
+// ---- running ----------------------------------------------------------------
+
+let seq = 0;
+async function runOne(): Promise<number> {
+  const id = `b-${++seq}`;
+  const finished = new Promise<ThreadRecord>((resolve) => done.set(id, resolve));
+  const started = performance.now();
+  await stack.runtime.startExecution("OrderFulfillment", order(seq), { id });
+  const record = await finished;
+  done.delete(id);
+  if (record.thread.status !== "succeeded")
+    throw new Error(`execution ${id} ${record.thread.status}`);
+  return performance.now() - started;
+}
+
+async function phase(total: number, concurrency: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        latencies.push(await runOne());
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { rate: total / seconds, p50: pct(0.5), p99: pct(0.99) };
+}
+
+// Hops: queued deliveries on the critical path, from message ids (`<cause>/<n>`).
+async function hops(): Promise<number> {
+  const delivered: string[] = [];
+  const original = stack.runtime.handle.bind(stack.runtime);
+  stack.runtime.handle = async (envelope, receiveCount) => {
+    delivered.push(envelope.mid);
+    return original(envelope, receiveCount);
+  };
+  await runOne();
+  stack.runtime.handle = original;
+  const depth = (mid: string): number => {
+    const parents = delivered.filter((other) => other !== mid && mid.startsWith(`${other}/`));
+    return 1 + Math.max(0, ...parents.map(depth));
+  };
+  return Math.max(...delivered.map(depth));
+}
+
+await phase(20, 4); // warm-up: JIT, connections, table
+const criticalHops = await hops();
+
+reset();
+const serial = await phase(serialRuns, 1);
+const perExecution = {
+  ddbRequests: sum(counts.ddbRequests) / serialRuns,
+  writes:
+    ((counts.ddbRequests.PutItemCommand ?? 0) +
+      (counts.ddbRequests.BatchWriteItemCommand ?? 0) +
+      (counts.ddbRequests.DeleteItemCommand ?? 0)) /
+    serialRuns,
+  reads:
+    ((counts.ddbRequests.GetItemCommand ?? 0) + (counts.ddbRequests.QueryCommand ?? 0)) /
+    serialRuns,
+  wcu: counts.wcu / serialRuns,
+  rcu: counts.rcu / serialRuns,
+  sqs: sum(counts.sqsRequests) / serialRuns,
+  sqsSends: (counts.sqsRequests.SendMessageBatchCommand ?? 0) / serialRuns,
+  s3: sum(counts.s3Requests) / serialRuns,
+  transitions: counts.transitions / serialRuns,
+};
+const byCommand = { ...counts.ddbRequests };
+const sqsByCommand = { ...counts.sqsRequests };
+const concurrent = await phase(concurrentRuns, 32);
+await stack.stop();
+
+// ---- report -----------------------------------------------------------------
+
+const f = (n: number, digits = 1) => n.toFixed(digits);
+const t = perExecution.transitions;
+// Public on-demand prices, us-east-1: DynamoDB $0.625/M write units, $0.125/M read units;
+// SQS $0.40/M requests; S3 $0.005/1k PUT, $0.0004/1k GET; Lambda arm64 $0.20/M
+// invocations + $0.0000133334/GB-s (assumed: one invocation per queued message,
+// 512 MB, 30 ms each). Step Functions Standard: $25/M state transitions.
+const lambdaInvocations =
+  perExecution.sqs > 0 ? (sqsByCommand.ReceiveMessageCommand ? perExecution.sqsSends : 0) : 0;
+const perMillionTransitions = (perExec: number) => (perExec / t) * 1e6;
+const dollars = {
+  dynamodb:
+    perMillionTransitions(perExecution.wcu) * 0.625e-6 +
+    perMillionTransitions(perExecution.rcu) * 0.125e-6,
+  sqs: perMillionTransitions(perExecution.sqsSends * 3) * 0.4e-6,
+  s3: perMillionTransitions(perExecution.s3) * 5e-6,
+  lambda: perMillionTransitions(lambdaInvocations * 3.3) * (0.2e-6 + 0.5 * 0.03 * 0.0000133334),
+};
+const total = dollars.dynamodb + dollars.sqs + dollars.s3 + dollars.lambda;
+
+console.log(
+  `cascade runtime: seed order workflow on dynalite + fauxqs (in-process), ${t} state transitions per execution`,
+);
+console.log(`  hops on the critical path: ${criticalHops}`);
+console.log(
+  `  per execution: DynamoDB ${f(perExecution.writes)} writes (${f(perExecution.wcu)} WCU) + ${f(perExecution.reads)} reads (${f(perExecution.rcu)} RCU); SQS ${f(perExecution.sqs)} requests (${f(perExecution.sqsSends)} send batches); S3 ${f(perExecution.s3)}`,
+);
+console.log(
+  `  per transition: DynamoDB ${f(perExecution.writes / t, 2)} writes, ${f(perExecution.reads / t, 2)} reads; SQS ${f(perExecution.sqs / t, 2)} requests`,
+);
+console.log(`  DynamoDB requests by command (c=1, total): ${JSON.stringify(byCommand)}`);
+console.log(`  SQS requests by command (c=1, total): ${JSON.stringify(sqsByCommand)}`);
+console.log(
+  `cascade c=1   n=${serialRuns}  wf/s=${f(serial.rate)}  p50=${f(serial.p50)}ms  p99=${f(serial.p99)}ms`,
+);
+console.log(
+  `cascade c=32  n=${concurrentRuns}  wf/s=${f(concurrent.rate)}  p50=${f(concurrent.p50)}ms  p99=${f(concurrent.p99)}ms`,
+);
+console.log(
+  `  $ per million transitions at list prices: DynamoDB ${f(dollars.dynamodb, 2)} + SQS ${f(dollars.sqs, 2)} + S3 ${f(dollars.s3, 2)} + Lambda ~${f(dollars.lambda, 2)} = ~$${f(total, 2)} (Step Functions Standard: $25.00)`,
+);
+
+for (const peer of ["bullmq", "dbos"]) {
+  const script = root(`bench/peers/${peer}.ts`);
+  if (!existsSync(script)) continue;
+  const result = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 180_000 });
+  process.stdout.write(result.stdout);
+  if (result.status !== 0)
+    console.log(
+      `${peer}: exited ${result.status}: ${result.stderr.trim().split("\n").at(-1) ?? ""}`,
+    );
+}
