@@ -53,7 +53,10 @@ export interface ThreadRecord {
   readonly version: number;
   /** The logical id of the message whose transition produced this version. */
   readonly causedBy: string;
-  /** What that transition sent; re-sent when the same message is redelivered. */
+  /**
+   * What that transition sent; re-sent when the same message is redelivered. Its
+   * `run` messages are stored without the thread they carry (it is this record's).
+   */
   readonly outbox: readonly OutMessage[];
 }
 
@@ -100,7 +103,8 @@ export type WireMessage =
       /** Run an activity for a thread, then apply its outcome; carries the thread so the happy path reads nothing. */
       readonly kind: "run";
       readonly header: ExecutionHeader;
-      readonly thread: StoredThread;
+      /** Absent only in a record's stored outbox, where the record itself holds it. */
+      readonly thread?: StoredThread;
       readonly version: number;
       readonly input: Stored;
       readonly activity: string;

@@ -25,11 +25,14 @@ export class PayloadCodec {
     return this.#threshold;
   }
 
-  /** Keeps `value` inline when small, else writes it under a content-addressed key of the execution. */
-  async store(value: JsonValue, executionId: string): Promise<Stored> {
+  /**
+   * Keeps `value` inline when small, else writes it under a content-addressed key of
+   * the execution. `force` offloads anything over 1 KB (to fit a message or an item).
+   */
+  async store(value: JsonValue, executionId: string, force = false): Promise<Stored> {
     const text = JSON.stringify(value);
     const bytes = Buffer.byteLength(text);
-    if (bytes <= this.#threshold) return { inline: value };
+    if (bytes <= (force ? 1024 : this.#threshold)) return { inline: value };
     const digest = createHash("sha256").update(text).digest("hex");
     const key = `${PAYLOAD_PREFIX}${encodeURIComponent(executionId)}/${digest}.json`;
     // Content-addressed: a key this process has written holds this very text already.

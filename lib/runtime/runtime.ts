@@ -61,6 +61,14 @@ import type { DefinitionRegistry } from "./definitions.ts";
 export const TRANSITIONS = "transitions";
 /** Inputs up to this size ride in every message's header; larger ones are referenced. */
 export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
+/**
+ * A message or item over this many bytes of JSON has its large parts moved to the
+ * payload store, whatever the offload threshold: SQS takes 256 KiB per message and
+ * DynamoDB 400 KB per item, and a step's data and an activity's input could each be
+ * just under the threshold.
+ */
+export const ENVELOPE_BUDGET_BYTES = 200 * 1024;
+
 /** Conditional-write conflicts retried in one invocation before the message is left to redelivery. */
 export const MAX_CONFLICT_RETRIES = 50;
 
@@ -213,13 +221,13 @@ export class Runtime {
       }
       if (result.existing.version === 1 && result.existing.causedBy === mid) {
         const invocation = newInvocation();
-        await this.#dispatch(result.existing.outbox, invocation);
+        await this.#dispatch(outboxOf(result.existing), invocation);
         await this.#flush(invocation);
       }
       return { executionId, created: false, record: result.existing };
     }
     const invocation = newInvocation();
-    await this.#afterCommit(header, events, effects, record.outbox, invocation);
+    await this.#afterCommit(header, events, effects, outboxOf(record), invocation);
     await this.#flush(invocation);
     return { executionId, created: true, record };
   }
@@ -412,12 +420,14 @@ export class Runtime {
     receiveCount: number,
     invocation: Invocation,
   ): Promise<void> {
-    let carried = { thread: body.thread, version: body.version };
+    let carried: { thread: StoredThread; version: number } | undefined = body.thread
+      ? { thread: body.thread, version: body.version }
+      : undefined;
     if (receiveCount > 1) {
       // A redelivery: if its transition is committed, re-send what it caused instead of running the activity again.
       const current = await this.#deps.store.getThread(body.header, body.token.thread);
       if (current?.causedBy === mid) {
-        await this.#dispatch(current.outbox, invocation);
+        await this.#dispatch(outboxOf(current), invocation);
         return;
       }
       if (current) {
@@ -499,7 +509,7 @@ export class Runtime {
           );
         }
         if (record.causedBy === mid) {
-          await this.#dispatch(record.outbox, invocation);
+          await this.#dispatch(outboxOf(record), invocation);
           return;
         }
         snapshot = { thread: record.thread, version: record.version };
@@ -541,12 +551,12 @@ export class Runtime {
     // message carries its state, and its first commit creates the record.
     const lazy = await this.#prepare(header, step, 0, mid);
     if (lazy.record.outbox.length > 0 && lazy.record.outbox.every((m) => m.body.kind === "run")) {
-      await this.#afterCommit(header, lazy.events, lazy.effects, lazy.record.outbox, invocation);
+      await this.#afterCommit(header, lazy.events, lazy.effects, outboxOf(lazy.record), invocation);
       return;
     }
     if (await this.#commitThread(header, step, 0, mid, invocation)) return;
     const existing = await this.#deps.store.getThread(header, spec.id);
-    if (existing?.causedBy === mid) await this.#dispatch(existing.outbox, invocation);
+    if (existing?.causedBy === mid) await this.#dispatch(outboxOf(existing), invocation);
   }
 
   async #finished(
@@ -751,7 +761,7 @@ export class Runtime {
     ) {
       return false;
     }
-    await this.#afterCommit(header, events, effects, record.outbox, invocation);
+    await this.#afterCommit(header, events, effects, outboxOf(record), invocation);
     return true;
   }
 
@@ -774,7 +784,14 @@ export class Runtime {
           metrics.push(command.metric);
           break;
         case "RunActivity": {
-          const input = await this.#codec.store(command.input, header.executionId);
+          let input = await this.#codec.store(command.input, header.executionId);
+          if ("inline" in input && "inline" in thread.data) {
+            const size =
+              Buffer.byteLength(JSON.stringify(command.input)) +
+              Buffer.byteLength(JSON.stringify(thread.data.inline));
+            if (size > ENVELOPE_BUDGET_BYTES)
+              input = await this.#codec.store(command.input, header.executionId, true);
+          }
           const worker =
             command.region !== undefined && this.#options.workerRegions?.has(command.region);
           const base = {
@@ -805,7 +822,6 @@ export class Runtime {
                 kind: "run",
                 ...base,
                 ...(command.heartbeatMs === undefined ? {} : { heartbeatMs: command.heartbeatMs }),
-                thread,
                 version,
               },
             });
@@ -933,6 +949,7 @@ export class Runtime {
         }
       }
     }
+    await this.#fit(header, thread, outbox);
     const record: ThreadRecord = { header, thread, version, causedBy: mid, outbox };
     return { record, events, effects: { joins, metrics, cancels } };
   }
@@ -974,6 +991,36 @@ export class Runtime {
   async #backoff(attempt: number): Promise<void> {
     const ms = Math.random() * (this.#options.conflictBackoffMs ?? 10) * (attempt + 1);
     if (ms >= 1) await pause(ms);
+  }
+
+  /**
+   * Keeps a thread record within its budget: when the outbox stored with it (inputs
+   * of runs and branches) would make it too large, those inputs move to the payload
+   * store, largest first. A Parallel of 50 branches on 100 KB of data would otherwise
+   * put 5 MB in one item.
+   */
+  async #fit(header: ExecutionHeader, thread: StoredThread, outbox: OutMessage[]): Promise<void> {
+    let size =
+      Buffer.byteLength(JSON.stringify(thread)) + Buffer.byteLength(JSON.stringify(outbox));
+    if (size <= ENVELOPE_BUDGET_BYTES) return;
+    const order = outbox
+      .map((message, index) => ({
+        index,
+        input: "input" in message.body ? message.body.input : undefined,
+      }))
+      .filter(
+        (e): e is { index: number; input: Stored } => e.input !== undefined && "inline" in e.input,
+      )
+      .sort((a, b) => JSON.stringify(b.input).length - JSON.stringify(a.input).length);
+    for (const { index, input } of order) {
+      if (size <= ENVELOPE_BUDGET_BYTES || !("inline" in input)) break;
+      const message = outbox[index];
+      if (!message) continue;
+      const before = Buffer.byteLength(JSON.stringify(input));
+      const stored = await this.#codec.store(input.inline, header.executionId, true);
+      outbox[index] = { ...message, body: { ...message.body, input: stored } as WireMessage };
+      size -= before - Buffer.byteLength(JSON.stringify(stored));
+    }
   }
 
   /** Appends the invocation's history, one batch per execution. */
@@ -1068,6 +1115,15 @@ export class Runtime {
       }),
     );
   }
+}
+
+/** A record's outbox as sent: `run` messages carry the record's own thread again. */
+function outboxOf(record: ThreadRecord): OutMessage[] {
+  return record.outbox.map((message) =>
+    message.body.kind === "run" && message.body.thread === undefined
+      ? { ...message, body: { ...message.body, thread: record.thread, version: record.version } }
+      : message,
+  );
 }
 
 function pause(ms: number): Promise<void> {

@@ -268,3 +268,41 @@ test("starting checks the input schema, the id, and refuses a reused id with oth
     false,
   );
 });
+
+test("records and messages stay within their budget when data sits just under the offload threshold", async () => {
+  const branches = Array.from(
+    { length: 20 },
+    (_, i) =>
+      `      - { name: B${i}, type: Task, resource: "urn:cascade:activity:echo", result: $.r${i} }`,
+  );
+  const source = `name: Wide
+states:
+  - name: First
+    type: Task
+    resource: urn:cascade:activity:echo
+    result: $.first
+    next: Fan
+  - name: Fan
+    type: Parallel
+    branches:
+${branches.join("\n")}
+    end: true
+`;
+  const stack = memoryStack({
+    workflows: [{ file: "wide.yaml", source }],
+    activities: { echo: (input: { blob: string }) => input.blob.length },
+  });
+  await stack.runtime.startExecution("Wide", { blob: "z".repeat(150_000) }, { id: "w-1" });
+  await stack.drain();
+  const record = await stack.execution("w-1");
+  assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
+  const largest = stack.store.calls.largestItemBytes;
+  assert.ok(largest < 300 * 1024, `an item of ${largest} bytes was written; DynamoDB takes 400 KB`);
+  for (const message of stack.queues.sent) {
+    const size = JSON.stringify(message).length;
+    assert.ok(
+      size < 256 * 1024,
+      `a ${message.body.kind} message of ${size} bytes would not fit SQS`,
+    );
+  }
+});

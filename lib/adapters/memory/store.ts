@@ -28,7 +28,14 @@ export class MemoryExecutionStore implements ExecutionStore {
   readonly failures = new Map<string, string>();
   readonly expiries = new Map<string, number>();
   /** Counts calls, for tests and benchmarks; `endings` counts root writes that ended an execution. */
-  readonly calls = { reads: 0, writes: 0, queries: 0, endings: 0 };
+  readonly calls = { reads: 0, writes: 0, queries: 0, endings: 0, largestItemBytes: 0 };
+
+  #measure(record: unknown): void {
+    this.calls.largestItemBytes = Math.max(
+      this.calls.largestItemBytes,
+      JSON.stringify(record).length,
+    );
+  }
 
   #key(tenant: string, executionId: string, id: string): string {
     return `${tenant}\u0000${executionId}\u0000${id}`;
@@ -41,6 +48,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.calls.writes++;
     const existing = this.threads.get(key);
     if (existing) return { created: false, existing: clone(existing) };
+    this.#measure(record);
     this.threads.set(key, clone(record));
     return { created: true };
   }
@@ -62,6 +70,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     const key = this.#key(record.header.tenant, record.header.executionId, record.thread.id);
     const current = this.threads.get(key);
     if ((current?.version ?? 0) !== expected) return false;
+    this.#measure(record);
     if (
       record.thread.id === ROOT &&
       record.thread.status !== "running" &&
@@ -101,6 +110,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.calls.writes++;
     const key = this.#key(record.header.tenant, record.header.executionId, record.join.id);
     if ((this.joins.get(key)?.version ?? 0) !== expected) return false;
+    this.#measure(record);
     this.joins.set(key, clone(record));
     if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
     return true;
