@@ -38,16 +38,12 @@ test("the seed order workflow runs to the right output, with history and three h
   assert.deepEqual(data.identity, { verified: true });
   assert.deepEqual(data.inventory, { in_stock: true, checked: 1, shard: "shard-9" });
   // Five activities, five run messages; branch starts, joins and control flow run inline.
-  // The sixth delivery is the workflow's 1h timeout timer, a no-op once the execution ended.
-  assert.deepEqual(stack.queues.sent.map((m) => m.body.kind).sort(), [
-    "event",
-    "run",
-    "run",
-    "run",
-    "run",
-    "run",
-  ]);
-  assert.equal(deliveries, 6);
+  // The workflow's 1h timeout is a timer sent on every 15 minutes (4 deliveries), a no-op at the end.
+  const kinds = stack.queues.sent.map((m) => m.body.kind);
+  assert.equal(kinds.filter((k) => k === "run").length, 5);
+  assert.equal(kinds.filter((k) => k === "event").length, 4);
+  assert.equal(kinds.length, 9);
+  assert.equal(deliveries, 9);
   const history = await stack.store.readHistory("default", "order-1", 1000);
   assert.equal(history.items[0]?.type, "ExecutionStarted");
   const root = history.items.filter((e) => e.thread === "root");
@@ -305,4 +301,29 @@ ${branches.join("\n")}
       `a ${message.body.kind} message of ${size} bytes would not fit SQS`,
     );
   }
+});
+
+test("timers longer than SQS's 15-minute delay are chained until due", async () => {
+  const source = `name: Long
+states:
+  - { name: Nap, type: Wait, duration: 2h, next: Done }
+  - { name: Done, type: Succeed }
+`;
+  const stack = memoryStack({ workflows: [{ file: "long.yaml", source }], activities: {} });
+  const start = stack.clock.now();
+  await stack.runtime.startExecution("Long", {}, { id: "long-1" });
+  const { deliveries } = await stack.drain();
+  const record = await stack.execution("long-1");
+  assert.equal(record?.thread.status, "succeeded");
+  const timerSends = stack.queues.sent.filter((m) => m.body.kind === "event");
+  assert.equal(
+    timerSends.length,
+    8,
+    "one send, then seven more hops of at most 15 minutes for two hours",
+  );
+  assert.ok(
+    timerSends.every((m) => m.mid === timerSends[0]?.mid && m.notBefore === start + 7_200_000),
+  );
+  assert.equal(deliveries, 8);
+  assert.ok(stack.clock.now() >= start + 7_200_000, "it fired no earlier than due");
 });

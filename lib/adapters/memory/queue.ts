@@ -6,7 +6,7 @@
  */
 import type { MessageQueue, OutMessage } from "../../core/ports.ts";
 import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
-import { DEFAULT_MAX_RECEIVE_COUNT } from "../../manifest/index.ts";
+import { DEFAULT_MAX_RECEIVE_COUNT, SQS_MAX_DELAY_SECONDS } from "../../manifest/index.ts";
 
 interface Slot {
   id: number;
@@ -46,7 +46,12 @@ export class MemoryQueues implements MessageQueue {
     this.calls.sends++;
     for (const message of messages) {
       this.sent.push(message);
-      this.queue(message.queue).enqueue(message, Math.max(now, message.notBefore ?? now));
+      // Like SQS: a message can be delayed 15 minutes at most; longer timers arrive early and are sent on.
+      const delay = Math.min(
+        Math.max(0, (message.notBefore ?? now) - now),
+        SQS_MAX_DELAY_SECONDS * 1000,
+      );
+      this.queue(message.queue).enqueue(message, now + delay);
     }
   }
 

@@ -1,0 +1,94 @@
+/**
+ * On the emulators: dedicated worker queues, dead-lettering through the real
+ * redrive policy, and the TTL attribute on finished executions.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { OutMessage } from "../../lib/core/ports.ts";
+import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
+import { ITEM, KEYS, TABLE } from "../../lib/manifest/index.ts";
+
+const WORKFLOWS = [
+  {
+    file: "regional.yaml",
+    source: `name: Regional
+states:
+  - { name: Square, type: Task, resource: "urn:cascade:activity:square@us-east", result: $.square, end: true }
+`,
+  },
+  {
+    file: "hold.yaml",
+    source: `name: Hold
+states:
+  - { name: Wait, type: WaitForEvent, event: never, end: true }
+`,
+  },
+];
+
+let stack: LocalStack;
+before(async () => {
+  stack = await startLocalStack({
+    app: "fail",
+    ephemeral: true,
+    workflows: WORKFLOWS,
+    activities: new Map([["square", ((input: { n: number }) => input.n * input.n) as never]]),
+    maxReceiveCount: 2,
+    runtime: { log: () => {}, workerRegions: new Set(["us-east"]) },
+  });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+test("an activity with a region runs on its dedicated worker queue", async () => {
+  await stack.runtime.startExecution("Regional", { n: 7 }, { id: "r-1" });
+  const record = await stack.waitFor("r-1", 20_000);
+  assert.equal(record.thread.status, "succeeded", JSON.stringify(record.thread.error));
+  assert.deepEqual(await stack.runtime.codec.load(record.thread.data), { n: 7, square: 49 });
+  assert.ok(stack.provisioned.queues.has("worker:us-east"));
+});
+
+test("finished executions carry the TTL attribute: now plus the retention", async () => {
+  const item = await stack.clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: stack.provisioned.table,
+      Key: { pk: { S: KEYS.execution("default", "r-1") }, sk: { S: ITEM.execution } },
+    }),
+  );
+  const expires = Number(item.Item?.[TABLE.ttlAttribute]?.N);
+  const expected = Date.now() / 1000 + 30 * 86_400;
+  assert.ok(
+    Math.abs(expires - expected) < 120,
+    `expires_at ${expires} should be about ${expected}`,
+  );
+});
+
+test("a message that keeps failing is dead-lettered and fails its execution with the reason", async () => {
+  const { record } = await stack.runtime.startExecution("Hold", {}, { id: "poison-1" });
+  const poison: OutMessage = {
+    mid: "poison",
+    queue: "transitions",
+    body: {
+      kind: "finished",
+      header: record.header,
+      joinId: "root/Nope@1",
+      index: 0,
+      status: "succeeded",
+    },
+  };
+  await stack.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: stack.provisioned.queues.get("transitions"),
+      MessageBody: JSON.stringify(poison),
+    }),
+  );
+  const ended = await stack.waitFor("poison-1", 20_000);
+  assert.equal(ended.thread.status, "failed");
+  assert.equal(ended.thread.error?.name, "Cascade.RuntimeFailure");
+  assert.match(
+    ended.thread.error?.message ?? "",
+    /dead-lettered: RuntimeError: join root\/Nope@1 of poison-1 does not exist/,
+  );
+});
