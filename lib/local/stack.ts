@@ -11,6 +11,7 @@ import type { ActivityFunction } from "../runtime/activities.ts";
 import { processBatch } from "../runtime/batch.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
 import { Runtime, type RuntimeOptions } from "../runtime/runtime.ts";
+import { startEmulatorThread } from "./emulator-thread.ts";
 import { type Emulators, type Provisioned, provision, startEmulators } from "./emulators.ts";
 import { Poller } from "./poller.ts";
 
@@ -29,6 +30,8 @@ export interface LocalStackOptions {
   /** Wrap the store (e.g. to count calls). */
   readonly wrapStore?: (store: ExecutionStore) => ExecutionStore;
   readonly onError?: (error: unknown) => void;
+  /** Run the emulators on a worker thread (the second core). Default true. */
+  readonly emulatorThread?: boolean;
 }
 
 export interface LocalStack {
@@ -45,7 +48,8 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const emulators = await startEmulators({
+  const start = options.emulatorThread === false ? startEmulators : startEmulatorThread;
+  const emulators = await start({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.ephemeral === undefined ? {} : { ephemeral: options.ephemeral }),
   });

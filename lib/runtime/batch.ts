@@ -37,11 +37,12 @@ export async function processBatch(
     list.push({ record, envelope });
     byExecution.set(key, list);
   }
+  const batch = runtime.startBatch();
   await Promise.all(
     [...byExecution.values()].map(async (list) => {
       for (const { record, envelope } of list) {
         try {
-          await runtime.handle(envelope, record.receiveCount);
+          await runtime.handle(envelope, record.receiveCount, batch);
         } catch (error) {
           onError(record, error);
           failed.push(record.id);
@@ -50,5 +51,9 @@ export async function processBatch(
       }
     }),
   );
+  // History is observability, not state: a failed append loses events, never a transition.
+  await runtime
+    .finishBatch(batch)
+    .catch((error: unknown) => onError({ id: "(history)", body: "", receiveCount: 0 }, error));
   return failed;
 }

@@ -232,9 +232,12 @@ export class Runtime {
     return { executionId, created: true, record };
   }
 
-  /** Handles one queued message. Throws when it must be redelivered. */
-  async handle(envelope: Envelope, receiveCount = 1): Promise<Invocation> {
-    const invocation = newInvocation();
+  /**
+   * Handles one queued message. Throws when it must be redelivered. With `batch`
+   * (from `startBatch`), its history is kept for one append per batch (`finishBatch`).
+   */
+  async handle(envelope: Envelope, receiveCount = 1, batch?: Invocation): Promise<Invocation> {
+    const invocation = batch ?? newInvocation();
     const now = this.#deps.clock.now();
     if (envelope.notBefore !== undefined && envelope.notBefore > now + 1_000) {
       // A timer longer than SQS allows: send it on for the rest of its delay.
@@ -242,8 +245,18 @@ export class Runtime {
       return invocation;
     }
     await this.#process(envelope.mid, envelope.body, receiveCount, invocation);
-    await this.#flush(invocation);
+    if (!batch) await this.#flush(invocation);
     return invocation;
+  }
+
+  /** Starts a batch: the messages handled with it append their history together. */
+  startBatch(): Invocation {
+    return newInvocation();
+  }
+
+  /** Appends a batch's history: one request per 25 events rather than one per message. */
+  async finishBatch(batch: Invocation): Promise<void> {
+    await this.#flush(batch);
   }
 
   /** Asks an execution to stop. @returns false when it is not running. */
