@@ -79,6 +79,8 @@ export interface JoinRecord {
   readonly starts: readonly { readonly mid: string; readonly indexes: readonly number[] }[];
   /** The report that closed the join. */
   readonly closedBy?: string;
+  /** Small branch outputs by index (see `finished`); other outputs are in the branch records. */
+  readonly outputs?: { readonly [index: string]: JsonValue };
 }
 
 /** The execution as users see it: its root thread's record. */
@@ -139,6 +141,8 @@ export type WireMessage =
       readonly index: number;
       readonly status: "succeeded" | "failed" | "cancelled";
       readonly error?: WorkflowError;
+      /** A small output of a Parallel branch, kept in the join so the branch needs no record of its own. */
+      readonly output?: JsonValue;
     }
   | { readonly kind: "cancel-join"; readonly header: ExecutionHeader; readonly joinId: string }
   | {

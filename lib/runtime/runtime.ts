@@ -26,6 +26,7 @@ import {
   closingCommands,
   type ExecutionContext,
   type HistoryEvent,
+  type JoinOutcome,
   type JoinState,
   type JoinStep,
   type Metric,
@@ -577,7 +578,9 @@ export class Runtime {
     body: Extract<WireMessage, { kind: "finished" }>,
     invocation: Invocation,
   ): Promise<void> {
-    await this.#updateJoin(body.header, body.joinId, mid, invocation, (join) =>
+    const output =
+      body.output === undefined ? undefined : { index: body.index, value: body.output };
+    await this.#updateJoin(body.header, body.joinId, mid, invocation, output, (join) =>
       applyBranchFinished(join, {
         joinId: body.joinId,
         index: body.index,
@@ -593,7 +596,7 @@ export class Runtime {
     joinId: string,
     invocation: Invocation,
   ): Promise<void> {
-    await this.#updateJoin(header, joinId, mid, invocation, cancelJoin);
+    await this.#updateJoin(header, joinId, mid, invocation, undefined, cancelJoin);
   }
 
   async #updateJoin(
@@ -601,6 +604,7 @@ export class Runtime {
     joinId: string,
     mid: string,
     invocation: Invocation,
+    output: { index: number; value: JsonValue } | undefined,
     apply: (join: JoinState) => JoinStep,
   ): Promise<void> {
     const { store } = this.#deps;
@@ -636,6 +640,7 @@ export class Runtime {
         causedBy: mid,
         starts,
         ...(closes ? { closedBy: mid } : {}),
+        ...(output ? { outputs: { ...record.outputs, [String(output.index)]: output.value } } : {}),
       };
       if (await store.putJoin(next, record.version, this.#expiry(step.join.status !== "open"))) {
         await this.#dispatch(await this.#joinMessages(next, step.commands, mid), invocation);
@@ -689,7 +694,7 @@ export class Runtime {
             header,
             joinId: command.joinId,
             parent: command.parent,
-            outcome: command.outcome,
+            outcome: withOutputs(command.outcome, record.outputs),
           },
         });
       }
@@ -728,12 +733,15 @@ export class Runtime {
   ): Promise<void> {
     let event: ThreadEvent;
     if (body.outcome.status === "succeeded") {
-      const threads = await this.#deps.store.joinThreads(body.header, body.joinId);
+      const missing = body.outcome.branches.some(
+        (b) => b.status === "succeeded" && b.output === undefined,
+      );
+      const threads = missing ? await this.#deps.store.joinThreads(body.header, body.joinId) : [];
       const byId = new Map(threads.map((t) => [t.thread.id, t]));
       const branches: BranchResult[] = [];
       for (const branch of body.outcome.branches) {
         const record = byId.get(branchThreadId(body.joinId, branch.index));
-        if (branch.status === "succeeded" && record) {
+        if (branch.status === "succeeded" && branch.output === undefined && record) {
           branches.push({ ...branch, output: await this.#codec.load(record.thread.data) });
         } else {
           branches.push(branch);
@@ -764,6 +772,12 @@ export class Runtime {
     const { record, events, effects } = await this.#prepare(header, step, expected + 1, mid);
     for (const join of effects.joins) {
       await this.#deps.store.putJoin(join, 0, undefined);
+    }
+    if (expected === 0 && endsWithoutRecord(step.thread, record.outbox)) {
+      // A branch that ends in its first commit, with its output (if any) carried to the
+      // join: the join's conditional write is its commit; it needs no record of its own.
+      await this.#afterCommit(header, events, effects, outboxOf(record), invocation);
+      return true;
     }
     if (
       !(await this.#deps.store.putThread(
@@ -933,7 +947,9 @@ export class Runtime {
             });
           }
           break;
-        case "FinishBranch":
+        case "FinishBranch": {
+          const output =
+            command.branch.status === "succeeded" ? smallBranchOutput(step.thread) : undefined;
           outbox.push({
             mid: id(),
             queue: TRANSITIONS,
@@ -944,9 +960,11 @@ export class Runtime {
               index: command.branch.index,
               status: command.branch.status,
               ...(command.branch.error === undefined ? {} : { error: command.branch.error }),
+              ...(output === undefined ? {} : { output }),
             },
           });
           break;
+        }
         case "CancelActivity":
           cancels.push(`${header.executionId}/${command.token.thread}`);
           break;
@@ -1128,6 +1146,41 @@ export class Runtime {
       }),
     );
   }
+}
+
+/** Branch outputs up to this size travel in the `finished` report and live in the join. */
+const SMALL_OUTPUT_BYTES = 1024;
+/** Parallel branches past this index keep their output in their own record (the join item stays small). */
+const MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN = 64;
+
+/** The output of a Parallel branch thread that ended, when small enough to travel with its report. */
+function smallBranchOutput(thread: ThreadState): JsonValue | undefined {
+  const last = thread.flow.at(-1);
+  if (!thread.parent || last?.branch === undefined) return undefined;
+  if (thread.parent.index >= MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN) return undefined;
+  return Buffer.byteLength(JSON.stringify(thread.data)) <= SMALL_OUTPUT_BYTES
+    ? thread.data
+    : undefined;
+}
+
+/** True for a branch that ended and whose report carries all its join needs. */
+function endsWithoutRecord(thread: ThreadState, outbox: readonly OutMessage[]): boolean {
+  if (!thread.parent || thread.status === "running") return false;
+  const report = outbox.find((m) => m.body.kind === "finished");
+  if (report?.body.kind !== "finished") return false;
+  return report.body.status !== "succeeded" || report.body.output !== undefined;
+}
+
+/** A join's outcome with the outputs it holds. */
+function withOutputs(outcome: JoinOutcome, outputs: JoinRecord["outputs"]): JoinOutcome {
+  if (outcome.status !== "succeeded" || !outputs) return outcome;
+  return {
+    status: "succeeded",
+    branches: outcome.branches.map((b) => {
+      const output = outputs[String(b.index)];
+      return b.status === "succeeded" && output !== undefined ? { ...b, output } : b;
+    }),
+  };
 }
 
 /** A record's outbox as sent: `run` messages carry the record's own thread again. */
