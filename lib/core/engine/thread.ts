@@ -354,8 +354,8 @@ class Run {
   }
 
   history(event: Omit<HistoryEvent, "thread" | "seq" | "step" | "at">): void {
-    const seq = this.thread.recorded;
-    this.thread = { ...this.thread, recorded: seq + 1 };
+    // Positions count from the thread's recorded events; `finish` adds this step's.
+    const seq = this.thread.recorded + this.events.length;
     this.events.push({
       ...event,
       thread: this.thread.id,
@@ -366,9 +366,11 @@ class Run {
   }
 
   finish(transitioned: boolean): ThreadStep {
-    const thread = transitioned
-      ? { ...this.thread, transitions: this.thread.transitions + 1 }
-      : this.thread;
+    const thread: ThreadState = {
+      ...this.thread,
+      recorded: this.thread.recorded + this.events.length,
+      ...(transitioned ? { transitions: this.thread.transitions + 1 } : {}),
+    };
     const commands: Command[] = [...this.commands];
     if (this.events.length > 0) commands.unshift({ type: "RecordHistory", events: this.events });
     return { thread, commands, changed: true };
