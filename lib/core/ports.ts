@@ -146,6 +146,15 @@ export type WireMessage =
     }
   | { readonly kind: "cancel-join"; readonly header: ExecutionHeader; readonly joinId: string }
   | {
+      /** The branches a fan-out started, as kept in the thread's stored outbox; rebuilt from the join. */
+      readonly kind: "start-branches";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      readonly indexes: readonly number[];
+      /** The message that fanned out: branch messages are `<cause>/branch/<index>`. */
+      readonly cause: string;
+    }
+  | {
       /** A thread started waiting for an event: deliver one that arrived early, if any. */
       readonly kind: "take-event";
       readonly header: ExecutionHeader;

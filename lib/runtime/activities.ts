@@ -139,19 +139,25 @@ export async function runActivity(
   }
 }
 
+/** Error names and messages are cut to this many characters: they travel in items and messages. */
+export const MAX_ERROR_TEXT = 8 * 1024;
+
+const cut = (text: string): string =>
+  text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+
 /** A thrown value as a workflow error: its `name` (default `Error`), message, and `retryable: false` if it says so. */
 export function toWorkflowError(thrown: unknown): WorkflowError {
   if (thrown instanceof Error) {
     const retryable = (thrown as { retryable?: unknown }).retryable;
     return {
-      name: thrown.name && thrown.name !== "" ? thrown.name : "Error",
-      message: thrown.message,
+      name: cut(thrown.name && thrown.name !== "" ? thrown.name : "Error"),
+      message: cut(thrown.message),
       ...(retryable === false ? { retryable: false } : {}),
     };
   }
   return {
     name: "Error",
-    message: typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown)),
+    message: cut(typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown))),
   };
 }
 

@@ -24,6 +24,7 @@ import {
   type Command,
   cancelJoin,
   closingCommands,
+  ERRORS,
   type ExecutionContext,
   type HistoryEvent,
   type JoinOutcome,
@@ -206,7 +207,7 @@ export class Runtime {
     };
     const step = startExecution(current.definition, this.#context(header, input), now);
     const mid = `start:${executionId}`;
-    const { record, events, effects } = await this.#prepare(header, step, 1, mid);
+    const { record, live, events, effects } = await this.#prepare(header, step, 1, mid);
     for (const join of effects.joins) await store.putJoin(join, 0);
     const result = await store.createExecution(record);
     if (!result.created) {
@@ -228,7 +229,7 @@ export class Runtime {
       return { executionId, created: false, record: result.existing };
     }
     const invocation = newInvocation();
-    await this.#afterCommit(header, events, effects, outboxOf(record), invocation);
+    await this.#afterCommit(header, events, effects, live, invocation);
     await this.#flush(invocation);
     return { executionId, created: true, record };
   }
@@ -353,7 +354,7 @@ export class Runtime {
       case "run":
         return this.#run(mid, body, receiveCount, invocation);
       case "event":
-        return this.#applyEvent(
+        await this.#applyEvent(
           body.header,
           body.thread,
           await this.#loadEvent(body.event),
@@ -361,6 +362,7 @@ export class Runtime {
           undefined,
           invocation,
         );
+        return;
       case "branch":
         return this.#startBranch(mid, body, invocation);
       case "finished":
@@ -369,9 +371,27 @@ export class Runtime {
         return this.#cancelJoin(mid, body.header, body.joinId, invocation);
       case "join-complete":
         return this.#joinComplete(mid, body, invocation);
+      case "start-branches": {
+        // Re-sent from a thread's stored outbox: rebuild the branch messages from the join.
+        const join = await this.#deps.store.getJoin(body.header, body.joinId);
+        if (!join)
+          throw new RuntimeError(
+            "MISSING_RECORD",
+            `join ${body.joinId} of ${body.header.executionId} does not exist`,
+          );
+        const commands: Command[] = [
+          { type: "StartBranches", joinId: body.joinId, indexes: body.indexes },
+        ];
+        await this.#dispatch(await this.#joinMessages(join, commands, body.cause), invocation);
+        return;
+      }
       case "take-event": {
         // Take a buffered event only for a thread that waits for it now, and deliver it to that very step.
         const record = await this.#deps.store.getThread(body.header, body.thread);
+        if (record && committedBy(record.causedBy, mid)) {
+          await this.#dispatch(outboxOf(record), invocation);
+          return;
+        }
         const waiting = record?.thread.waiting;
         if (
           record?.thread.status !== "running" ||
@@ -387,14 +407,31 @@ export class Runtime {
           payload: await this.#codec.load(payload),
           token: { thread: body.thread, step: record.thread.step },
         };
-        return this.#applyEvent(
+        const applied = await this.#applyEvent(
           body.header,
           body.thread,
           event,
           mid,
           { thread: record.thread, version: record.version },
           invocation,
-        );
+        ).catch(async (error: unknown) => {
+          await this.#deps.store.bufferEvent(
+            body.header,
+            body.event,
+            `0000000000000-${mid}`,
+            payload,
+          );
+          throw error;
+        });
+        // Not delivered (the thread moved on meanwhile): put it back, first in line.
+        if (!applied)
+          await this.#deps.store.bufferEvent(
+            body.header,
+            body.event,
+            `0000000000000-${mid}`,
+            payload,
+          );
+        return;
       }
       case "work": {
         const outcome = await this.#attempt(body.header, body, await this.#codec.load(body.input));
@@ -440,7 +477,7 @@ export class Runtime {
     if (receiveCount > 1) {
       // A redelivery: if its transition is committed, re-send what it caused instead of running the activity again.
       const current = await this.#deps.store.getThread(body.header, body.token.thread);
-      if (current?.causedBy === mid) {
+      if (current && committedBy(current.causedBy, mid)) {
         await this.#dispatch(outboxOf(current), invocation);
         return;
       }
@@ -476,7 +513,7 @@ export class Runtime {
     input: JsonValue,
   ) {
     const controller = new AbortController();
-    const key = `${header.executionId}/${body.token.thread}`;
+    const key = runningKey(header, body.token.thread);
     this.#running.set(key, controller);
     try {
       return await runActivity(this.#deps.activities.get(body.activity), input, {
@@ -508,7 +545,7 @@ export class Runtime {
     mid: string,
     carried: { thread: StoredThread; version: number } | undefined,
     invocation: Invocation,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const definition = await this.#deps.definitions.byHash(header.definitionHash);
     const context = this.#context(header, await this.#headerCodec.load(header.input));
     let snapshot = carried;
@@ -516,24 +553,36 @@ export class Runtime {
       if (!snapshot) {
         const record = await this.#deps.store.getThread(header, threadId);
         if (!record) {
-          if (event.type === "CancelRequested" || event.type === "Aborted") return;
-          throw new RuntimeError(
-            "MISSING_RECORD",
-            `thread ${threadId} of ${header.executionId} does not exist (yet)`,
-          );
+          if (event.type !== "CancelRequested" && event.type !== "Aborted") {
+            throw new RuntimeError(
+              "MISSING_RECORD",
+              `thread ${threadId} of ${header.executionId} does not exist (yet)`,
+            );
+          }
+          // A branch with no record yet (its first run is queued): leave a cancelled record,
+          // so that run's first commit finds it and stops instead of carrying on.
+          if (threadId === ROOT_THREAD) return false;
+          if (
+            await this.#deps.store.putThread(
+              tombstone(header, threadId, event, mid, this.#deps.clock.now()),
+              0,
+            )
+          )
+            return true;
+          continue;
         }
-        if (record.causedBy === mid) {
+        if (committedBy(record.causedBy, mid)) {
           await this.#dispatch(outboxOf(record), invocation);
-          return;
+          return true;
         }
         snapshot = { thread: record.thread, version: record.version };
       }
       const thread = await this.#loadThread(snapshot.thread);
       const now = this.#deps.clock.now();
       const step = applyThreadEvent(definition, context, thread, event, now);
-      if (!step.changed) return;
+      if (!step.changed) return false;
       const committed = await this.#commitThread(header, step, snapshot.version, mid, invocation);
-      if (committed) return;
+      if (committed) return true;
       snapshot = undefined;
       await this.#backoff(attempt);
     }
@@ -564,13 +613,14 @@ export class Runtime {
     // A branch that starts by running an activity needs no record yet: the run
     // message carries its state, and its first commit creates the record.
     const lazy = await this.#prepare(header, step, 0, mid);
-    if (lazy.record.outbox.length > 0 && lazy.record.outbox.every((m) => m.body.kind === "run")) {
-      await this.#afterCommit(header, lazy.events, lazy.effects, outboxOf(lazy.record), invocation);
+    if (lazy.live.length > 0 && lazy.live.every((m) => m.body.kind === "run")) {
+      await this.#afterCommit(header, lazy.events, lazy.effects, lazy.live, invocation);
       return;
     }
     if (await this.#commitThread(header, step, 0, mid, invocation)) return;
     const existing = await this.#deps.store.getThread(header, spec.id);
-    if (existing?.causedBy === mid) await this.#dispatch(outboxOf(existing), invocation);
+    if (existing && committedBy(existing.causedBy, mid))
+      await this.#dispatch(outboxOf(existing), invocation);
   }
 
   async #finished(
@@ -769,14 +819,14 @@ export class Runtime {
     mid: string,
     invocation: Invocation,
   ): Promise<boolean> {
-    const { record, events, effects } = await this.#prepare(header, step, expected + 1, mid);
+    const { record, live, events, effects } = await this.#prepare(header, step, expected + 1, mid);
     for (const join of effects.joins) {
       await this.#deps.store.putJoin(join, 0, undefined);
     }
     if (expected === 0 && endsWithoutRecord(step.thread, record.outbox)) {
       // A branch that ends in its first commit, with its output (if any) carried to the
       // join: the join's conditional write is its commit; it needs no record of its own.
-      await this.#afterCommit(header, events, effects, outboxOf(record), invocation);
+      await this.#afterCommit(header, events, effects, live, invocation);
       return true;
     }
     if (
@@ -788,7 +838,7 @@ export class Runtime {
     ) {
       return false;
     }
-    await this.#afterCommit(header, events, effects, outboxOf(record), invocation);
+    await this.#afterCommit(header, events, effects, live, invocation);
     return true;
   }
 
@@ -799,6 +849,7 @@ export class Runtime {
     const joins: JoinRecord[] = [];
     const cancels: string[] = [];
     const outbox: OutMessage[] = [];
+    const compact: OutMessage[] = [];
     const thread = await this.#storeThread(step.thread, header.executionId);
     const id = () => `${mid}/${outbox.length}`;
     const inlineTokens = new Set<string>();
@@ -919,11 +970,23 @@ export class Runtime {
           const inputs = await this.#codec.load(join.inputs);
           for (const index of command.indexes) {
             outbox.push({
-              mid: id(),
+              mid: `${mid}/branch/${index}`,
               queue: TRANSITIONS,
               body: await this.#branchMessage(header, join.join, inputs, index),
             });
           }
+          // Stored as one line: a fan-out of a thousand items must not fill the thread's item.
+          compact.push({
+            mid: `${mid}/branches`,
+            queue: TRANSITIONS,
+            body: {
+              kind: "start-branches",
+              header,
+              joinId: command.joinId,
+              indexes: [...command.indexes],
+              cause: mid,
+            },
+          });
           break;
         }
         case "CancelJoin":
@@ -966,7 +1029,7 @@ export class Runtime {
           break;
         }
         case "CancelActivity":
-          cancels.push(`${header.executionId}/${command.token.thread}`);
+          cancels.push(runningKey(header, command.token.thread));
           break;
         case "CompleteJoin":
         case "CompleteExecution":
@@ -980,9 +1043,11 @@ export class Runtime {
         }
       }
     }
-    await this.#fit(header, thread, outbox);
-    const record: ThreadRecord = { header, thread, version, causedBy: mid, outbox };
-    return { record, events, effects: { joins, metrics, cancels } };
+    const stored = [...outbox.filter((m) => m.body.kind !== "branch"), ...compact];
+    await this.#fit(header, thread, stored);
+    const record: ThreadRecord = { header, thread, version, causedBy: mid, outbox: stored };
+    const live = outboxOf({ ...record, outbox });
+    return { record, live, events, effects: { joins, metrics, cancels } };
   }
 
   async #afterCommit(
@@ -1181,6 +1246,57 @@ function withOutputs(outcome: JoinOutcome, outputs: JoinRecord["outputs"]): Join
       return b.status === "succeeded" && output !== undefined ? { ...b, output } : b;
     }),
   };
+}
+
+/**
+ * True when a record's last transition was made by message `mid` or by a follow-up
+ * of it (ids are `<cause>/<n>`): `mid` is committed, and the record's outbox is what
+ * is left to send.
+ */
+/** A cancelled record for a branch that never wrote one, so its queued first run stops. */
+function tombstone(
+  header: ExecutionHeader,
+  id: string,
+  event: ThreadEvent,
+  mid: string,
+  now: number,
+): ThreadRecord {
+  const error =
+    event.type === "Aborted"
+      ? event.error
+      : {
+          name: ERRORS.CANCELLED,
+          message: event.type === "CancelRequested" ? event.reason : "cancelled",
+        };
+  return {
+    header,
+    version: 1,
+    causedBy: mid,
+    outbox: [],
+    thread: {
+      id,
+      flow: [],
+      status: event.type === "Aborted" ? "failed" : "cancelled",
+      current: "",
+      step: 0,
+      attempt: 1,
+      enteredAt: now,
+      data: { inline: null },
+      rng: 0,
+      transitions: 0,
+      recorded: 0,
+      error,
+    },
+  };
+}
+
+/** Identifies an activity running in this process: tenants may reuse execution ids. */
+function runningKey(header: ExecutionHeader, thread: string): string {
+  return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
+}
+
+function committedBy(causedBy: string, mid: string): boolean {
+  return causedBy === mid || causedBy.startsWith(`${mid}/`);
 }
 
 /** A record's outbox as sent: `run` messages carry the record's own thread again. */
