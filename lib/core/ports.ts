@@ -53,6 +53,8 @@ export interface ThreadRecord {
   readonly version: number;
   /** The logical id of the message whose transition produced this version. */
   readonly causedBy: string;
+  /** The buffered event this transition consumed, deleted after the commit (again on a redelivery). */
+  readonly consumed?: { readonly event: string; readonly key: string };
   /**
    * What that transition sent; re-sent when the same message is redelivered. Its
    * `run` messages are stored without the thread they carry (it is this record's).
@@ -211,6 +213,7 @@ export interface ExecutionStore {
   /** Creates the execution (its root thread item) unless one with that id exists; returns the existing one then. */
   createExecution(
     record: ThreadRecord,
+    expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }>;
   getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined>;
   getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined>;
@@ -238,8 +241,13 @@ export interface ExecutionStore {
   getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;
   /** Keeps an external event that arrived before any state waited for it; `id` sorts in arrival order. */
   bufferEvent(header: ExecutionHeader, event: string, id: string, payload: Stored): Promise<void>;
-  /** Takes (removes and returns) the oldest buffered event of that name, if any. */
-  takeBufferedEvent(header: ExecutionHeader, event: string): Promise<Stored | undefined>;
+  /** The oldest buffered event of that name, if any, with the key to delete it by. */
+  peekBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+  ): Promise<{ key: string; payload: Stored } | undefined>;
+  /** Removes a buffered event once a thread's commit has consumed it; idempotent. */
+  deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void>;
   /** Notes why a message keeps failing, for the dead-letter handler to report. */
   noteFailure(header: ExecutionHeader, reason: string): Promise<void>;
   lastFailure(header: ExecutionHeader): Promise<string | undefined>;

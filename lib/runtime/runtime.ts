@@ -209,7 +209,10 @@ export class Runtime {
     const mid = `start:${executionId}`;
     const { record, live, events, effects } = await this.#prepare(header, step, 1, mid);
     for (const join of effects.joins) await store.putJoin(join, 0);
-    const result = await store.createExecution(record);
+    const result = await store.createExecution(
+      record,
+      this.#expiry(step.thread.status !== "running"),
+    );
     if (!result.created) {
       const existingInput = await this.#headerCodec.load(result.existing.header.input);
       if (
@@ -251,6 +254,18 @@ export class Runtime {
     return invocation;
   }
 
+  /** A redelivered message's transition is committed: finish what it began, then send what it caused. */
+  async #resend(record: ThreadRecord, invocation: Invocation): Promise<void> {
+    if (record.consumed) {
+      await this.#deps.store.deleteBufferedEvent(
+        record.header,
+        record.consumed.event,
+        record.consumed.key,
+      );
+    }
+    await this.#dispatch(outboxOf(record), invocation);
+  }
+
   /** Starts a batch: the messages handled with it append their history together. */
   startBatch(): Invocation {
     return newInvocation();
@@ -288,7 +303,7 @@ export class Runtime {
     executionId: string,
     event: string,
     payload: JsonValue,
-    id = randomUUID(),
+    id: string = randomUUID(),
   ): Promise<boolean> {
     const { store } = this.#deps;
     const view = await store.getExecution(tenant, executionId);
@@ -386,10 +401,11 @@ export class Runtime {
         return;
       }
       case "take-event": {
-        // Take a buffered event only for a thread that waits for it now, and deliver it to that very step.
+        // Deliver a buffered event only to a thread that waits for it now, at that very step.
+        // The event is deleted after the commit that consumed it, never before.
         const record = await this.#deps.store.getThread(body.header, body.thread);
         if (record && committedBy(record.causedBy, mid)) {
-          await this.#dispatch(outboxOf(record), invocation);
+          await this.#resend(record, invocation);
           return;
         }
         const waiting = record?.thread.waiting;
@@ -399,38 +415,23 @@ export class Runtime {
           waiting.event !== body.event
         )
           return;
-        const payload = await this.#deps.store.takeBufferedEvent(body.header, body.event);
-        if (payload === undefined) return;
+        const head = await this.#deps.store.peekBufferedEvent(body.header, body.event);
+        if (head === undefined) return;
         const event: ThreadEvent = {
           type: "EventReceived",
           event: body.event,
-          payload: await this.#codec.load(payload),
+          payload: await this.#codec.load(head.payload),
           token: { thread: body.thread, step: record.thread.step },
         };
-        const applied = await this.#applyEvent(
+        await this.#applyEvent(
           body.header,
           body.thread,
           event,
           mid,
           { thread: record.thread, version: record.version },
           invocation,
-        ).catch(async (error: unknown) => {
-          await this.#deps.store.bufferEvent(
-            body.header,
-            body.event,
-            `0000000000000-${mid}`,
-            payload,
-          );
-          throw error;
-        });
-        // Not delivered (the thread moved on meanwhile): put it back, first in line.
-        if (!applied)
-          await this.#deps.store.bufferEvent(
-            body.header,
-            body.event,
-            `0000000000000-${mid}`,
-            payload,
-          );
+          { event: body.event, key: head.key },
+        );
         return;
       }
       case "work": {
@@ -478,7 +479,7 @@ export class Runtime {
       // A redelivery: if its transition is committed, re-send what it caused instead of running the activity again.
       const current = await this.#deps.store.getThread(body.header, body.token.thread);
       if (current && committedBy(current.causedBy, mid)) {
-        await this.#dispatch(outboxOf(current), invocation);
+        await this.#resend(current, invocation);
         return;
       }
       if (current) {
@@ -545,6 +546,7 @@ export class Runtime {
     mid: string,
     carried: { thread: StoredThread; version: number } | undefined,
     invocation: Invocation,
+    consumed?: { event: string; key: string },
   ): Promise<boolean> {
     const definition = await this.#deps.definitions.byHash(header.definitionHash);
     const context = this.#context(header, await this.#headerCodec.load(header.input));
@@ -572,7 +574,7 @@ export class Runtime {
           continue;
         }
         if (committedBy(record.causedBy, mid)) {
-          await this.#dispatch(outboxOf(record), invocation);
+          await this.#resend(record, invocation);
           return true;
         }
         snapshot = { thread: record.thread, version: record.version };
@@ -581,7 +583,14 @@ export class Runtime {
       const now = this.#deps.clock.now();
       const step = applyThreadEvent(definition, context, thread, event, now);
       if (!step.changed) return false;
-      const committed = await this.#commitThread(header, step, snapshot.version, mid, invocation);
+      const committed = await this.#commitThread(
+        header,
+        step,
+        snapshot.version,
+        mid,
+        invocation,
+        consumed,
+      );
       if (committed) return true;
       snapshot = undefined;
       await this.#backoff(attempt);
@@ -619,8 +628,7 @@ export class Runtime {
     }
     if (await this.#commitThread(header, step, 0, mid, invocation)) return;
     const existing = await this.#deps.store.getThread(header, spec.id);
-    if (existing && committedBy(existing.causedBy, mid))
-      await this.#dispatch(outboxOf(existing), invocation);
+    if (existing && committedBy(existing.causedBy, mid)) await this.#resend(existing, invocation);
   }
 
   async #finished(
@@ -818,8 +826,11 @@ export class Runtime {
     expected: number,
     mid: string,
     invocation: Invocation,
+    consumed?: { event: string; key: string },
   ): Promise<boolean> {
-    const { record, live, events, effects } = await this.#prepare(header, step, expected + 1, mid);
+    const prepared = await this.#prepare(header, step, expected + 1, mid);
+    const { live, events, effects } = prepared;
+    const record: ThreadRecord = consumed ? { ...prepared.record, consumed } : prepared.record;
     for (const join of effects.joins) {
       await this.#deps.store.putJoin(join, 0, undefined);
     }
@@ -838,6 +849,7 @@ export class Runtime {
     ) {
       return false;
     }
+    if (consumed) await this.#deps.store.deleteBufferedEvent(header, consumed.event, consumed.key);
     await this.#afterCommit(header, events, effects, live, invocation);
     return true;
   }

@@ -66,8 +66,31 @@ function activities(calls: Call[]): Record<string, ActivityFunction> {
   };
 }
 
+const SHAPES = `name: Shapes
+states:
+  - { name: A, type: Task, resource: "urn:cascade:activity:score", parameters: { b: 1, v: 2 }, result: $.a, next: P }
+  - name: P
+    type: Parallel
+    branches:
+      - { name: X, type: Pass, value: x, result: $.x }
+      - { name: Y, type: Pass, value: y, result: $.y }
+    next: W
+  - { name: W, type: WaitForEvent, event: go, result: $.go, next: B }
+  - { name: B, type: Task, resource: "urn:cascade:activity:score", parameters: { b: 2, v: 3 }, result: $.b, end: true }
+`;
+
+async function retry<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof Crash) || attempt >= 50) throw error;
+    }
+  }
+}
+
 async function runOnce(
-  workflow: { file: string; source: string; name: string },
+  workflow: { file: string; source: string; name: string; signal?: string },
   input: JsonValue,
   chaos?: Chaos,
 ) {
@@ -87,6 +110,9 @@ async function runOnce(
     }
   }
   assert.ok(started, "the start call succeeds within 50 tries");
+  const signal = workflow.signal;
+  if (signal)
+    await retry(() => stack.runtime.signal("default", "x-1", signal, { ok: true }, "sig-1"));
   await stack.drain();
   const record = await stack.execution("x-1");
   const output = record ? await stack.runtime.codec.load(record.thread.data) : undefined;
@@ -94,10 +120,16 @@ async function runOnce(
 }
 
 const cases: {
-  workflow: { file: string; source: string; name: string };
+  workflow: { file: string; source: string; name: string; signal?: string };
   input: JsonValue;
   seeds: number;
 }[] = [
+  // Inline follow-ups on one record (a Parallel of Pass states) and an event sent before its state.
+  {
+    workflow: { file: "shapes.yaml", source: SHAPES, name: "Shapes", signal: "go" },
+    input: {},
+    seeds: 200,
+  },
   {
     workflow: {
       file: ORDER_FILE,

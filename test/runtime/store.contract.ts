@@ -218,9 +218,18 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     await store.bufferEvent(h, "approval", "0002-b", { inline: 2 });
     await store.bufferEvent(h, "approval", "0001-a", { inline: 1 });
     await store.bufferEvent(h, "other", "0003-c", { inline: 3 });
-    assert.deepEqual(await store.takeBufferedEvent(h, "approval"), { inline: 1 }, "oldest first");
-    assert.deepEqual(await store.takeBufferedEvent(h, "approval"), { inline: 2 });
-    assert.equal(await store.takeBufferedEvent(h, "approval"), undefined, "each is taken once");
+    const first = await store.peekBufferedEvent(h, "approval");
+    assert.deepEqual(first, { key: "0001-a", payload: { inline: 1 } }, "oldest first");
+    assert.deepEqual(await store.peekBufferedEvent(h, "approval"), first, "peeking takes nothing");
+    await store.deleteBufferedEvent(h, "approval", "0001-a");
+    await store.deleteBufferedEvent(h, "approval", "0001-a");
+    assert.deepEqual(await store.peekBufferedEvent(h, "approval"), {
+      key: "0002-b",
+      payload: { inline: 2 },
+    });
+    await store.deleteBufferedEvent(h, "approval", "0002-b");
+    assert.equal(await store.peekBufferedEvent(h, "approval"), undefined);
+    assert.deepEqual((await store.peekBufferedEvent(h, "other"))?.payload, { inline: 3 });
 
     assert.equal(await store.lastFailure(h), undefined);
     await store.noteFailure(h, "boom");

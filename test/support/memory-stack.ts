@@ -84,7 +84,7 @@ export function memoryStack(options: StackOptions) {
         "createExecution",
         "appendHistory",
         "ackJoin",
-        "takeBufferedEvent",
+        "deleteBufferedEvent",
       ];
       if (!writes.includes(name)) return value.bind(target);
       return async (...args: unknown[]) => {

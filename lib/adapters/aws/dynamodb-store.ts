@@ -144,8 +144,9 @@ export class DynamoDbExecutionStore implements ExecutionStore {
 
   async createExecution(
     record: ThreadRecord,
+    expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
-    if (await this.#put(this.#threadItem(record), 0)) return { created: true };
+    if (await this.#put(this.#threadItem(record, expiresAt), 0)) return { created: true };
     const existing = await this.#get<ThreadRecord>(this.#pk(record.header), ITEM.execution);
     if (!existing)
       throw new DynamoDbStoreError(
@@ -315,38 +316,34 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     );
   }
 
-  async takeBufferedEvent(header: ExecutionHeader, event: string): Promise<Stored | undefined> {
-    for (let round = 0; round < 5; round++) {
-      const result = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: {
-            ":pk": this.#pk(header),
-            ":prefix": S(`${ITEM.eventPrefix}${event}#`),
-          },
-          ConsistentRead: true,
-          Limit: 1,
-        }),
-      );
-      const item = result.Items?.[0];
-      if (!item?.sk) return undefined;
-      try {
-        const deleted = await this.#client.send(
-          new DeleteItemCommand({
-            TableName: this.#table,
-            Key: { pk: this.#pk(header), sk: item.sk },
-            ConditionExpression: "attribute_exists(pk)",
-            ReturnValues: "ALL_OLD",
-          }),
-        );
-        const d = deleted.Attributes?.d?.S;
-        if (d !== undefined) return JSON.parse(d) as Stored;
-      } catch (error) {
-        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-      }
-    }
-    return undefined;
+  async peekBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+  ): Promise<{ key: string; payload: Stored } | undefined> {
+    const prefix = `${ITEM.eventPrefix}${event}#`;
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": this.#pk(header), ":prefix": S(prefix) },
+        ConsistentRead: true,
+        Limit: 1,
+      }),
+    );
+    const item = result.Items?.[0];
+    const sk = item?.sk?.S;
+    const d = item?.d?.S;
+    if (sk === undefined || d === undefined) return undefined;
+    return { key: sk.slice(prefix.length), payload: JSON.parse(d) as Stored };
+  }
+
+  async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({
+        TableName: this.#table,
+        Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
+      }),
+    );
   }
 
   async noteFailure(header: ExecutionHeader, reason: string): Promise<void> {

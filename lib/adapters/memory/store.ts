@@ -43,6 +43,7 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async createExecution(
     record: ThreadRecord,
+    expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
     const key = this.#key(record.header.tenant, record.header.executionId, ROOT);
     this.calls.writes++;
@@ -50,6 +51,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     if (existing) return { created: false, existing: clone(existing) };
     this.#measure(record);
     this.threads.set(key, clone(record));
+    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
     return { created: true };
   }
 
@@ -188,9 +190,20 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.buffered.set(key, list);
   }
 
-  async takeBufferedEvent(header: ExecutionHeader, event: string): Promise<Stored | undefined> {
+  async peekBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+  ): Promise<{ key: string; payload: Stored } | undefined> {
+    this.calls.queries++;
+    const first = this.buffered.get(this.#key(header.tenant, header.executionId, event))?.[0];
+    return first ? { key: first.id, payload: clone(first.payload) } : undefined;
+  }
+
+  async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void> {
     this.calls.writes++;
-    return this.buffered.get(this.#key(header.tenant, header.executionId, event))?.shift()?.payload;
+    const list = this.buffered.get(this.#key(header.tenant, header.executionId, event));
+    const index = list?.findIndex((e) => e.id === key) ?? -1;
+    if (list && index >= 0) list.splice(index, 1);
   }
 
   async noteFailure(header: ExecutionHeader, reason: string): Promise<void> {
