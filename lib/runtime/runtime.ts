@@ -1,16 +1,18 @@
 /**
  * The durable runtime: carries out the engine's commands through the ports.
  *
- * Commit protocol (DESIGN.md section 4):
+ * Commit protocol (DESIGN.md section 4; docs/data-model.md):
  * 1. A message's transition is committed with one conditional write on the
- *    thread's (or join's) version, together with the messages it causes (the
- *    outbox) and the message's logical id (`causedBy`). No transactions.
+ *    thread's version (or, for a branch that ends in its first step, the join's),
+ *    together with the messages it causes (the outbox) and the message's logical id
+ *    (`causedBy`). No transactions.
  * 2. Only then are the messages sent (or, for follow-ups that would come back to
  *    this same function, processed inline: the 3-hop path). A redelivered message
- *    whose transition is already committed finds `causedBy` equal to its id and
- *    re-sends that outbox; every receiver is idempotent.
- * 3. A join's outbox stays on its record until it is sent, so the next writer
- *    re-sends what a crashed one left behind.
+ *    whose transition is committed — `causedBy` is its id or a follow-up's id below
+ *    it — re-sends the record's outbox; every receiver is idempotent.
+ * 3. A join keeps no outbox: it records which branches each report started and
+ *    which report closed it, so a redelivered report re-derives what it caused.
+ * 4. A buffered external event is deleted only after the commit that consumed it.
  */
 import { randomUUID } from "node:crypto";
 import { checkInput, type InputProblem } from "../core/cdl/input-schema.ts";
