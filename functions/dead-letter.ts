@@ -16,9 +16,14 @@ export async function handleDeadLetters(
 ): Promise<SQSBatchResponse> {
   const failed: string[] = [];
   for (const record of event.Records) {
+    let envelope: OutMessage;
     try {
-      const envelope = JSON.parse(record.body) as OutMessage;
-      if (!envelope?.body?.header) continue; // not ours: nothing to fail, drop it
+      envelope = JSON.parse(record.body) as OutMessage;
+    } catch {
+      continue; // not a Cascade message: there is no execution to fail, drop it
+    }
+    if (!envelope?.body?.header) continue;
+    try {
       await target.deadLetter(envelope);
     } catch {
       failed.push(record.messageId);

@@ -16,4 +16,6 @@ export interface QueueConsumer {
   delete(receipts: readonly string[]): Promise<void>;
   /** Makes a failed delivery visible again after `delayMs` (SQS: ChangeMessageVisibility). */
   release(receipt: string, delayMs: number): Promise<void>;
+  /** Keeps deliveries invisible for another `ms` while they are being handled. */
+  extend(receipts: readonly string[], ms: number): Promise<void>;
 }

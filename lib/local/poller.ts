@@ -14,6 +14,12 @@ export interface PollerOptions {
   readonly waitMs?: number;
   /** How soon a failed record is visible again. Default 1000 ms. */
   readonly retryDelayMs?: number;
+  /**
+   * The queue's visibility timeout. While a batch is handled its messages are kept
+   * invisible (renewed every half of it), so a long activity is not delivered twice.
+   * Default 60,000 ms.
+   */
+  readonly visibilityTimeoutMs?: number;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -79,6 +85,13 @@ export class Poller {
   }
 
   async #handle(batch: ReceivedMessage[]): Promise<void> {
+    const visibility = this.#options.visibilityTimeoutMs ?? 60_000;
+    const receipts = batch.map((m) => m.receipt);
+    const keepAlive = setInterval(() => {
+      this.#consumer
+        .extend(receipts, visibility)
+        .catch((error: unknown) => this.#options.onError?.(error));
+    }, visibility / 2);
     try {
       const failed = new Set(await this.#handler(batch));
       const done = batch.filter((m) => !failed.has(m.receipt)).map((m) => m.receipt);
@@ -88,6 +101,7 @@ export class Poller {
     } catch (error) {
       this.#options.onError?.(error);
     } finally {
+      clearInterval(keepAlive);
       this.handled++;
     }
   }

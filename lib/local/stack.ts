@@ -7,6 +7,7 @@ import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
 import type { ExecutionStore, PayloadStore, ThreadRecord } from "../core/ports.ts";
+import { QUEUE_DEFAULTS } from "../manifest/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { processBatch } from "../runtime/batch.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
@@ -108,6 +109,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         batchSize: options.batchSize ?? 10,
         waitMs: 1_000,
         retryDelayMs: 500,
+        visibilityTimeoutMs:
+          (options.visibilityTimeoutSeconds ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds) * 1000,
         onError,
       },
     );

@@ -4,6 +4,7 @@
  * consumer for the local poller with Lambda's event-source semantics.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
@@ -100,10 +101,17 @@ export class SqsQueueConsumer implements QueueConsumer {
     );
     return (result.Messages ?? []).flatMap((message) => {
       if (!message.ReceiptHandle || message.Body === undefined) return [];
+      let envelope: OutMessage;
+      try {
+        envelope = JSON.parse(message.Body) as OutMessage;
+      } catch {
+        // Not ours: leave it invisible until the queue's redrive policy dead-letters it.
+        return [];
+      }
       return [
         {
           receipt: message.ReceiptHandle,
-          envelope: JSON.parse(message.Body) as OutMessage,
+          envelope,
           receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
         },
       ];
@@ -118,6 +126,21 @@ export class SqsQueueConsumer implements QueueConsumer {
           Entries: receipts
             .slice(i, i + SQS_MAX_BATCH)
             .map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })),
+        }),
+      );
+    }
+  }
+
+  async extend(receipts: readonly string[], ms: number): Promise<void> {
+    for (let i = 0; i < receipts.length; i += SQS_MAX_BATCH) {
+      await this.#client.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.#url,
+          Entries: receipts.slice(i, i + SQS_MAX_BATCH).map((handle, index) => ({
+            Id: String(index),
+            ReceiptHandle: handle,
+            VisibilityTimeout: Math.min(43_200, Math.ceil(ms / 1000)),
+          })),
         }),
       );
     }

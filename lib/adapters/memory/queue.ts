@@ -125,6 +125,13 @@ export class MemoryQueue implements QueueConsumer {
     }
   }
 
+  async extend(receipts: readonly string[], ms: number): Promise<void> {
+    for (const slot of this.#slots) {
+      if (slot.receipt !== undefined && receipts.includes(slot.receipt))
+        slot.visibleAt = this.#options.now() + ms;
+    }
+  }
+
   async release(receipt: string, delayMs: number): Promise<void> {
     const slot = this.#slots.find((s) => s.receipt === receipt);
     if (slot) slot.visibleAt = this.#options.now() + delayMs;
