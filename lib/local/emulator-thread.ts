@@ -22,11 +22,18 @@ export async function startEmulatorThread(options: EmulatorOptions = {}): Promis
     await worker.terminate();
     throw new Error(`could not start the emulators: ${reply.error}`);
   }
+  let exited = false;
+  const gone = new Promise<void>((resolve) =>
+    worker.once("exit", () => {
+      exited = true;
+      resolve();
+    }),
+  );
   return {
     endpoints: reply.endpoints,
     async close() {
-      worker.postMessage("close");
-      await new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      if (!exited) worker.postMessage("close");
+      await gone;
     },
   };
 }
@@ -35,11 +42,15 @@ if (!isMainThread && parentPort) {
   const port = parentPort;
   try {
     const emulators = await startEmulators(workerData as EmulatorOptions);
-    port.on("message", async (message) => {
+    port.on("message", (message) => {
       if (message !== "close") return;
-      await emulators.close();
-      port.close();
-      process.exit(0);
+      emulators
+        .close()
+        .catch(() => {})
+        .finally(() => {
+          port.close();
+          process.exit(0);
+        });
     });
     port.postMessage({ ok: true, endpoints: emulators.endpoints } satisfies Reply);
   } catch (error) {
