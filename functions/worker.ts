@@ -5,25 +5,14 @@
  */
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { processBatch } from "../lib/runtime/batch.ts";
+import { handleSqsEvent } from "../lib/runtime/batch.ts";
 import { createRuntimeFromEnv } from "../lib/runtime/from-env.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 
 const runtime: Runtime = await createRuntimeFromEnv();
 
-export async function handleWork(
-  event: SQSEvent,
-  target: Runtime = runtime,
-): Promise<SQSBatchResponse> {
-  const failed = await processBatch(
-    target,
-    event.Records.map((r) => ({
-      id: r.messageId,
-      body: r.body,
-      receiveCount: Number(r.attributes.ApproximateReceiveCount ?? "1"),
-    })),
-  );
-  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+export function handleWork(event: SQSEvent, target: Runtime = runtime): Promise<SQSBatchResponse> {
+  return handleSqsEvent(target, event);
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) => handleWork(event));

@@ -3,6 +3,7 @@
  * execution run in order, executions run side by side, and the records that
  * failed are reported so only they are redelivered (ReportBatchItemFailures).
  */
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { OutMessage } from "../core/ports.ts";
 import type { Runtime } from "./runtime.ts";
 
@@ -56,4 +57,34 @@ export async function processBatch(
     .finishBatch(batch)
     .catch((error: unknown) => onError({ id: "(history)", body: "", receiveCount: 0 }, error));
   return failed;
+}
+
+/** An SQS event's records as a batch: Lambda's shape in, ReportBatchItemFailures out. */
+export async function handleSqsEvent(
+  runtime: Runtime,
+  event: SQSEvent,
+  onError: (record: BatchRecord, error: unknown) => void = logFailure,
+): Promise<SQSBatchResponse> {
+  const failed = await processBatch(
+    runtime,
+    event.Records.map((r) => ({
+      id: r.messageId,
+      body: r.body,
+      receiveCount: Number(r.attributes.ApproximateReceiveCount ?? "1"),
+    })),
+    onError,
+  );
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/** One JSON line per failed record, for CloudWatch Logs. */
+function logFailure(record: BatchRecord, error: unknown): void {
+  console.error(
+    JSON.stringify({
+      level: "error",
+      message: "record failed",
+      record: record.id,
+      error: String(error),
+    }),
+  );
 }
