@@ -281,6 +281,16 @@ console.log(
   `  $ per million transitions at list prices: DynamoDB ${f(dollars.dynamodb, 2)} + SQS ${f(dollars.sqs, 2)} + S3 ${f(dollars.s3, 2)} + Lambda ~${f(dollars.lambda, 2)} = ~$${f(total, 2)} (Step Functions Standard: $25.00)`,
 );
 
+// The peers live in their own package (bench/peers/package.json), installed on first use.
+const peers = root("bench/peers");
+if (existsSync(`${peers}/package.json`) && !existsSync(`${peers}/node_modules`)) {
+  console.log("installing the peers' packages into bench/peers (first run only)…");
+  const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--prefix", peers], {
+    encoding: "utf8",
+  });
+  if (install.status !== 0)
+    console.log(`could not install the peers: ${install.stderr.trim().split("\n").at(-1) ?? ""}`);
+}
 for (const peer of ["bullmq", "dbos"]) {
   const script = root(`bench/peers/${peer}.ts`);
   if (!existsSync(script)) continue;
