@@ -73,6 +73,9 @@ export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
  */
 export const ENVELOPE_BUDGET_BYTES = 200 * 1024;
 
+/** History events keep inputs and outputs up to this size inline; larger ones are referenced. */
+export const HISTORY_INLINE_BYTES = 8 * 1024;
+
 /** Conditional-write conflicts retried in one invocation before the message is left to redelivery. */
 export const MAX_CONFLICT_RETRIES = 50;
 
@@ -1189,7 +1192,10 @@ export class Runtime {
       for (const field of ["input", "output"] as const) {
         const value = next[field];
         if (value === undefined) continue;
-        const stored: Stored = await this.#codec.store(value, header.executionId);
+        // A history item is billed per KB on every write: past a few KB a reference is
+        // cheaper, and the payload is usually stored already (content-addressed).
+        if (Buffer.byteLength(JSON.stringify(value)) <= HISTORY_INLINE_BYTES) continue;
+        const stored: Stored = await this.#codec.store(value, header.executionId, true);
         if ("ref" in stored) next = { ...next, [field]: { $ref: stored.ref, bytes: stored.bytes } };
       }
       out.push(next);

@@ -103,6 +103,15 @@ states:
     assert.ok(JSON.stringify(item).length < 64 * 1024, "thread items stay small");
   }
   assert.ok(stack.payloads.objects.size >= 3);
+  for (const events of stack.store.history.values()) {
+    for (const event of events) {
+      const size = JSON.stringify(event).length;
+      assert.ok(
+        size < 16 * 1024,
+        `a ${event.type} history event of ${size} bytes: inputs and outputs over 8 KB are referenced`,
+      );
+    }
+  }
 });
 
 test("a running execution keeps its definition when the workflow changes", async () => {
