@@ -132,13 +132,12 @@ export class RuntimeError extends Error {
   }
 }
 
-/** What one invocation did and still has to write: history is appended once, at its end. */
+/** What an invocation (or a whole SQS batch) still has to write: its history, appended once at the end. */
 export interface Invocation {
-  inlined: number;
   readonly history: { header: ExecutionHeader; events: HistoryEvent[] }[];
 }
 
-const newInvocation = (): Invocation => ({ inlined: 0, history: [] });
+const newInvocation = (): Invocation => ({ history: [] });
 
 export class Runtime {
   readonly #deps: RuntimeDeps;
@@ -1096,7 +1095,6 @@ export class Runtime {
     }
     if (toSend.length > 0) await this.#deps.queue.send(toSend, now);
     for (const message of here) {
-      invocation.inlined++;
       await this.#process(message.mid, message.body, 1, invocation);
     }
   }

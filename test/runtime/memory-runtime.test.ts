@@ -336,3 +336,37 @@ states:
   assert.equal(deliveries, 8);
   assert.ok(stack.clock.now() >= start + 7_200_000, "it fired no earlier than due");
 });
+
+test("cancelling one tenant's execution never touches another tenant's with the same id", async () => {
+  const source = `name: T
+states:
+  - { name: Work, type: Task, resource: "urn:cascade:activity:work", end: true }
+`;
+  const aborted: string[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const stack = memoryStack({
+    workflows: [{ file: "t.yaml", source }],
+    activities: {
+      work: async (input: { tenant: string }, context) => {
+        context.signal.addEventListener("abort", () => aborted.push(input.tenant));
+        await gate;
+        return input.tenant;
+      },
+    },
+  });
+  await stack.runtime.startExecution("T", { tenant: "A" }, { id: "order-1", tenant: "A" });
+  await stack.runtime.startExecution("T", { tenant: "B" }, { id: "order-1", tenant: "B" });
+  const messages = await stack.queues.queue("transitions").receive(10);
+  const running = messages.map((m) => stack.runtime.handle(m.envelope, m.receiveCount));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await stack.runtime.cancel("A", "order-1", "tenant A cancels");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(aborted, ["A"], "only tenant A's activity is aborted");
+  release();
+  await Promise.all(running);
+  assert.equal((await stack.execution("order-1", "A"))?.thread.status, "cancelled");
+  assert.equal((await stack.execution("order-1", "B"))?.thread.status, "succeeded");
+});
