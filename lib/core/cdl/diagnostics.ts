@@ -34,7 +34,8 @@ export type Severity = "error" | "warning";
 
 /** One problem. Lines and columns are 1-based; `length` is the span to underline, in characters. */
 export interface Diagnostic {
-  readonly code: CdlCode;
+  /** `CDL_*` for workflows; `cascade.yaml`'s checks reuse the validator with `CONFIG_*` codes. */
+  readonly code: CdlCode | `CONFIG_${string}`;
   readonly severity: Severity;
   readonly message: string;
   readonly file: string;

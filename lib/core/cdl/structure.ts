@@ -12,7 +12,7 @@ import { type DocPath, formatDocPath, type ParsedDocument } from "./source.ts";
 
 /** Reports one problem at a path; `part` says whether to point at the key or the value. */
 export type Report = (
-  code: CdlCode,
+  code: CdlCode | `CONFIG_${string}`,
   path: DocPath,
   message: string,
   options?: {

@@ -1,0 +1,234 @@
+/**
+ * The JSON Schema of `cascade.yaml`, interpreted by the same validator as CDL
+ * (`lib/core/cdl/structure.ts`), so unknown keys, wrong types and bad values get
+ * the same line, column and "did you mean" as a workflow. Cross-field rules
+ * (trigger targets exist, no duplicate routes) live in `config.ts`.
+ */
+import type { JsonSchema } from "../core/cdl/index.ts";
+
+const duration = (description: string): JsonSchema => ({
+  type: "string",
+  format: "duration",
+  description,
+});
+const count = (description: string, minimum = 0, maximum?: number): JsonSchema => ({
+  type: "integer",
+  minimum,
+  ...(maximum === undefined ? {} : { maximum }),
+  description,
+});
+
+/** `512`, `512Mi`, `1Gi`, `1024MB`: a size in megabytes or with a unit. */
+export const MEMORY_PATTERN = "^[0-9]+(?:\\.[0-9]+)?\\s*(?:Mi|MiB|MB|M|Gi|GiB|GB|G)$";
+
+const memory: JsonSchema = {
+  oneOf: [
+    { type: "integer", minimum: 128, maximum: 10_240, description: "Megabytes." },
+    { type: "string", pattern: MEMORY_PATTERN, description: "e.g. 512Mi, 1Gi, 1024MB." },
+  ],
+};
+
+const deployment = (role: string): JsonSchema => ({
+  type: "object",
+  additionalProperties: false,
+  description: `How the ${role} runs. On Lambda: memory and timeout; replicas and cpu have no Lambda meaning (see docs/deploy.md).`,
+  properties: {
+    memory,
+    timeout: duration("The function's timeout (Lambda allows up to 15m)."),
+    replicas: count(
+      "Accepted for compatibility; Lambda scales by itself (use autoscaling instead).",
+    ),
+    cpu: {
+      type: ["string", "number"],
+      description: "Accepted; Lambda's CPU grows with memory.",
+    },
+    resources: {
+      type: "object",
+      additionalProperties: false,
+      description: "Kubernetes-style requests: memory is used, cpu is accepted.",
+      properties: { memory, cpu: { type: ["string", "number"] } },
+    },
+  },
+});
+
+const scaling = (role: string): JsonSchema => ({
+  type: "object",
+  additionalProperties: false,
+  description: `Concurrency bounds of the ${role}.`,
+  properties: {
+    min: count("Warm instances kept ready (Lambda provisioned concurrency). Default 0."),
+    max: count("The most instances at once (Lambda maximum concurrency).", 1),
+    target_utilization: {
+      type: "number",
+      minimum: 0,
+      maximum: 1,
+      description: "Share of provisioned concurrency to keep in use before adding more (0–1).",
+    },
+  },
+});
+
+/** The whole `cascade.yaml` schema, draft-07. */
+export const APP_CONFIG_SCHEMA: JsonSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://cascade.dev/schema/cascade.schema.json",
+  title: "Cascade app (cascade.yaml)",
+  description: "An app: its name, where its workflows and activities live, and how it runs.",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    name: {
+      type: "string",
+      pattern: "^[a-z][a-z0-9-]*$",
+      maxLength: 40,
+      description: "The app's name: lower case, digits and dashes. Default: the folder's name.",
+    },
+    description: { type: "string" },
+    workflows: { type: "string", description: "Folder of workflow files. Default `workflows`." },
+    activities: {
+      type: "string",
+      description: "Activity module or folder of modules. Default `activities`.",
+    },
+    retention: duration("How long ended executions are kept before they expire. Default 30d."),
+    payloads: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        offload_threshold: count(
+          "Bytes above which data moves to S3 and is referenced. Default 204800 (200 KB).",
+          1_024,
+          256_000,
+        ),
+      },
+    },
+    auth: {
+      type: "object",
+      additionalProperties: false,
+      description: "Who may call the HTTP API on AWS (locally the API is open).",
+      properties: {
+        type: { enum: ["none", "jwt", "iam"], description: "Default none." },
+        issuer: { type: "string", pattern: "^https://", description: "JWT issuer URL." },
+        audience: { type: "array", minItems: 1, items: { type: "string" } },
+        tenant_claim: {
+          type: "string",
+          description: "The JWT claim naming the caller's tenant. Default `tenant`.",
+        },
+      },
+    },
+    triggers: {
+      type: "array",
+      description: "HTTP routes that start a workflow.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["path", "workflow"],
+        properties: {
+          method: { enum: ["GET", "POST", "PUT", "DELETE"], description: "Default POST." },
+          path: {
+            type: "string",
+            pattern: "^/[A-Za-z0-9._~/-]*$",
+            maxLength: 200,
+            description: "e.g. /orders (outside /v1, which the API owns).",
+          },
+          workflow: { type: "string", description: "The workflow the request starts." },
+          mode: {
+            enum: ["async", "sync"],
+            description: "async answers 202 at once; sync waits for the output. Default async.",
+          },
+          timeout: duration("How long a sync trigger waits (at most 29s). Default 25s."),
+        },
+      },
+    },
+    database: {
+      type: "object",
+      additionalProperties: false,
+      description: "The store's connection pool.",
+      properties: {
+        max_connections: count("Sockets kept open to the store per process. Default 50.", 1, 1_000),
+        idle_timeout: duration("An idle socket closes after this. Default 60s."),
+        max_lifetime: duration("A socket is recycled after this. Default 30m."),
+        validation_interval: duration("How often idle sockets are checked. Default 30s."),
+      },
+    },
+    tenants: {
+      oneOf: [
+        {
+          type: "array",
+          minItems: 1,
+          items: { type: "string", pattern: "^[a-z0-9][a-z0-9-]*$", maxLength: 40 },
+          description: "Tenant names, pooled in one table.",
+        },
+        {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            isolation: {
+              enum: ["pooled", "silo"],
+              description: "pooled: one table, keys prefixed by tenant; silo: a table each.",
+            },
+            names: {
+              type: "array",
+              minItems: 1,
+              items: { type: "string", pattern: "^[a-z0-9][a-z0-9-]*$", maxLength: 40 },
+            },
+          },
+        },
+      ],
+    },
+    deployments: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        api: deployment("HTTP API"),
+        engine: deployment("engine (transitions and in-line activities)"),
+        workers: deployment("dedicated activity workers"),
+      },
+    },
+    autoscaling: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        api: scaling("HTTP API"),
+        engine: scaling("engine"),
+        workers: scaling("workers"),
+      },
+    },
+    messaging: {
+      type: "object",
+      additionalProperties: false,
+      description: "How queues feed the functions.",
+      properties: {
+        batch_size: count("Messages per invocation (1–10). Default 10.", 1, 10),
+        batching_window: duration("How long to gather a batch (up to 5m). Default 0s."),
+        max_receive_count: count(
+          "Receives before a message goes to the dead-letter queue. Default 5.",
+          1,
+          1_000,
+        ),
+        visibility_timeout: duration(
+          "How long a received message stays hidden. Default: six times the function timeout.",
+        ),
+      },
+    },
+    cache: {
+      type: "object",
+      additionalProperties: false,
+      description: "The activity result cache (ElastiCache Serverless Valkey on AWS).",
+      properties: {
+        enabled: { type: "boolean", description: "Default false." },
+        ttl: duration("How long a cached result is served. Default 5m."),
+      },
+    },
+    platform: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        region: {
+          type: "string",
+          pattern: "^[a-z]{2}(?:-[a-z]+)+-[0-9]$",
+          description: "Default: the CDK environment's.",
+        },
+        architecture: { enum: ["arm64", "x86_64"], description: "Default arm64." },
+      },
+    },
+  },
+};

@@ -1,0 +1,537 @@
+/**
+ * `cascade.yaml`: the app's one configuration file. Validated once, all at once,
+ * with the same line, column and "did you mean" as a workflow; unknown keys are
+ * errors. A folder without the file is an app with every default.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import {
+  checkStructure,
+  type Diagnostic,
+  type DocPath,
+  isRecord,
+  parseDuration,
+  parseYamlDocument,
+  reporter,
+  sortDiagnostics,
+} from "../core/cdl/index.ts";
+import { APP_CONFIG_SCHEMA } from "./config-schema.ts";
+import { APP_CONFIG_FILE } from "./workflows.ts";
+
+/** Stable codes of problems in `cascade.yaml`. */
+export const CONFIG_CODES = {
+  YAML_SYNTAX: "CONFIG_YAML_SYNTAX",
+  DUPLICATE_KEY: "CONFIG_DUPLICATE_KEY",
+  UNKNOWN_KEY: "CONFIG_UNKNOWN_KEY",
+  REQUIRED: "CONFIG_REQUIRED",
+  TYPE: "CONFIG_TYPE",
+  INVALID_VALUE: "CONFIG_INVALID_VALUE",
+  DURATION: "CONFIG_DURATION",
+  MISSING_PATH: "CONFIG_MISSING_PATH",
+  UNKNOWN_WORKFLOW: "CONFIG_UNKNOWN_WORKFLOW",
+  DUPLICATE_ROUTE: "CONFIG_DUPLICATE_ROUTE",
+  RESERVED_ROUTE: "CONFIG_RESERVED_ROUTE",
+  DUPLICATE_TENANT: "CONFIG_DUPLICATE_TENANT",
+  LIMIT: "CONFIG_LIMIT",
+} as const;
+export type ConfigCode = (typeof CONFIG_CODES)[keyof typeof CONFIG_CODES];
+
+/** The largest `cascade.yaml` read, in characters. */
+export const MAX_CONFIG_SOURCE_CHARS = 200_000;
+/** API Gateway's integration timeout caps how long a sync request may wait. */
+export const MAX_SYNC_WAIT_SECONDS = 29;
+/** Lambda's limits. */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+export const LAMBDA_MAX_BATCHING_WINDOW_SECONDS = 300;
+/** SQS's longest visibility timeout (12 hours). */
+export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+
+export interface HttpTrigger {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  readonly path: string;
+  readonly workflow: string;
+  readonly mode: "async" | "sync";
+  /** How long a sync trigger waits for the output; at most 29. */
+  readonly timeoutSeconds: number;
+}
+
+export interface Deployment {
+  /** Lambda memory, 128–10,240 MB. */
+  readonly memoryMb: number;
+  /** Lambda timeout, at most 900 s. */
+  readonly timeoutSeconds: number;
+}
+
+export interface Scaling {
+  /** Provisioned concurrency (0 = none). */
+  readonly min: number;
+  /** Maximum concurrency (for SQS-fed functions, the event source mapping's). */
+  readonly max: number;
+}
+
+/** `cascade.yaml`, validated, with every default filled in and paths made absolute. */
+export interface AppConfig {
+  readonly name: string;
+  readonly dir: string;
+  readonly workflows: string;
+  readonly activities: string;
+  readonly triggers: readonly HttpTrigger[];
+  readonly tenants: { readonly isolation: "pooled" | "silo"; readonly names: readonly string[] };
+  readonly retentionDays: number;
+  readonly offloadThresholdBytes: number;
+  readonly auth: {
+    readonly type: "none" | "jwt" | "iam";
+    readonly issuer?: string;
+    readonly audience?: readonly string[];
+    readonly tenantClaim: string;
+  };
+  readonly database: {
+    readonly maxConnections: number;
+    readonly idleTimeoutMs: number;
+    readonly maxLifetimeMs: number;
+    readonly validationIntervalMs: number;
+  };
+  readonly deployments: {
+    readonly api: Deployment;
+    readonly engine: Deployment;
+    readonly workers: Deployment;
+  };
+  readonly autoscaling: {
+    readonly api: Scaling;
+    readonly engine: Scaling;
+    readonly workers: Scaling;
+  };
+  readonly messaging: {
+    readonly batchSize: number;
+    readonly batchingWindowSeconds: number;
+    readonly maxReceiveCount: number;
+    /** Unset: six times the consuming function's timeout, as AWS advises. */
+    readonly visibilityTimeoutSeconds?: number;
+  };
+  readonly cache: { readonly enabled: boolean; readonly ttlSeconds: number };
+  readonly platform: { readonly region?: string; readonly architecture: "arm64" | "x86_64" };
+}
+
+/** The defaults, in one place (documented in the README's cascade.yaml table). */
+export const CONFIG_DEFAULTS = {
+  retentionDays: 30,
+  offloadThresholdBytes: 204_800,
+  tenant: "default",
+  tenantClaim: "tenant",
+  triggerTimeoutSeconds: 25,
+  deployments: {
+    api: { memoryMb: 512, timeoutSeconds: 30 },
+    engine: { memoryMb: 1_024, timeoutSeconds: 60 },
+    workers: { memoryMb: 1_024, timeoutSeconds: 300 },
+  },
+  autoscaling: { min: 0, max: 100 },
+  database: {
+    maxConnections: 50,
+    idleTimeoutMs: 60_000,
+    maxLifetimeMs: 1_800_000,
+    validationIntervalMs: 30_000,
+  },
+  messaging: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
+  cache: { enabled: false, ttlSeconds: 300 },
+} as const;
+
+/** Raised by `readAppConfig` when `cascade.yaml` has errors; carries every one. */
+export class AppConfigError extends Error {
+  readonly diagnostics: readonly Diagnostic[];
+  constructor(file: string, diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    super(
+      `${file} has ${errors.length} error(s):\n${errors
+        .map((d) => `  ${d.file}:${d.line}:${d.column} ${d.code} ${d.message}`)
+        .join("\n")}`,
+    );
+    this.name = "AppConfigError";
+    this.diagnostics = diagnostics;
+  }
+}
+
+export interface ConfigCheckOptions {
+  /** Workflow names the app has; when given, triggers must name one of them. */
+  readonly workflows?: ReadonlySet<string>;
+  /** Shown as the file's name in diagnostics. Default: the path relative to the cwd. */
+  readonly display?: string;
+}
+
+/**
+ * Reads `<dir>/cascade.yaml`; a folder without one gets every default.
+ * Never throws on bad input: problems are diagnostics (codes `CONFIG_*`).
+ */
+export async function loadAppConfig(
+  dir: string,
+  options: ConfigCheckOptions = {},
+): Promise<{ config?: AppConfig; diagnostics: readonly Diagnostic[] }> {
+  const root = resolve(dir);
+  const file = join(root, APP_CONFIG_FILE);
+  const text = existsSync(file) ? await readFile(file, "utf8") : "";
+  const display = options.display ?? (relative(process.cwd(), file) || file);
+  return parseAppConfig(display, text, root, options);
+}
+
+/** Like `loadAppConfig`, but throws. @throws AppConfigError listing every error. */
+export async function readAppConfig(
+  dir: string,
+  options: ConfigCheckOptions = {},
+): Promise<AppConfig> {
+  const { config, diagnostics } = await loadAppConfig(dir, options);
+  if (!config) throw new AppConfigError(options.display ?? APP_CONFIG_FILE, diagnostics);
+  return config;
+}
+
+/** Validates `cascade.yaml`'s text for the app in `dir` (absolute). Pure but for checking that paths exist. */
+export function parseAppConfig(
+  display: string,
+  text: string,
+  dir: string,
+  options: ConfigCheckOptions = {},
+): { config?: AppConfig; diagnostics: readonly Diagnostic[] } {
+  const tooLong = text.length > MAX_CONFIG_SOURCE_CHARS;
+  const doc = parseYamlDocument(display, tooLong ? "" : text);
+  const diagnostics: Diagnostic[] = [...doc.diagnostics];
+  const report = reporter(doc, diagnostics);
+  const done = (config?: AppConfig) => {
+    const all = sortDiagnostics(diagnostics.map(renameCode));
+    return config && !all.some((d) => d.severity === "error")
+      ? { config, diagnostics: all }
+      : { diagnostics: all };
+  };
+  if (tooLong) {
+    report(
+      "CDL_INVALID_VALUE",
+      [],
+      `cascade.yaml is ${text.length} characters; the limit is ${MAX_CONFIG_SOURCE_CHARS}`,
+    );
+    return done();
+  }
+  if (diagnostics.some((d) => d.severity === "error")) return done();
+  // An empty file is an app with every default.
+  const raw: unknown = doc.value ?? {};
+  if (!isRecord(raw)) {
+    report("CDL_TYPE", [], "cascade.yaml is a mapping, e.g. `name: my-app`");
+    return done();
+  }
+  if (doc.value !== null && doc.value !== undefined) {
+    checkStructure(doc, APP_CONFIG_SCHEMA, report, { rootLabel: "cascade.yaml" });
+  }
+  if (diagnostics.some((d) => d.severity === "error")) return done();
+  const config = build(raw as RawConfig, dir);
+  const problems: Problem[] = [];
+  checkConfig(config, raw as RawConfig, options, problems);
+  for (const p of problems) report(p.code, p.path, p.message);
+  return done(config);
+}
+
+interface Problem {
+  readonly code: ConfigCode;
+  readonly path: DocPath;
+  readonly message: string;
+}
+
+/** Structural problems come from CDL's validator with `CDL_*` codes; here they are `CONFIG_*`. */
+function renameCode(d: Diagnostic): Diagnostic {
+  return d.code.startsWith("CDL_")
+    ? { ...d, code: d.code.replace(/^CDL_/, "CONFIG_") as Diagnostic["code"] }
+    : d;
+}
+
+type RawDeployment = {
+  memory?: number | string;
+  timeout?: string;
+  resources?: { memory?: number | string };
+};
+type RawScaling = { min?: number; max?: number };
+interface RawConfig {
+  name?: string;
+  workflows?: string;
+  activities?: string;
+  retention?: string;
+  payloads?: { offload_threshold?: number };
+  auth?: {
+    type?: "none" | "jwt" | "iam";
+    issuer?: string;
+    audience?: string[];
+    tenant_claim?: string;
+  };
+  triggers?: {
+    method?: HttpTrigger["method"];
+    path: string;
+    workflow: string;
+    mode?: HttpTrigger["mode"];
+    timeout?: string;
+  }[];
+  database?: {
+    max_connections?: number;
+    idle_timeout?: string;
+    max_lifetime?: string;
+    validation_interval?: string;
+  };
+  tenants?: string[] | { isolation?: "pooled" | "silo"; names?: string[] };
+  deployments?: { api?: RawDeployment; engine?: RawDeployment; workers?: RawDeployment };
+  autoscaling?: { api?: RawScaling; engine?: RawScaling; workers?: RawScaling };
+  messaging?: {
+    batch_size?: number;
+    batching_window?: string;
+    max_receive_count?: number;
+    visibility_timeout?: string;
+  };
+  cache?: { enabled?: boolean; ttl?: string };
+  platform?: { region?: string; architecture?: "arm64" | "x86_64" };
+}
+
+const ms = (text: string | undefined, fallback: number): number =>
+  text === undefined ? fallback : (parseDuration(text) ?? fallback);
+const seconds = (text: string | undefined, fallback: number): number =>
+  text === undefined ? fallback : Math.ceil((parseDuration(text) ?? fallback * 1000) / 1000);
+
+/** `512`, `512Mi`, `1Gi`, `1024MB` → megabytes. */
+export function parseMemoryMb(value: number | string): number {
+  if (typeof value === "number") return value;
+  const match = /^([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)$/.exec(value.trim());
+  if (!match) return Number.NaN;
+  const n = Number(match[1]);
+  return Math.round(/^G/.test(match[2] ?? "") ? n * 1024 : n);
+}
+
+function build(raw: RawConfig, dir: string): AppConfig {
+  const at = (path: string | undefined, fallback: string): string =>
+    path === undefined ? join(dir, fallback) : isAbsolute(path) ? path : resolve(dir, path);
+  const deployment = (value: RawDeployment | undefined, fallback: Deployment): Deployment => {
+    const memory = value?.memory ?? value?.resources?.memory;
+    return {
+      memoryMb: memory === undefined ? fallback.memoryMb : parseMemoryMb(memory),
+      timeoutSeconds: seconds(value?.timeout, fallback.timeoutSeconds),
+    };
+  };
+  const scaling = (value: RawScaling | undefined): Scaling => ({
+    min: value?.min ?? CONFIG_DEFAULTS.autoscaling.min,
+    max: value?.max ?? CONFIG_DEFAULTS.autoscaling.max,
+  });
+  const tenants = Array.isArray(raw.tenants)
+    ? { isolation: "pooled" as const, names: raw.tenants }
+    : {
+        isolation: raw.tenants?.isolation ?? "pooled",
+        names: raw.tenants?.names ?? [CONFIG_DEFAULTS.tenant],
+      };
+  const d = CONFIG_DEFAULTS;
+  const visibility = raw.messaging?.visibility_timeout;
+  return {
+    name: raw.name ?? defaultAppName(dir),
+    dir,
+    workflows: at(raw.workflows, "workflows"),
+    activities: at(raw.activities, "activities"),
+    triggers: (raw.triggers ?? []).map((t) => ({
+      method: t.method ?? "POST",
+      path: t.path,
+      workflow: t.workflow,
+      mode: t.mode ?? "async",
+      timeoutSeconds: seconds(t.timeout, d.triggerTimeoutSeconds),
+    })),
+    tenants,
+    retentionDays: Math.max(
+      1,
+      Math.ceil(ms(raw.retention, d.retentionDays * 86_400_000) / 86_400_000),
+    ),
+    offloadThresholdBytes: raw.payloads?.offload_threshold ?? d.offloadThresholdBytes,
+    auth: {
+      type: raw.auth?.type ?? "none",
+      ...(raw.auth?.issuer === undefined ? {} : { issuer: raw.auth.issuer }),
+      ...(raw.auth?.audience === undefined ? {} : { audience: raw.auth.audience }),
+      tenantClaim: raw.auth?.tenant_claim ?? d.tenantClaim,
+    },
+    database: {
+      maxConnections: raw.database?.max_connections ?? d.database.maxConnections,
+      idleTimeoutMs: ms(raw.database?.idle_timeout, d.database.idleTimeoutMs),
+      maxLifetimeMs: ms(raw.database?.max_lifetime, d.database.maxLifetimeMs),
+      validationIntervalMs: ms(raw.database?.validation_interval, d.database.validationIntervalMs),
+    },
+    deployments: {
+      api: deployment(raw.deployments?.api, d.deployments.api),
+      engine: deployment(raw.deployments?.engine, d.deployments.engine),
+      workers: deployment(raw.deployments?.workers, d.deployments.workers),
+    },
+    autoscaling: {
+      api: scaling(raw.autoscaling?.api),
+      engine: scaling(raw.autoscaling?.engine),
+      workers: scaling(raw.autoscaling?.workers),
+    },
+    messaging: {
+      batchSize: raw.messaging?.batch_size ?? d.messaging.batchSize,
+      batchingWindowSeconds: seconds(
+        raw.messaging?.batching_window,
+        d.messaging.batchingWindowSeconds,
+      ),
+      maxReceiveCount: raw.messaging?.max_receive_count ?? d.messaging.maxReceiveCount,
+      ...(visibility === undefined ? {} : { visibilityTimeoutSeconds: seconds(visibility, 0) }),
+    },
+    cache: {
+      enabled: raw.cache?.enabled ?? d.cache.enabled,
+      ttlSeconds: seconds(raw.cache?.ttl, d.cache.ttlSeconds),
+    },
+    platform: {
+      ...(raw.platform?.region === undefined ? {} : { region: raw.platform.region }),
+      architecture: raw.platform?.architecture ?? "arm64",
+    },
+  };
+}
+
+/** The folder's name made into an app name: `Order Processing` → `order-processing`. */
+export function defaultAppName(dir: string): string {
+  const name = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^[^a-z]+/, "")
+    .replace(/-+$/, "")
+    .slice(0, 40);
+  return name === "" ? "app" : name;
+}
+
+function checkConfig(
+  config: AppConfig,
+  raw: RawConfig,
+  options: ConfigCheckOptions,
+  out: Problem[],
+): void {
+  const problem = (code: ConfigCode, path: DocPath, message: string) =>
+    out.push({ code, path, message });
+
+  if (raw.workflows !== undefined && !existsSync(config.workflows)) {
+    problem(CONFIG_CODES.MISSING_PATH, ["workflows"], `no such folder: ${config.workflows}`);
+  }
+  if (raw.activities !== undefined && !existsSync(config.activities)) {
+    problem(
+      CONFIG_CODES.MISSING_PATH,
+      ["activities"],
+      `no such file or folder: ${config.activities}`,
+    );
+  }
+
+  const routes = new Map<string, number>();
+  config.triggers.forEach((trigger, index) => {
+    const key = `${trigger.method} ${trigger.path.replace(/\/+$/, "") || "/"}`;
+    const first = routes.get(key);
+    if (first !== undefined) {
+      problem(
+        CONFIG_CODES.DUPLICATE_ROUTE,
+        ["triggers", index, "path"],
+        `${key} is already routed by triggers[${first}]`,
+      );
+    } else routes.set(key, index);
+    if (trigger.path === "/v1" || trigger.path.startsWith("/v1/")) {
+      problem(
+        CONFIG_CODES.RESERVED_ROUTE,
+        ["triggers", index, "path"],
+        "paths under /v1 belong to Cascade's API; choose another, e.g. /orders",
+      );
+    }
+    if (trigger.timeoutSeconds > MAX_SYNC_WAIT_SECONDS) {
+      problem(
+        CONFIG_CODES.LIMIT,
+        ["triggers", index, "timeout"],
+        `a sync trigger waits at most ${MAX_SYNC_WAIT_SECONDS}s (API Gateway's integration limit)`,
+      );
+    }
+    if (options.workflows && !options.workflows.has(trigger.workflow)) {
+      const known = [...options.workflows].sort();
+      problem(
+        CONFIG_CODES.UNKNOWN_WORKFLOW,
+        ["triggers", index, "workflow"],
+        `no workflow named '${trigger.workflow}'; the app has ${known.join(", ") || "none"}`,
+      );
+    }
+  });
+
+  const seen = new Set<string>();
+  config.tenants.names.forEach((name, index) => {
+    if (seen.has(name)) {
+      const path: DocPath = Array.isArray(raw.tenants)
+        ? ["tenants", index]
+        : ["tenants", "names", index];
+      problem(CONFIG_CODES.DUPLICATE_TENANT, path, `tenant '${name}' is listed twice`);
+    }
+    seen.add(name);
+  });
+
+  if (config.auth.type === "jwt" && (config.auth.issuer === undefined || !config.auth.audience)) {
+    problem(
+      CONFIG_CODES.REQUIRED,
+      ["auth"],
+      "a jwt authorizer needs `issuer` and `audience` (your identity provider's)",
+    );
+  }
+
+  for (const role of ["api", "engine", "workers"] as const) {
+    const d = config.deployments[role];
+    const base: DocPath = ["deployments", role];
+    const rawRole = raw.deployments?.[role];
+    if (!(d.memoryMb >= 128 && d.memoryMb <= 10_240)) {
+      const where = rawRole?.memory === undefined ? ["resources", "memory"] : ["memory"];
+      problem(
+        CONFIG_CODES.LIMIT,
+        [...base, ...where],
+        `Lambda memory is 128 MB to 10,240 MB; this is ${d.memoryMb} MB`,
+      );
+    }
+    if (d.timeoutSeconds < 1 || d.timeoutSeconds > LAMBDA_MAX_TIMEOUT_SECONDS) {
+      problem(
+        CONFIG_CODES.LIMIT,
+        [...base, "timeout"],
+        `a Lambda function's timeout is 1s to 15m; this is ${d.timeoutSeconds}s`,
+      );
+    }
+    const s = config.autoscaling[role];
+    if (s.min > s.max) {
+      problem(
+        CONFIG_CODES.INVALID_VALUE,
+        ["autoscaling", role, "min"],
+        `min (${s.min}) is above max (${s.max})`,
+      );
+    }
+    if (role !== "api" && s.max < 2 && raw.autoscaling?.[role]?.max !== undefined) {
+      problem(
+        CONFIG_CODES.LIMIT,
+        ["autoscaling", role, "max"],
+        "an SQS event source's maximum concurrency is at least 2",
+      );
+    }
+  }
+  if (config.deployments.api.timeoutSeconds > MAX_SYNC_WAIT_SECONDS + 1) {
+    problem(
+      CONFIG_CODES.LIMIT,
+      ["deployments", "api", "timeout"],
+      `API Gateway stops waiting after 30s; the api's timeout is at most 30s`,
+    );
+  }
+
+  const m = config.messaging;
+  if (m.batchingWindowSeconds > LAMBDA_MAX_BATCHING_WINDOW_SECONDS) {
+    problem(
+      CONFIG_CODES.LIMIT,
+      ["messaging", "batching_window"],
+      "Lambda's batching window is at most 5m",
+    );
+  }
+  if (m.visibilityTimeoutSeconds !== undefined) {
+    const longest = Math.max(
+      config.deployments.engine.timeoutSeconds,
+      config.deployments.workers.timeoutSeconds,
+    );
+    if (m.visibilityTimeoutSeconds > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS) {
+      problem(
+        CONFIG_CODES.LIMIT,
+        ["messaging", "visibility_timeout"],
+        "SQS's visibility timeout is at most 12h",
+      );
+    } else if (m.visibilityTimeoutSeconds < longest) {
+      problem(
+        CONFIG_CODES.INVALID_VALUE,
+        ["messaging", "visibility_timeout"],
+        `shorter than the functions' timeout (${longest}s): messages would be delivered twice while still running; AWS advises six times it`,
+      );
+    }
+  }
+}
