@@ -1,6 +1,9 @@
 /** `cascade validate`, in-process through makeProgram and as a real process. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { EXIT } from "../../lib/cli/exit-codes.ts";
 import { captureIo } from "../../lib/cli/io.ts";
@@ -18,7 +21,33 @@ test("validate examples/ is clean and summarises each workflow", async () => {
   );
   assert.match(
     out,
-    /5 workflow file\(s\) checked: 5 valid, 0 invalid \(0 error\(s\), 0 warning\(s\)\)/,
+    /5 workflow file\(s\) checked: 5 valid, 0 invalid; 1 cascade.yaml checked: 1 valid, 0 invalid \(0 error\(s\), 0 warning\(s\)\)/,
+  );
+  assert.match(out, /ok {4}examples\/order-processing\/cascade\.yaml {2}app order-processing/);
+});
+
+test("validate checks the app's cascade.yaml against its workflows: a trigger to an unknown workflow fails", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "validate-app-"));
+  await mkdir(join(dir, "workflows"));
+  await writeFile(
+    join(dir, "workflows", "hello.yaml"),
+    "name: Hello\nstates:\n  - name: Done\n    type: Succeed\n",
+  );
+  await writeFile(
+    join(dir, "cascade.yaml"),
+    "name: hello\ntriggers:\n  - path: /hello\n    workflow: Helo\n",
+  );
+  const io = captureIo(dir);
+  const code = await main(["validate", ".", "--format", "json"], io);
+  assert.equal(code, EXIT.INVALID);
+  const report = JSON.parse(io.out.join("")) as {
+    files: { file: string; kind?: string; diagnostics: { code: string; line: number }[] }[];
+  };
+  const config = report.files.find((f) => f.kind === "config");
+  assert.equal(config?.file, "cascade.yaml");
+  assert.deepEqual(
+    config?.diagnostics.map((d) => `${d.line}:${d.code}`),
+    ["4:CONFIG_UNKNOWN_WORKFLOW"],
   );
 });
 

@@ -1,7 +1,11 @@
 /** `cascade validate [PATHS...]`: check workflows before anything runs. */
-import { relative } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { loadActivities } from "../../app/activities.ts";
+import { loadAppConfig } from "../../app/config.ts";
 import {
+  APP_CONFIG_FILE,
   conventionalActivitiesDir,
   findWorkflowFiles,
   validateWorkflowFile,
@@ -11,6 +15,7 @@ import {
   type Diagnostic,
   type Flow,
   formatDiagnostic,
+  SourceText,
   type ValidationResult,
 } from "../../core/cdl/index.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -23,6 +28,9 @@ export interface ValidateCommandOptions {
 
 interface FileReport {
   readonly file: string;
+  /** `cascade.yaml` files are reported beside the workflows. */
+  readonly kind?: "config";
+  readonly app?: string;
   readonly workflow?: string;
   readonly valid: boolean;
   readonly states?: Record<string, number>;
@@ -71,6 +79,32 @@ export async function runValidate(
     reports.push(toReport(result, from));
   }
 
+  // Each app folder met (a folder given, or the app of a `workflows/` file) with a cascade.yaml.
+  const appDirs = new Set<string>();
+  for (const path of paths.length > 0 ? paths : ["."]) {
+    const full = resolve(io.cwd, path);
+    if (statSync(full).isDirectory() && existsSync(join(full, APP_CONFIG_FILE))) appDirs.add(full);
+  }
+  for (const file of files) {
+    const dir = dirname(file);
+    if (basename(dir) === "workflows" && existsSync(join(dirname(dir), APP_CONFIG_FILE)))
+      appDirs.add(dirname(dir));
+  }
+  for (const appDir of [...appDirs].sort()) {
+    const names = await workflowNamesOf(appDir, io.cwd);
+    const display = relative(io.cwd, join(appDir, APP_CONFIG_FILE));
+    const { config, diagnostics } = await loadAppConfig(appDir, { workflows: names, display });
+    const source = new SourceText(display, await readFile(join(appDir, APP_CONFIG_FILE), "utf8"));
+    results.push({ source, diagnostics });
+    reports.push({
+      file: display,
+      kind: "config",
+      valid: config !== undefined,
+      ...(config ? { app: config.name } : {}),
+      diagnostics,
+    });
+  }
+
   const errors = reports.reduce(
     (n, r) => n + r.diagnostics.filter((d) => d.severity === "error").length,
     0,
@@ -86,9 +120,15 @@ export async function runValidate(
     );
   } else {
     printText(reports, results, io);
-    const invalid = reports.filter((r) => !r.valid).length;
+    const workflows = reports.filter((r) => r.kind === undefined);
+    const invalid = workflows.filter((r) => !r.valid).length;
+    const configs = reports.filter((r) => r.kind === "config");
+    const badConfigs = configs.filter((r) => !r.valid).length;
     io.stdout(
-      `\n${reports.length} workflow file(s) checked: ${reports.length - invalid} valid, ${invalid} invalid` +
+      `\n${workflows.length} workflow file(s) checked: ${workflows.length - invalid} valid, ${invalid} invalid` +
+        (configs.length > 0
+          ? `; ${configs.length} ${APP_CONFIG_FILE} checked: ${configs.length - badConfigs} valid, ${badConfigs} invalid`
+          : "") +
         ` (${errors} error(s), ${warnings} warning(s))\n`,
     );
   }
@@ -117,7 +157,9 @@ function printText(
 ): void {
   reports.forEach((report, index) => {
     const source = results[index]?.source;
-    if (report.valid) {
+    if (report.kind === "config") {
+      io.stdout(`${report.valid ? "ok   " : "FAIL "} ${report.file}  app ${report.app ?? ""}\n`);
+    } else if (report.valid) {
       const states = Object.entries(report.states ?? {})
         .map(([type, n]) => `${type} ${n}`)
         .join(", ");
@@ -137,4 +179,17 @@ function indent(text: string): string {
     .split("\n")
     .map((line) => `      ${line}`)
     .join("\n");
+}
+
+/** The names of every workflow of the app in `appDir` (where its cascade.yaml says they live). */
+async function workflowNamesOf(appDir: string, cwd: string): Promise<ReadonlySet<string>> {
+  const { config } = await loadAppConfig(appDir);
+  const folder = config?.workflows ?? join(appDir, "workflows");
+  if (!existsSync(folder)) return new Set();
+  const names = new Set<string>();
+  for (const file of await findWorkflowFiles([folder], cwd)) {
+    const result = await validateWorkflowFile(file, cwd);
+    if (result.definition) names.add(result.definition.name);
+  }
+  return names;
 }
