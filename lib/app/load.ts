@@ -1,12 +1,14 @@
-/** Reading an app folder: its workflow files and its activities module(s). */
+/** Reading an app folder: its `cascade.yaml`, workflow files and activities module(s). */
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { loadActivities } from "./activities.ts";
+import { type AppConfig, readAppConfig } from "./config.ts";
 import { workflowStem } from "./workflows.ts";
 
 export interface LoadedApp {
+  readonly config: AppConfig;
   readonly workflows: readonly {
     readonly file: string;
     readonly source: string;
@@ -15,9 +17,14 @@ export interface LoadedApp {
   readonly activities: ReadonlyMap<string, ActivityFunction>;
 }
 
-/** `<dir>/workflows/*.yaml` and the functions exported by `<dir>/activities/*`. */
+/**
+ * The app in `dir`: its `cascade.yaml` (defaults when absent), the workflow files
+ * in its workflows folder and the functions exported by its activities module(s).
+ * @throws AppConfigError when cascade.yaml has errors; ActivityLoadError when a module fails to load.
+ */
 export async function loadApp(dir: string): Promise<LoadedApp> {
-  const workflowDir = join(dir, "workflows");
+  const config = await readAppConfig(dir);
+  const workflowDir = config.workflows;
   const files = existsSync(workflowDir)
     ? (await readdir(workflowDir)).filter((f) => /\.ya?ml$/.test(f)).sort()
     : [];
@@ -28,9 +35,8 @@ export async function loadApp(dir: string): Promise<LoadedApp> {
       defaultName: workflowStem(f),
     })),
   );
-  const activityDir = join(dir, "activities");
-  const activities = existsSync(activityDir)
-    ? await loadActivities(activityDir)
+  const activities = existsSync(config.activities)
+    ? await loadActivities(config.activities)
     : new Map<string, ActivityFunction>();
-  return { workflows, activities };
+  return { config, workflows, activities };
 }
