@@ -103,10 +103,11 @@ const wrapStore = (store: ExecutionStore): ExecutionStore =>
           return ok;
         };
       }
-      if (property === "appendHistory") {
-        return async (header: unknown, events: readonly HistoryEvent[]) => {
-          counts.transitions += events.filter((e) => e.type === "StateEntered").length;
-          return value.call(target, header, events);
+      if (property === "appendHistories") {
+        return async (entries: readonly { events: readonly HistoryEvent[] }[]) => {
+          for (const { events } of entries)
+            counts.transitions += events.filter((e) => e.type === "StateEntered").length;
+          return value.call(target, entries);
         };
       }
       return value.bind(target);

@@ -230,6 +230,17 @@ export interface ExecutionStore {
     events: readonly HistoryEvent[],
     expiresAt?: number,
   ): Promise<void>;
+  /**
+   * Appends the history of several executions at once: on DynamoDB, one
+   * BatchWriteItem per 25 events whatever execution they belong to (an SQS batch
+   * of ten executions' steps costs one request, not ten). Idempotent per event.
+   */
+  appendHistories(
+    entries: readonly {
+      readonly header: ExecutionHeader;
+      readonly events: readonly HistoryEvent[];
+    }[],
+  ): Promise<void>;
   readHistory(
     tenant: string,
     executionId: string,

@@ -1143,9 +1143,12 @@ export class Runtime {
       group.events.push(...entry.events);
       byExecution.set(key, group);
     }
+    if (byExecution.size === 0) return;
+    const entries = [];
     for (const { header, events } of byExecution.values()) {
-      await this.#deps.store.appendHistory(header, await this.#storeHistory(header, events));
+      entries.push({ header, events: await this.#storeHistory(header, events) });
     }
+    await this.#deps.store.appendHistories(entries);
   }
 
   // -------------------------------------------------------------------------

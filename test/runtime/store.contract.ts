@@ -208,6 +208,33 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.ok(pages >= 5);
   });
 
+  test(`${name}: several executions' history in one append, each under its own execution`, async () => {
+    const store = make();
+    const a = header();
+    const b = { ...header(), executionId: `${a.executionId}-b` };
+    const event = (seq: number): HistoryEvent => ({
+      type: "StateEntered",
+      thread: "root",
+      seq,
+      step: seq,
+      at: 2_000 + seq,
+      state: `S${seq}`,
+    });
+    // 40 events: more than one BatchWriteItem's 25, across two executions.
+    await store.appendHistories([
+      { header: a, events: Array.from({ length: 30 }, (_, i) => event(i)) },
+      { header: b, events: Array.from({ length: 10 }, (_, i) => event(i)) },
+    ]);
+    await store.appendHistories([{ header: b, events: [event(9), event(10)] }]);
+    const pageA = await store.readHistory(a.tenant, a.executionId, 100);
+    const pageB = await store.readHistory(b.tenant, b.executionId, 100);
+    assert.equal(pageA.items.length, 30);
+    assert.deepEqual(
+      pageB.items.map((e) => e.seq),
+      Array.from({ length: 11 }, (_, i) => i),
+    );
+  });
+
   test(`${name}: definitions, buffered events, failures`, async () => {
     const store = make();
     const h = header();

@@ -83,6 +83,7 @@ export function memoryStack(options: StackOptions) {
         "putJoin",
         "createExecution",
         "appendHistory",
+        "appendHistories",
         "ackJoin",
         "deleteBufferedEvent",
       ];

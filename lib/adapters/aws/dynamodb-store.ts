@@ -204,31 +204,42 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   }
 
   async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {
-    const pk = this.#pk(header);
-    let requests = events.map((event) => ({
-      PutRequest: {
-        Item: {
-          [TABLE.partitionKey]: pk,
-          [TABLE.sortKey]: S(historySortKey(event)),
-          d: S(JSON.stringify(event)),
+    await this.appendHistories([{ header, events }]);
+  }
+
+  async appendHistories(
+    entries: readonly {
+      readonly header: ExecutionHeader;
+      readonly events: readonly HistoryEvent[];
+    }[],
+  ): Promise<void> {
+    let requests = entries.flatMap(({ header, events }) => {
+      const pk = this.#pk(header);
+      return events.map((event) => ({
+        PutRequest: {
+          Item: {
+            [TABLE.partitionKey]: pk,
+            [TABLE.sortKey]: S(historySortKey(event)),
+            d: S(JSON.stringify(event)),
+          },
         },
-      },
-    }));
+      }));
+    });
     for (let round = 0; requests.length > 0; round++) {
       if (round > 8)
-        throw new DynamoDbStoreError(
-          `history of ${header.executionId}: ${requests.length} writes kept failing`,
-        );
-      const batch = requests.slice(0, DYNAMODB_MAX_BATCH_WRITE);
-      requests = requests.slice(DYNAMODB_MAX_BATCH_WRITE);
-      const result = await this.#client.send(
-        new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } }),
+        throw new DynamoDbStoreError(`history: ${requests.length} writes kept failing`);
+      const batches: (typeof requests)[] = [];
+      for (let i = 0; i < requests.length; i += DYNAMODB_MAX_BATCH_WRITE)
+        batches.push(requests.slice(i, i + DYNAMODB_MAX_BATCH_WRITE));
+      const results = await Promise.all(
+        batches.map((batch) =>
+          this.#client.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } })),
+        ),
       );
-      const unprocessed = result.UnprocessedItems?.[this.#table] ?? [];
-      if (unprocessed.length > 0) {
-        requests.push(...(unprocessed as typeof requests));
-        await new Promise((resolve) => setTimeout(resolve, 2 ** round * 10));
-      }
+      requests = results.flatMap(
+        (result) => (result.UnprocessedItems?.[this.#table] ?? []) as typeof requests,
+      );
+      if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** round * 10));
     }
   }
 

@@ -128,6 +128,15 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.history.set(key, list);
   }
 
+  async appendHistories(
+    entries: readonly {
+      readonly header: ExecutionHeader;
+      readonly events: readonly HistoryEvent[];
+    }[],
+  ): Promise<void> {
+    for (const { header, events } of entries) await this.appendHistory(header, events);
+  }
+
   async readHistory(
     tenant: string,
     executionId: string,
