@@ -1,18 +1,46 @@
 /**
  * The `cascade` program, built by a function so tests can drive it in-process.
- * Exit codes: see `exit-codes.ts`.
+ * Exit codes: see `exit-codes.ts`. Commands are imported when they run, so
+ * `cascade process get` does not load the emulators.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ActivityLoadError } from "../app/activities.ts";
 import { WorkflowPathError } from "../app/workflows.ts";
+import { ApiError, ApiUnavailableError } from "./api-client.ts";
 import { runValidate } from "./commands/validate.ts";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
+import { JsonInputError } from "./json-input.ts";
 
 const formatOption = () =>
   new Option("--format <format>", "output for people (text) or machines (json)")
     .choices(["text", "json"])
     .default("text");
+
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+
+const EXIT_CODES_HELP = `Exit codes: 0 ok, 1 invalid input or request, 2 the execution failed,
+3 not found, 4 conflict, 64 bad command line, 69 API unreachable, 70 internal error.`;
+
+/** Options shared by the `process` subcommands. */
+function withApiOptions(command: Command): Command {
+  return command
+    .option(
+      "--endpoint <url>",
+      "the API (default: $CASCADE_ENDPOINT, else the running cascade dev in ./.cascade, else http://127.0.0.1:4000)",
+    )
+    .option("--app <name>", "the app (default: the only app the endpoint serves)")
+    .option("--tenant <name>", "the tenant (sent as X-Cascade-Tenant; default: default)")
+    .option("--token <jwt>", "a bearer token for an API behind JWT auth (default: $CASCADE_TOKEN)")
+    .addOption(formatOption());
+}
 
 /** Builds the program. `setExit` receives the exit code of whichever command ran. */
 export function makeProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {
@@ -45,6 +73,293 @@ Exit codes: 0 valid (warnings allowed), 1 errors found, 64 bad arguments.`,
       setExit(await runValidate(paths, { ...options }, io));
     });
 
+  program
+    .command("dev")
+    .description(
+      "Run the app on this machine: embedded DynamoDB, SQS and S3, the pollers, the HTTP API; reloads on edits.",
+    )
+    .argument("[app-dir]", "the app folder (with cascade.yaml, workflows/, activities/)", ".")
+    .addOption(
+      new Option("--port <port>", "the HTTP API's port (0: any free port)")
+        .default(4000)
+        .argParser(integer(0, 65_535)),
+    )
+    .option("--host <host>", "the address to listen on", "127.0.0.1")
+    .option("--ephemeral", "in-memory emulators: faster, nothing kept", false)
+    .option("--data-dir <path>", "where data is kept (default: <app-dir>/.cascade)")
+    .addOption(
+      new Option(
+        "--concurrency <n>",
+        "batches in flight per queue, like Lambda's maximum concurrency (default: autoscaling.engine.max, at most 16)",
+      ).argParser(integer(1, 256)),
+    )
+    .addOption(
+      new Option("--log-format <format>", "one readable line per transition, or JSON lines")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("--no-watch", "do not reload workflows and activities when their files change")
+    .option("--demo", "start a handful of example executions and report their ends", false)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade dev                              # the app in this folder, on http://127.0.0.1:4000
+  cascade dev examples/order-processing --demo
+  cascade dev my-app --port 4100 --ephemeral --log-format json
+
+Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; after a crash or kill -9, start it
+again on the same data and every running execution resumes.
+Exit codes: 0 stopped cleanly, 1 the app has errors (nothing started),
+69 the port or the data folder is taken.`,
+    )
+    .action(
+      async (
+        appDir: string,
+        options: {
+          port: number;
+          host: string;
+          ephemeral: boolean;
+          dataDir?: string;
+          concurrency?: number;
+          logFormat: "text" | "json";
+          watch: boolean;
+          demo: boolean;
+        },
+      ) => {
+        const { runDev } = await import("./commands/dev.ts");
+        setExit(await runDev(appDir, options, io));
+      },
+    );
+
+  program
+    .command("run")
+    .description("Run one execution of a workflow file to its end and print its output.")
+    .argument("<file>", "the workflow (.yaml)")
+    .option("--input <json>", "the input: JSON, @file.json, or - for standard input", "{}")
+    .option(
+      "--activities <path>",
+      "activities module or folder (default: <app>/activities beside <app>/workflows)",
+    )
+    .option("--id <id>", "the execution's id (default: a new UUID)")
+    .addOption(
+      new Option("--timeout <seconds>", "give up (and cancel) after this long")
+        .default(300)
+        .argParser(integer(1)),
+    )
+    .option(
+      "--endpoint <url>",
+      "run on this API (the workflow must be deployed there) instead of an embedded in-memory stack",
+    )
+    .option("--app <name>", "with --endpoint: the app")
+    .option("--tenant <name>", "the tenant (default: default)")
+    .option(
+      "--event <name=json>",
+      "send this external event once started (repeatable; JSON, @file.json or -)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option("--verbose", "print each transition to standard error", false)
+    .addOption(formatOption())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade run examples/order-processing/workflows/order-fulfillment.yaml \\
+    --input '{"customer_id":"c1","cart_items":[{"id":"p1","quantity":2}]}'
+  cascade run workflow.yaml --input @order.json --activities ./activities --format json
+  echo '{"n":1}' | cascade run workflow.yaml --input -
+  cascade run examples/order-processing/workflows/async-queueing.yaml --input @order.json \
+    --event 'shipped={"carrier":"ACME"}'
+
+With --format json prints one object {id, status, output, error}.
+Exit codes: 0 succeeded, 2 failed, cancelled or timed out, 1 invalid workflow or input,
+64 bad arguments or missing file.`,
+    )
+    .action(
+      async (
+        file: string,
+        options: {
+          input: string;
+          activities?: string;
+          id?: string;
+          timeout: number;
+          endpoint?: string;
+          app?: string;
+          tenant?: string;
+          verbose: boolean;
+          event?: string[];
+          format: "text" | "json";
+        },
+      ) => {
+        const { runRun } = await import("./commands/run.ts");
+        setExit(await runRun(file, options, io));
+      },
+    );
+
+  const process = program
+    .command("process")
+    .description("Start, inspect, list, cancel and signal executions over the HTTP API.")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process start --app myapp --workflow TestWorkflow --input '{"test_id":"1"}'
+  cascade process get 3f1c... --format json
+  cascade process list --workflow OrderFulfillment --status running --limit 20
+  cascade process history 3f1c... --all
+  cascade process signal 3f1c... --event shipped --payload '{"tracking":"T1"}'
+  cascade process cancel 3f1c... --reason "duplicate order"
+
+${EXIT_CODES_HELP}`,
+    );
+
+  withApiOptions(
+    process
+      .command("start")
+      .description("Start an execution; prints its id (or, with --wait, its result).")
+      .requiredOption("--workflow <name>", "the workflow")
+      .option("--input <json>", "the input: JSON, @file.json, or - for standard input", "{}")
+      .option("--id <id>", "the execution's id: starting twice with one id starts once")
+      .addOption(
+        new Option(
+          "--wait <seconds>",
+          "wait up to this long (at most 29) for the output",
+        ).argParser(integer(0, 29)),
+      ),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process start --app myapp --workflow TestWorkflow --input '{"test_id":"1"}'
+  cascade process start --workflow OrderFulfillment --input @order.json --id order-42
+  cascade process start --workflow OrderFulfillment --input - --wait 10 < order.json
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (options) => {
+      const { runProcessStart } = await import("./commands/process.ts");
+      setExit(await runProcessStart(options, io));
+    });
+
+  withApiOptions(
+    process
+      .command("get")
+      .description("Show one execution.")
+      .argument("<id>", "the execution's id"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process get order-42
+  cascade process get order-42 --format json | jq .output
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (id: string, options) => {
+      const { runProcessGet } = await import("./commands/process.ts");
+      setExit(await runProcessGet(id, options, io));
+    });
+
+  withApiOptions(
+    process
+      .command("list")
+      .description("List executions, newest first, a page at a time.")
+      .option("--workflow <name>", "only this workflow's")
+      .addOption(
+        new Option("--status <status>", "only those with this status").choices([
+          "running",
+          "succeeded",
+          "failed",
+          "cancelled",
+        ]),
+      )
+      .addOption(new Option("--limit <n>", "per page").argParser(integer(1, 1000)))
+      .option("--cursor <cursor>", "the page after the one that printed this cursor")
+      .option("--all", "follow the cursors to the last page", false),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process list
+  cascade process list --workflow OrderFulfillment --status failed --limit 10
+  cascade process list --all --format json
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (options) => {
+      const { runProcessList } = await import("./commands/process.ts");
+      setExit(await runProcessList(options, io));
+    });
+
+  withApiOptions(
+    process
+      .command("history")
+      .description("Show an execution's history, oldest first, a page at a time.")
+      .argument("<id>", "the execution's id")
+      .addOption(new Option("--limit <n>", "events per page").argParser(integer(1, 1000)))
+      .option("--cursor <cursor>", "the page after the one that printed this cursor")
+      .option("--all", "follow the cursors to the last page", false),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process history order-42 --all
+  cascade process history order-42 --limit 50 --format json
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (id: string, options) => {
+      const { runProcessHistory } = await import("./commands/process.ts");
+      setExit(await runProcessHistory(id, options, io));
+    });
+
+  withApiOptions(
+    process
+      .command("cancel")
+      .description("Ask a running execution to stop.")
+      .argument("<id>", "the execution's id")
+      .option("--reason <text>", "recorded in the execution's error"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process cancel order-42 --reason "customer called"
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (id: string, options) => {
+      const { runProcessCancel } = await import("./commands/process.ts");
+      setExit(await runProcessCancel(id, options, io));
+    });
+
+  withApiOptions(
+    process
+      .command("signal")
+      .description("Send an external event (or a callback's result) to an execution.")
+      .argument("<id>", "the execution's id")
+      .requiredOption("--event <name>", "the event's name (a WaitForEvent state's `event`)")
+      .option("--payload <json>", "the event's payload: JSON, @file.json, or - for standard input")
+      .option("--event-id <id>", "deduplicates retries of the same event"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process signal order-42 --event shipped --payload '{"carrier":"ACME"}'
+  cascade process signal order-42 --event approved --payload @approval.json
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (id: string, options) => {
+      const { runProcessSignal } = await import("./commands/process.ts");
+      setExit(await runProcessSignal(id, options, io));
+    });
+
   return program;
 }
 
@@ -68,6 +383,23 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     if (error instanceof ActivityLoadError) {
       io.stderr(`cascade: ${error.message}\n`);
       return EXIT.INVALID;
+    }
+    if (error instanceof JsonInputError) {
+      io.stderr(`cascade: ${error.message}\n`);
+      return error.kind === "missing" ? EXIT.USAGE : EXIT.INVALID;
+    }
+    if (error instanceof ApiUnavailableError) {
+      io.stderr(`cascade: ${error.message}\n`);
+      return EXIT.UNAVAILABLE;
+    }
+    if (error instanceof ApiError) {
+      io.stderr(`cascade: ${error.code}: ${error.message}\n`);
+      const problems =
+        (error.body as { error?: { problems?: unknown[] }; problems?: unknown[] })?.error
+          ?.problems ?? (error.body as { problems?: unknown[] })?.problems;
+      if (Array.isArray(problems))
+        for (const p of problems) io.stderr(`  ${typeof p === "string" ? p : JSON.stringify(p)}\n`);
+      return error.exitCode;
     }
     io.stderr(`cascade: internal error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.INTERNAL;

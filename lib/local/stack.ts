@@ -18,7 +18,12 @@ import { Poller } from "./poller.ts";
 
 export interface LocalStackOptions {
   readonly app: string;
-  readonly workflows: readonly { readonly file: string; readonly source: string }[];
+  /** Workflow sources; `defaultName` names a workflow whose document has no `name` (its file's stem). */
+  readonly workflows: readonly {
+    readonly file: string;
+    readonly source: string;
+    readonly defaultName?: string;
+  }[];
   readonly activities: ReadonlyMap<string, ActivityFunction>;
   readonly dataDir?: string;
   readonly ephemeral?: boolean;
@@ -68,7 +73,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const payloads = new S3PayloadStore(clients.s3, provisioned.bucket);
   const queue = new SqsMessageQueue(clients.sqs, provisioned.queues);
   const definitions = new DefinitionRegistry(store);
-  for (const workflow of options.workflows) definitions.register(workflow.source, workflow.file);
+  for (const workflow of options.workflows)
+    definitions.register(workflow.source, workflow.file, workflow.defaultName);
   const runtime = new Runtime(
     {
       store,

@@ -1,0 +1,243 @@
+/**
+ * `cascade process start|get|list|history|cancel|signal`: executions over the
+ * HTTP API at `--endpoint` (a running `cascade dev` or an API Gateway URL).
+ */
+import { ApiClient, ApiError, defaultApp, resolveEndpoint, seg } from "../api-client.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import type { CliIo } from "../io.ts";
+import { readJsonArgument } from "../json-input.ts";
+
+/** Options every `process` subcommand takes. */
+export interface ProcessCommonOptions {
+  readonly endpoint?: string;
+  readonly app?: string;
+  readonly tenant?: string;
+  readonly token?: string;
+  readonly format: "text" | "json";
+}
+
+type Json = Record<string, unknown>;
+
+/** Most executions one `list --all` or `history --all` reads, as a guard against endless paging. */
+const MAX_PAGES = 1_000;
+
+async function connect(
+  options: ProcessCommonOptions,
+  io: CliIo,
+): Promise<{ client: ApiClient; app: string }> {
+  const endpoint = resolveEndpoint(options.endpoint, io);
+  const token = options.token ?? io.env?.CASCADE_TOKEN;
+  const client = new ApiClient({
+    endpoint: endpoint.url,
+    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+    ...(token === undefined ? {} : { token }),
+  });
+  const app = options.app ?? endpoint.app ?? (await defaultApp(client));
+  return { client, app };
+}
+
+const idOf = (body: Json): string => String(body.id ?? body.executionId ?? "");
+
+const when = (value: unknown): string =>
+  typeof value === "number"
+    ? new Date(value).toISOString()
+    : typeof value === "string"
+      ? value
+      : "";
+
+function printExecution(body: Json, io: CliIo): void {
+  const rows: [string, string][] = [
+    ["id", idOf(body)],
+    ["workflow", String(body.workflow ?? "")],
+    ["status", String(body.status ?? "")],
+  ];
+  if (body.startedAt !== undefined) rows.push(["started", when(body.startedAt)]);
+  if (body.endedAt !== undefined) rows.push(["ended", when(body.endedAt)]);
+  if (Array.isArray(body.current) && body.current.length > 0)
+    rows.push([
+      "current",
+      body.current.map((c) => (typeof c === "string" ? c : JSON.stringify(c))).join(", "),
+    ]);
+  if (body.input !== undefined) rows.push(["input", JSON.stringify(body.input)]);
+  if (body.output !== undefined && body.output !== null)
+    rows.push(["output", JSON.stringify(body.output)]);
+  if (body.error !== undefined && body.error !== null) {
+    const error = body.error as { name?: string; message?: string };
+    rows.push(["error", `${error.name ?? ""}: ${error.message ?? ""}`]);
+  }
+  for (const [key, value] of rows) io.stdout(`${key.padEnd(9)} ${value}\n`);
+}
+
+const out = (body: unknown, io: CliIo) => io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+
+/** `process start`: exit 0 once started; with `--wait`, 2 when the execution failed. */
+export async function runProcessStart(
+  options: ProcessCommonOptions & {
+    readonly workflow: string;
+    readonly input: string;
+    readonly id?: string;
+    readonly wait?: number;
+  },
+  io: CliIo,
+): Promise<ExitCode> {
+  const input = await readJsonArgument(options.input, "--input", io);
+  const { client, app } = await connect(options, io);
+  const query = options.wait === undefined ? "" : `?wait=${options.wait}`;
+  const { status, body } = await client.request<Json>(
+    "POST",
+    `/v1/apps/${seg(app)}/workflows/${seg(options.workflow)}/executions${query}`,
+    { input, ...(options.id === undefined ? {} : { id: options.id }) },
+  );
+  const ended = typeof body.status === "string" && body.status !== "running";
+  if (options.format === "json") out(body, io);
+  else if (options.wait !== undefined && ended) printExecution(body, io);
+  else {
+    io.stdout(`${idOf(body)}\n`);
+    io.stderr(
+      `${status === 200 && !ended ? "already started" : "started"}: ${options.workflow} execution ${idOf(body)} (cascade process get ${idOf(body)})\n`,
+    );
+  }
+  if (ended && body.status !== "succeeded") return EXIT.EXECUTION_FAILED;
+  return EXIT.OK;
+}
+
+/** `process get ID`. */
+export async function runProcessGet(
+  id: string,
+  options: ProcessCommonOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  const { client, app } = await connect(options, io);
+  const { body } = await client.request<Json>("GET", `/v1/apps/${seg(app)}/executions/${seg(id)}`);
+  if (options.format === "json") out(body, io);
+  else printExecution(body, io);
+  return EXIT.OK;
+}
+
+/** `process list`: one page, or every page with `--all`. */
+export async function runProcessList(
+  options: ProcessCommonOptions & {
+    readonly workflow?: string;
+    readonly status?: string;
+    readonly limit?: number;
+    readonly cursor?: string;
+    readonly all: boolean;
+  },
+  io: CliIo,
+): Promise<ExitCode> {
+  const { client, app } = await connect(options, io);
+  const items: Json[] = [];
+  let cursor = options.cursor;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const params = new URLSearchParams();
+    if (options.workflow) params.set("workflow", options.workflow);
+    if (options.status) params.set("status", options.status);
+    if (options.limit !== undefined) params.set("limit", String(options.limit));
+    if (cursor) params.set("cursor", cursor);
+    const query = params.size > 0 ? `?${params}` : "";
+    const { body } = await client.request<Json>("GET", `/v1/apps/${seg(app)}/executions${query}`);
+    items.push(...((body.items ?? body.executions ?? []) as Json[]));
+    const next = (body.cursor ?? body.nextCursor) as string | undefined | null;
+    cursor = next ?? undefined;
+    if (!options.all || !cursor) break;
+  }
+  if (options.format === "json") {
+    out({ items, ...(cursor && !options.all ? { cursor } : {}) }, io);
+    return EXIT.OK;
+  }
+  if (items.length === 0) io.stdout("no executions\n");
+  for (const item of items) {
+    io.stdout(
+      `${idOf(item).padEnd(38)} ${String(item.workflow ?? "").padEnd(24)} ${String(item.status ?? "").padEnd(10)} ${when(item.startedAt)}\n`,
+    );
+  }
+  if (cursor && !options.all) io.stderr(`more: --cursor ${cursor}\n`);
+  return EXIT.OK;
+}
+
+/** `process history ID`: one page, or every page with `--all`. */
+export async function runProcessHistory(
+  id: string,
+  options: ProcessCommonOptions & {
+    readonly limit?: number;
+    readonly cursor?: string;
+    readonly all: boolean;
+  },
+  io: CliIo,
+): Promise<ExitCode> {
+  const { client, app } = await connect(options, io);
+  const events: Json[] = [];
+  let cursor = options.cursor;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const params = new URLSearchParams();
+    if (options.limit !== undefined) params.set("limit", String(options.limit));
+    if (cursor) params.set("cursor", cursor);
+    const query = params.size > 0 ? `?${params}` : "";
+    const { body } = await client.request<Json>(
+      "GET",
+      `/v1/apps/${seg(app)}/executions/${seg(id)}/history${query}`,
+    );
+    events.push(...((body.events ?? body.items ?? []) as Json[]));
+    const next = (body.cursor ?? body.nextCursor) as string | undefined | null;
+    cursor = next ?? undefined;
+    if (!options.all || !cursor) break;
+  }
+  if (options.format === "json") {
+    out({ events, ...(cursor && !options.all ? { cursor } : {}) }, io);
+    return EXIT.OK;
+  }
+  for (const event of events) {
+    const error = event.error as { name?: string; message?: string } | undefined;
+    io.stdout(
+      `${when(event.at).slice(11, 23)} ${String(event.thread ?? "").padEnd(12)} ${String(event.type ?? "").padEnd(20)} ${String(event.state ?? "")}${event.attempt !== undefined ? ` #${String(event.attempt)}` : ""}${error ? ` ${error.name ?? ""}: ${error.message ?? ""}` : ""}\n`,
+    );
+  }
+  if (cursor && !options.all) io.stderr(`more: --cursor ${cursor}\n`);
+  return EXIT.OK;
+}
+
+/** `process cancel ID`: 4 when the execution has already ended. */
+export async function runProcessCancel(
+  id: string,
+  options: ProcessCommonOptions & { readonly reason?: string },
+  io: CliIo,
+): Promise<ExitCode> {
+  const { client, app } = await connect(options, io);
+  const { body } = await client.request<Json>(
+    "POST",
+    `/v1/apps/${seg(app)}/executions/${seg(id)}/cancel`,
+    options.reason === undefined ? {} : { reason: options.reason },
+  );
+  if (options.format === "json") out(body, io);
+  else io.stdout(`cancellation requested: ${id}\n`);
+  return EXIT.OK;
+}
+
+/** `process signal ID --event NAME [--payload JSON]`: an external event or a callback. */
+export async function runProcessSignal(
+  id: string,
+  options: ProcessCommonOptions & {
+    readonly event: string;
+    readonly payload?: string;
+    readonly eventId?: string;
+  },
+  io: CliIo,
+): Promise<ExitCode> {
+  const payload =
+    options.payload === undefined ? null : await readJsonArgument(options.payload, "--payload", io);
+  const { client, app } = await connect(options, io);
+  const { body } = await client.request<Json>(
+    "POST",
+    `/v1/apps/${seg(app)}/executions/${seg(id)}/events`,
+    {
+      event: options.event,
+      payload,
+      ...(options.eventId === undefined ? {} : { id: options.eventId }),
+    },
+  );
+  if (options.format === "json") out(body, io);
+  else io.stdout(`event ${options.event} sent to ${id}\n`);
+  return EXIT.OK;
+}
+
+export { ApiError };

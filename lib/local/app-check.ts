@@ -1,0 +1,201 @@
+/**
+ * Reading and checking a whole app before the local stack runs it: `cascade.yaml`,
+ * every workflow (with the app's activity names) and the activity modules. Every
+ * problem is reported at once, with the same diagnostics as `cascade validate`.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ActivityLoadError, activityModuleFiles } from "../app/activities.ts";
+import { type AppConfig, loadAppConfig } from "../app/config.ts";
+import { findWorkflowFiles, workflowStem } from "../app/workflows.ts";
+import {
+  type Definition,
+  type Diagnostic,
+  type Flow,
+  formatDiagnostic,
+  type SourceText,
+  validateWorkflow,
+} from "../core/cdl/index.ts";
+import type { ActivityFunction } from "../runtime/activities.ts";
+
+/** One workflow file of the app, read and validated. */
+export interface AppWorkflow {
+  readonly file: string;
+  readonly source: string;
+  /** The file's stem: the workflow's name when the document has none. */
+  readonly defaultName: string;
+  readonly definition?: Definition;
+}
+
+/** A problem found while checking the app, with the source it points into (for the snippet). */
+export interface AppProblem {
+  readonly diagnostic?: Diagnostic;
+  readonly source?: SourceText;
+  /** A problem that is not a diagnostic (an activity module that fails to load). */
+  readonly message?: string;
+}
+
+/** What `checkApp` found: `ok` only when there is no error anywhere. */
+export interface CheckedApp {
+  readonly ok: boolean;
+  readonly config?: AppConfig;
+  readonly workflows: readonly AppWorkflow[];
+  readonly activities: ReadonlyMap<string, ActivityFunction>;
+  readonly problems: readonly AppProblem[];
+  readonly errors: number;
+  readonly warnings: number;
+}
+
+/**
+ * Imports the activity modules at `path` (a file or a folder). `version` > 0
+ * imports fresh copies (a query string defeats the ESM cache), for reloading.
+ * @throws ActivityLoadError when a module fails to load or two export the same name.
+ */
+export async function importActivities(
+  path: string,
+  version = 0,
+): Promise<Map<string, ActivityFunction>> {
+  const activities = new Map<string, ActivityFunction>();
+  const origin = new Map<string, string>();
+  for (const file of await activityModuleFiles(path)) {
+    const url = pathToFileURL(file).href + (version > 0 ? `?v=${version}` : "");
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(url)) as Record<string, unknown>;
+    } catch (error) {
+      throw new ActivityLoadError(
+        `cannot load activities from ${file}: ${(error as Error).message}`,
+        file,
+        { cause: error },
+      );
+    }
+    for (const [name, value] of Object.entries(mod)) {
+      if (typeof value !== "function" || name === "default") continue;
+      const first = origin.get(name);
+      if (first !== undefined) {
+        throw new ActivityLoadError(
+          `activity '${name}' is exported by both ${first} and ${file}`,
+          file,
+        );
+      }
+      activities.set(name, value as ActivityFunction);
+      origin.set(name, file);
+    }
+  }
+  return activities;
+}
+
+/**
+ * Reads `<dir>/cascade.yaml`, the workflows and the activities it names, and
+ * validates them together (a Task naming an unknown activity, a trigger naming an
+ * unknown workflow, two files defining one workflow are errors). Never throws on
+ * bad input.
+ */
+export async function checkApp(
+  dir: string,
+  options: { readonly cwd: string; readonly version?: number },
+): Promise<CheckedApp> {
+  const problems: AppProblem[] = [];
+  const first = await loadAppConfig(dir);
+  if (!first.config) {
+    for (const diagnostic of first.diagnostics) problems.push({ diagnostic });
+    return summarise({ workflows: [], activities: new Map(), problems });
+  }
+  const config = first.config;
+
+  let activities = new Map<string, ActivityFunction>();
+  let activitiesLoaded = false;
+  if (existsSync(config.activities)) {
+    try {
+      activities = await importActivities(config.activities, options.version ?? 0);
+      activitiesLoaded = true;
+    } catch (error) {
+      problems.push({ message: (error as Error).message });
+    }
+  }
+
+  const files = existsSync(config.workflows)
+    ? await findWorkflowFiles([config.workflows], "/")
+    : [];
+  const workflows: AppWorkflow[] = [];
+  const byName = new Map<string, string>();
+  for (const file of files) {
+    const source = await readFile(file, "utf8");
+    const display = relative(options.cwd, file) || file;
+    const result = validateWorkflow(display, source, {
+      defaultName: workflowStem(file),
+      ...(activitiesLoaded ? { activities: new Set(activities.keys()) } : {}),
+    });
+    for (const diagnostic of result.diagnostics)
+      problems.push({ diagnostic, source: result.source });
+    if (result.definition) {
+      const other = byName.get(result.definition.name);
+      if (other !== undefined) {
+        problems.push({
+          message: `${display}: workflow '${result.definition.name}' is also defined in ${other}`,
+        });
+      }
+      byName.set(result.definition.name, display);
+    }
+    workflows.push({
+      file,
+      source,
+      defaultName: workflowStem(file),
+      ...(result.definition ? { definition: result.definition } : {}),
+    });
+  }
+  if (files.length === 0) {
+    problems.push({
+      message: `no workflow files (.yaml) in ${relative(options.cwd, config.workflows) || config.workflows}`,
+    });
+  }
+
+  // Again with the workflow names, so triggers naming an unknown workflow are errors.
+  const second = await loadAppConfig(dir, { workflows: new Set(byName.keys()) });
+  for (const diagnostic of second.diagnostics) problems.push({ diagnostic });
+  return summarise({
+    ...(second.config ? { config: second.config } : {}),
+    workflows,
+    activities,
+    problems,
+  });
+}
+
+function summarise(found: {
+  config?: AppConfig;
+  workflows: AppWorkflow[];
+  activities: Map<string, ActivityFunction>;
+  problems: AppProblem[];
+}): CheckedApp {
+  const errors = found.problems.filter(
+    (p) => p.diagnostic === undefined || p.diagnostic.severity === "error",
+  ).length;
+  const warnings = found.problems.length - errors;
+  return { ...found, ok: errors === 0 && found.config !== undefined, errors, warnings };
+}
+
+/** The problems as `cascade validate` prints them: `file:line:column severity CODE message` and a snippet. */
+export function formatProblems(problems: readonly AppProblem[]): string {
+  return problems
+    .map((p) =>
+      p.diagnostic ? formatDiagnostic(p.diagnostic, p.source) : `error ${p.message ?? ""}`,
+    )
+    .join("\n");
+}
+
+/** The regions named by `@region` activity resources, which need a dedicated worker queue. */
+export function workerRegionsOf(definitions: readonly Definition[]): Set<string> {
+  const regions = new Set<string>();
+  const walk = (flow: Flow): void => {
+    for (const state of flow.states.values()) {
+      if (state.type === "Task" && state.resource.region !== undefined)
+        regions.add(state.resource.region);
+      if (state.type === "Parallel") for (const branch of state.branches) walk(branch.flow);
+      if (state.type === "Map") walk(state.iterator);
+    }
+  };
+  for (const definition of definitions) walk(definition.flow);
+  return regions;
+}

@@ -1,0 +1,154 @@
+/**
+ * The log of `cascade dev`: one line per transition, read from the history the
+ * runtime appends (after each commit), plus the activities' own log lines.
+ * Text for people by default, one JSON object per line for machines.
+ */
+
+import type { HistoryEvent } from "../core/engine/types.ts";
+import type { ExecutionHeader, ExecutionStore } from "../core/ports.ts";
+
+export type LogFormat = "text" | "json";
+
+/** Events that add nothing a neighbouring line does not already say. */
+const QUIET: ReadonlySet<HistoryEvent["type"]> = new Set(["StateExited", "ActivityScheduled"]);
+
+/** Values shown in text lines are cut to this many characters. */
+const TEXT_VALUE_CHARS = 160;
+
+const clock = (at: number): string => new Date(at).toISOString().slice(11, 23);
+
+const short = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? "null";
+  return text.length > TEXT_VALUE_CHARS ? `${text.slice(0, TEXT_VALUE_CHARS - 1)}…` : text;
+};
+
+/** What a history event says, in a few words. */
+function describe(event: HistoryEvent): string {
+  const error = event.error ? `${event.error.name}: ${event.error.message}` : "";
+  const attempt =
+    event.attempt !== undefined && event.attempt > 1 ? ` (attempt ${event.attempt})` : "";
+  switch (event.type) {
+    case "ExecutionStarted":
+      return "started";
+    case "StateEntered":
+      return `entered${attempt}`;
+    case "ActivitySucceeded":
+      return `activity succeeded${attempt}`;
+    case "ActivityFailed":
+      return `activity failed${attempt}: ${error}`;
+    case "RetryScheduled":
+      return `retry scheduled${event.detail?.delayMs === undefined ? "" : ` in ${short(event.detail.delayMs)} ms`}`;
+    case "TimerScheduled":
+      return `timer set${event.detail?.purpose === undefined ? "" : ` (${short(event.detail.purpose)})`}`;
+    case "TimerFired":
+      return "timer fired";
+    case "EventAwaited":
+      return `waiting for event${event.detail?.event === undefined ? "" : ` ${short(event.detail.event)}`}`;
+    case "EventReceived":
+      return `event received${event.detail?.event === undefined ? "" : ` ${short(event.detail.event)}`}`;
+    case "BranchesStarted":
+      return "branches started";
+    case "BranchFinished":
+      return `branch finished${event.detail?.status === undefined ? "" : ` (${short(event.detail.status)})`}`;
+    case "BranchesJoined":
+      return "branches joined";
+    case "ErrorCaught":
+      return `caught ${error}`;
+    case "ExecutionSucceeded":
+      return `SUCCEEDED output=${short(event.output ?? null)}`;
+    case "ExecutionFailed":
+      return `FAILED ${error}`;
+    case "ExecutionCancelled":
+      return `CANCELLED ${error}`;
+    case "StateExited":
+    case "ActivityScheduled":
+      return event.type;
+    default: {
+      const never: never = event.type;
+      return String(never);
+    }
+  }
+}
+
+/** One line for one history event (undefined for events that are left out of the log). */
+export function formatTransition(
+  header: ExecutionHeader,
+  event: HistoryEvent,
+  format: LogFormat,
+): string | undefined {
+  if (format === "json") {
+    return JSON.stringify({
+      time: new Date(event.at).toISOString(),
+      level: event.type === "ExecutionFailed" ? "error" : "info",
+      kind: "transition",
+      event: event.type,
+      app: header.app,
+      tenant: header.tenant,
+      workflow: header.workflow,
+      execution: header.executionId,
+      thread: event.thread,
+      ...(event.state === undefined ? {} : { state: event.state }),
+      step: event.step,
+      ...(event.attempt === undefined ? {} : { attempt: event.attempt }),
+      ...(event.error === undefined ? {} : { error: event.error }),
+      ...(event.type === "ExecutionSucceeded" ? { output: event.output ?? null } : {}),
+      ...(event.detail === undefined ? {} : { detail: event.detail }),
+    });
+  }
+  if (QUIET.has(event.type)) return undefined;
+  const where = event.state ?? "";
+  const thread = event.thread === "root" || event.thread === "" ? "" : ` [${event.thread}]`;
+  return `${clock(event.at)} ${header.workflow} ${header.executionId}${thread} ${where}${where ? " " : ""}${describe(event)}`;
+}
+
+/**
+ * Formats a line the runtime logs (activity log lines and metric records, both
+ * JSON). In text mode metric records are left out and activity lines are made
+ * readable; in JSON mode every line passes through.
+ */
+export function formatRuntimeLine(line: string, format: LogFormat): string | undefined {
+  if (format === "json") return line;
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof record !== "object" || record === null) return line;
+  if ("_aws" in record) return undefined;
+  const { level, message, execution, workflow, state, attempt, ...fields } = record;
+  const extra = Object.keys(fields).length > 0 ? ` ${short(fields)}` : "";
+  return `${clock(Date.now())} ${String(workflow ?? "")} ${String(execution ?? "")} ${String(state ?? "")} [${String(level ?? "info")}] ${String(message ?? "")}${extra}${typeof attempt === "number" && attempt > 1 ? ` (attempt ${attempt})` : ""}`;
+}
+
+/**
+ * Wraps a store so every history append is also reported, after it is written:
+ * the runtime appends a batch's history once its transitions are committed.
+ */
+export function observeHistory(
+  store: ExecutionStore,
+  onEvents: (header: ExecutionHeader, events: readonly HistoryEvent[]) => void,
+): ExecutionStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === "appendHistory") {
+        return async (
+          header: ExecutionHeader,
+          events: readonly HistoryEvent[],
+          expiresAt?: number,
+        ) => {
+          await target.appendHistory(header, events, expiresAt);
+          try {
+            onEvents(header, events);
+          } catch {
+            // A log line must never fail a transition.
+          }
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === "function"
+        ? (value as (...args: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}
