@@ -14,7 +14,13 @@ import {
   ResourceInUseException,
 } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
 import { QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
 
@@ -155,18 +161,27 @@ export async function provision(
       if (arn)
         redrive = { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount }) };
     }
-    const result = await clients.sqs.send(
-      new CreateQueueCommand({
-        QueueName: name,
-        Attributes: {
-          VisibilityTimeout: visibility,
-          MessageRetentionPeriod: String(QUEUE_DEFAULTS.retentionSeconds),
-          ...redrive,
-        },
-      }),
-    );
-    if (!result.QueueUrl) throw new Error(`could not create queue ${name}`);
-    return result.QueueUrl;
+    const attributes = {
+      VisibilityTimeout: visibility,
+      MessageRetentionPeriod: String(QUEUE_DEFAULTS.retentionSeconds),
+      ...redrive,
+    };
+    try {
+      const result = await clients.sqs.send(
+        new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+      );
+      if (!result.QueueUrl) throw new Error(`could not create queue ${name}`);
+      return result.QueueUrl;
+    } catch (error) {
+      // The queue exists from an earlier run with other settings (cascade.yaml changed): update it.
+      if (!/QueueNameExists|QueueAlreadyExists/.test((error as Error).name)) throw error;
+      const existing = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      if (!existing.QueueUrl) throw error;
+      await clients.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: existing.QueueUrl, Attributes: attributes }),
+      );
+      return existing.QueueUrl;
+    }
   };
   const dlq = await create(names.deadLetter);
   queues.set("dlq", dlq);
