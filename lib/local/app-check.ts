@@ -5,11 +5,11 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ActivityLoadError, activityModuleFiles } from "../app/activities.ts";
 import { type AppConfig, loadAppConfig } from "../app/config.ts";
-import { findWorkflowFiles, workflowStem } from "../app/workflows.ts";
+import { APP_CONFIG_FILE, findWorkflowFiles, workflowStem } from "../app/workflows.ts";
 import {
   type Definition,
   type Diagnostic,
@@ -98,12 +98,13 @@ export async function checkApp(
   options: { readonly cwd: string; readonly version?: number },
 ): Promise<CheckedApp> {
   const problems: AppProblem[] = [];
-  const first = await loadAppConfig(dir);
-  if (!first.config) {
-    for (const diagnostic of first.diagnostics) problems.push({ diagnostic });
-    return summarise({ workflows: [], activities: new Map(), problems });
-  }
-  const config = first.config;
+  const display = relative(options.cwd, join(dir, APP_CONFIG_FILE)) || APP_CONFIG_FILE;
+  const first = await loadAppConfig(dir, { display });
+  // With a broken cascade.yaml, still check the conventional folders: every problem at once.
+  const config = first.config ?? {
+    workflows: join(dir, "workflows"),
+    activities: join(dir, "activities"),
+  };
 
   let activities = new Map<string, ActivityFunction>();
   let activitiesLoaded = false;
@@ -153,7 +154,7 @@ export async function checkApp(
   }
 
   // Again with the workflow names, so triggers naming an unknown workflow are errors.
-  const second = await loadAppConfig(dir, { workflows: new Set(byName.keys()) });
+  const second = await loadAppConfig(dir, { display, workflows: new Set(byName.keys()) });
   for (const diagnostic of second.diagnostics) problems.push({ diagnostic });
   return summarise({
     ...(second.config ? { config: second.config } : {}),

@@ -1,0 +1,110 @@
+/** The `cascade dev` log: one readable line per transition, or JSON lines. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { HistoryEvent } from "../../lib/core/engine/types.ts";
+import type { ExecutionHeader } from "../../lib/core/ports.ts";
+import { formatRuntimeLine, formatTransition } from "../../lib/local/transition-log.ts";
+
+const HEADER: ExecutionHeader = {
+  tenant: "default",
+  executionId: "order-1",
+  app: "shop",
+  workflow: "OrderFulfillment",
+  definitionHash: "abc",
+  startedAt: 0,
+  input: { inline: {} },
+};
+const at = Date.UTC(2030, 0, 2, 3, 4, 5, 678);
+const event = (e: Partial<HistoryEvent> & Pick<HistoryEvent, "type">): HistoryEvent => ({
+  thread: "root",
+  seq: 0,
+  step: 1,
+  at,
+  ...e,
+});
+
+test("text: time, workflow, execution, state and what happened", () => {
+  assert.equal(
+    formatTransition(
+      HEADER,
+      event({
+        type: "ActivityFailed",
+        state: "ValidateOrder",
+        attempt: 2,
+        error: { name: "Transient", message: "try again" },
+      }),
+      "text",
+    ),
+    "03:04:05.678 OrderFulfillment order-1 ValidateOrder activity failed (attempt 2): Transient: try again",
+  );
+  assert.equal(
+    formatTransition(HEADER, event({ type: "ExecutionSucceeded", output: { ok: true } }), "text"),
+    '03:04:05.678 OrderFulfillment order-1 SUCCEEDED output={"ok":true}',
+  );
+  assert.match(
+    formatTransition(
+      HEADER,
+      event({ type: "StateEntered", state: "CheckCredit", thread: "j1[1]" }),
+      "text",
+    ) ?? "",
+    /order-1 \[j1\[1\]\] CheckCredit entered$/,
+  );
+});
+
+test("text leaves out events a neighbouring line already says; JSON keeps every one", () => {
+  assert.equal(
+    formatTransition(HEADER, event({ type: "StateExited", state: "A" }), "text"),
+    undefined,
+  );
+  const json = JSON.parse(
+    formatTransition(HEADER, event({ type: "StateExited", state: "A" }), "json") ?? "",
+  );
+  assert.deepEqual(
+    {
+      event: json.event,
+      execution: json.execution,
+      workflow: json.workflow,
+      state: json.state,
+      tenant: json.tenant,
+    },
+    {
+      event: "StateExited",
+      execution: "order-1",
+      workflow: "OrderFulfillment",
+      state: "A",
+      tenant: "default",
+    },
+  );
+  assert.equal(json.time, "2030-01-02T03:04:05.678Z");
+});
+
+test("long outputs are cut in text lines", () => {
+  const line =
+    formatTransition(
+      HEADER,
+      event({ type: "ExecutionSucceeded", output: "x".repeat(1000) }),
+      "text",
+    ) ?? "";
+  assert.ok(line.length < 250, line);
+  assert.ok(line.endsWith("…"));
+});
+
+test("runtime lines: metric records are dropped in text, activity logs made readable, JSON passes through", () => {
+  const metric = JSON.stringify({ _aws: { Timestamp: 1 }, WorkflowDuration: 3 });
+  assert.equal(formatRuntimeLine(metric, "text"), undefined);
+  assert.equal(formatRuntimeLine(metric, "json"), metric);
+  const log = JSON.stringify({
+    level: "info",
+    message: "checking",
+    execution: "order-1",
+    workflow: "W",
+    state: "S",
+    attempt: 1,
+    customer: "c1",
+  });
+  assert.match(
+    formatRuntimeLine(log, "text") ?? "",
+    / W order-1 S \[info\] checking \{"customer":"c1"\}$/,
+  );
+  assert.equal(formatRuntimeLine("plain text", "text"), "plain text");
+});
