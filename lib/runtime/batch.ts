@@ -39,24 +39,65 @@ export async function processBatch(
     byExecution.set(key, list);
   }
   const batch = runtime.startBatch();
+  const handleOne = async ({ record, envelope }: { record: BatchRecord; envelope: OutMessage }) => {
+    try {
+      await runtime.handle(envelope, record.receiveCount, batch);
+    } catch (error) {
+      onError(record, error);
+      failed.push(record.id);
+      await runtime.noteFailure(envelope, error).catch(() => {});
+    }
+  };
   await Promise.all(
     [...byExecution.values()].map(async (list) => {
-      for (const { record, envelope } of list) {
-        try {
-          await runtime.handle(envelope, record.receiveCount, batch);
-        } catch (error) {
-          onError(record, error);
-          failed.push(record.id);
-          await runtime.noteFailure(envelope, error).catch(() => {});
-        }
+      if (runsOfDistinctThreads(list.map((e) => e.envelope))) {
+        // Steps of different threads (a Parallel's branches): their activities run side by
+        // side, and their reports to the join are applied together in finishBatch.
+        await Promise.all(list.map(handleOne));
+        return;
       }
+      for (const entry of list) await handleOne(entry);
     }),
   );
-  // History is observability, not state: a failed append loses events, never a transition.
-  await runtime
-    .finishBatch(batch)
-    .catch((error: unknown) => onError({ id: "(history)", body: "", receiveCount: 0 }, error));
+  // Join reports are written here, then every message the batch caused is sent, then the
+  // history is appended. A report whose join could not be written fails the message that
+  // caused it (its id is a prefix of the report's); a failed send fails the whole batch.
+  let finished: Awaited<ReturnType<Runtime["finishBatch"]>>;
+  const handled = [...byExecution.values()].flat();
+  try {
+    finished = await runtime.finishBatch(batch);
+  } catch (error) {
+    for (const { record } of handled) {
+      if (failed.includes(record.id)) continue;
+      onError(record, error);
+      failed.push(record.id);
+    }
+    return failed;
+  }
+  for (const { mid, error } of finished.unwritten) {
+    const cause = handled.find(
+      ({ envelope }) => mid === envelope.mid || mid.startsWith(`${envelope.mid}/`),
+    );
+    if (cause && !failed.includes(cause.record.id)) {
+      onError(cause.record, error);
+      failed.push(cause.record.id);
+      await runtime.noteFailure(cause.envelope, error).catch(() => {});
+    }
+  }
+  if (finished.historyError !== undefined)
+    onError({ id: "(history)", body: "", receiveCount: 0 }, finished.historyError);
   return failed;
+}
+
+/** True when every message runs a step of its own thread: safe to handle them side by side. */
+function runsOfDistinctThreads(envelopes: readonly OutMessage[]): boolean {
+  if (envelopes.length < 2) return false;
+  const threads = new Set<string>();
+  for (const { body } of envelopes) {
+    if (body.kind !== "run" || threads.has(body.token.thread)) return false;
+    threads.add(body.token.thread);
+  }
+  return true;
 }
 
 /** An SQS event's records as a batch: Lambda's shape in, ReportBatchItemFailures out. */

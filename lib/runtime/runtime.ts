@@ -132,12 +132,26 @@ export class RuntimeError extends Error {
   }
 }
 
-/** What an invocation (or a whole SQS batch) still has to write: its history, appended once at the end. */
-export interface Invocation {
-  readonly history: { header: ExecutionHeader; events: HistoryEvent[] }[];
+/** A branch's report to its join, waiting to be applied with the batch's other reports. */
+interface JoinReport {
+  readonly mid: string;
+  readonly output: { index: number; value: JsonValue } | undefined;
+  readonly apply: (join: JoinState) => JoinStep;
 }
 
-const newInvocation = (): Invocation => ({ history: [] });
+/**
+ * What an invocation (or a whole SQS batch) still has to write: its history,
+ * appended once at the end, and (in a batch) the reports to each join, applied
+ * together in one write per join (`finishBatch`).
+ */
+export interface Invocation {
+  readonly history: { header: ExecutionHeader; events: HistoryEvent[] }[];
+  /** Messages to send, together, before the causing messages are deleted. */
+  readonly outgoing: OutMessage[];
+  readonly joins?: Map<string, { header: ExecutionHeader; joinId: string; reports: JoinReport[] }>;
+}
+
+const newInvocation = (): Invocation => ({ history: [], outgoing: [] });
 
 export class Runtime {
   readonly #deps: RuntimeDeps;
@@ -250,10 +264,10 @@ export class Runtime {
     const now = this.#deps.clock.now();
     if (envelope.notBefore !== undefined && envelope.notBefore > now + 1_000) {
       // A timer longer than SQS allows: send it on for the rest of its delay.
-      await this.#deps.queue.send([envelope], now);
-      return invocation;
+      invocation.outgoing.push(envelope);
+    } else {
+      await this.#process(envelope.mid, envelope.body, receiveCount, invocation);
     }
-    await this.#process(envelope.mid, envelope.body, receiveCount, invocation);
     if (!batch) await this.#flush(invocation);
     return invocation;
   }
@@ -270,14 +284,52 @@ export class Runtime {
     await this.#dispatch(outboxOf(record), invocation);
   }
 
-  /** Starts a batch: the messages handled with it append their history together. */
+  /**
+   * Starts a batch: the messages handled with it append their history together,
+   * and their reports to a join are applied together, in one write per join.
+   */
   startBatch(): Invocation {
-    return newInvocation();
+    return { history: [], outgoing: [], joins: new Map() };
   }
 
-  /** Appends a batch's history: one request per 25 events rather than one per message. */
-  async finishBatch(batch: Invocation): Promise<void> {
-    await this.#flush(batch);
+  /**
+   * Applies a batch's join reports (one conditional write per join, whatever the
+   * number of branches that reported in this batch) and carries out what they
+   * cause, sends every message the batch caused (10 per request, across
+   * executions), then appends the batch's history (25 events per request).
+   * @returns the reports whose join could not be written (the messages that caused
+   * them, whose ids are prefixes of theirs, must be redelivered), and a history error.
+   * @throws when sending fails: no message of the batch may then be deleted.
+   */
+  async finishBatch(batch: Invocation): Promise<{
+    unwritten: { mid: string; error: unknown }[];
+    historyError?: unknown;
+  }> {
+    const unwritten: { mid: string; error: unknown }[] = [];
+    const joins = batch.joins;
+    // Completing a join continues its parent, which may finish a branch of an outer join: rounds.
+    while (joins && joins.size > 0) {
+      const pending = [...joins.values()];
+      joins.clear();
+      await Promise.all(
+        pending.map(async ({ header, joinId, reports }) => {
+          try {
+            await this.#applyJoinReports(header, joinId, reports, batch);
+          } catch (error) {
+            unwritten.push(...reports.map((r) => ({ mid: r.mid, error })));
+          }
+        }),
+      );
+    }
+    // Throws when a message could not be sent: then no message of the batch may be deleted.
+    await this.#sendOutgoing(batch);
+    try {
+      await this.#appendHistory(batch);
+      return { unwritten };
+    } catch (historyError) {
+      // History is observability, not state: a failed append loses events, never a transition.
+      return { unwritten, historyError };
+    }
   }
 
   /** Asks an execution to stop. @returns false when it is not running. */
@@ -448,16 +500,11 @@ export class Runtime {
                 output: await this.#codec.store(outcome.ok, body.header.executionId),
               }
             : { type: "ActivityFailed", token: body.token, error: outcome.error };
-        await this.#deps.queue.send(
-          [
-            {
-              mid: `${mid}/result`,
-              queue: TRANSITIONS,
-              body: { kind: "event", header: body.header, thread: body.token.thread, event },
-            },
-          ],
-          this.#deps.clock.now(),
-        );
+        invocation.outgoing.push({
+          mid: `${mid}/result`,
+          queue: TRANSITIONS,
+          body: { kind: "event", header: body.header, thread: body.token.thread, event },
+        });
         return;
       }
       default: {
@@ -669,6 +716,25 @@ export class Runtime {
     output: { index: number; value: JsonValue } | undefined,
     apply: (join: JoinState) => JoinStep,
   ): Promise<void> {
+    const report: JoinReport = { mid, output, apply };
+    if (invocation.joins) {
+      // In a batch: applied with the batch's other reports to this join, in one write.
+      const key = `${header.tenant}/${header.executionId}/${joinId}`;
+      const entry = invocation.joins.get(key);
+      if (entry) entry.reports.push(report);
+      else invocation.joins.set(key, { header, joinId, reports: [report] });
+      return;
+    }
+    await this.#applyJoinReports(header, joinId, [report], invocation);
+  }
+
+  /** Applies reports to a join in order, commits them with one conditional write, and carries out what they cause. */
+  async #applyJoinReports(
+    header: ExecutionHeader,
+    joinId: string,
+    reports: readonly JoinReport[],
+    invocation: Invocation,
+  ): Promise<void> {
     const { store } = this.#deps;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const record = await store.getJoin(header, joinId);
@@ -678,34 +744,54 @@ export class Runtime {
           `join ${joinId} of ${header.executionId} does not exist (yet)`,
         );
       }
-      const step = apply(record.join);
-      if (!step.changed) {
-        // A redelivery: re-send what this very report caused, derived from the join.
-        const mine = record.starts.filter((s) => s.mid === mid).flatMap((s) => s.indexes);
-        const commands: Command[] =
-          mine.length > 0 ? [{ type: "StartBranches", joinId, indexes: mine }] : [];
-        if (record.closedBy === mid) commands.push(...closingCommands(record.join));
-        if (commands.length > 0)
-          await this.#dispatch(await this.#joinMessages(record, commands, mid), invocation);
-        return;
+      let join = record.join;
+      let starts = [...record.starts];
+      let closedBy = record.closedBy;
+      let outputs = record.outputs;
+      let causedBy = record.causedBy;
+      const caused: { mid: string; commands: readonly Command[] }[] = [];
+      let changed = false;
+      for (const report of reports) {
+        const step = report.apply(join);
+        if (!step.changed) {
+          // A redelivery: re-send what this very report caused, derived from the join.
+          const mine = starts.filter((s) => s.mid === report.mid).flatMap((s) => s.indexes);
+          const commands: Command[] =
+            mine.length > 0 ? [{ type: "StartBranches", joinId, indexes: mine }] : [];
+          if (closedBy === report.mid) commands.push(...closingCommands(join));
+          if (commands.length > 0) caused.push({ mid: report.mid, commands });
+          continue;
+        }
+        changed = true;
+        const ended = new Set([...step.join.succeeded, ...step.join.failed]);
+        starts = starts.filter((s) => s.indexes.some((i) => !ended.has(i)));
+        for (const command of step.commands) {
+          if (command.type === "StartBranches")
+            starts.push({ mid: report.mid, indexes: command.indexes });
+        }
+        if (join.status === "open" && step.join.status !== "open") closedBy = report.mid;
+        if (report.output)
+          outputs = { ...outputs, [String(report.output.index)]: report.output.value };
+        causedBy = report.mid;
+        join = step.join;
+        caused.push({ mid: report.mid, commands: step.commands });
       }
-      const ended = new Set([...step.join.succeeded, ...step.join.failed]);
-      const starts = record.starts.filter((s) => s.indexes.some((i) => !ended.has(i)));
-      for (const command of step.commands) {
-        if (command.type === "StartBranches") starts.push({ mid, indexes: command.indexes });
-      }
-      const closes = record.join.status === "open" && step.join.status !== "open";
       const next: JoinRecord = {
         ...record,
-        join: step.join,
+        join,
         version: record.version + 1,
-        causedBy: mid,
+        causedBy,
         starts,
-        ...(closes ? { closedBy: mid } : {}),
-        ...(output ? { outputs: { ...record.outputs, [String(output.index)]: output.value } } : {}),
+        ...(closedBy === undefined ? {} : { closedBy }),
+        ...(outputs === undefined ? {} : { outputs }),
       };
-      if (await store.putJoin(next, record.version, this.#expiry(step.join.status !== "open"))) {
-        await this.#dispatch(await this.#joinMessages(next, step.commands, mid), invocation);
+      if (
+        !changed ||
+        (await store.putJoin(next, record.version, this.#expiry(join.status !== "open")))
+      ) {
+        const target = changed ? next : record;
+        for (const { mid, commands } of caused)
+          await this.#dispatch(await this.#joinMessages(target, commands, mid), invocation);
         return;
       }
       await this.#backoff(attempt);
@@ -1093,7 +1179,8 @@ export class Runtime {
       const local = message.queue === TRANSITIONS && due && message.body.kind !== "run";
       (inline && local ? here : toSend).push(message);
     }
-    if (toSend.length > 0) await this.#deps.queue.send(toSend, now);
+    // Sent together when the invocation (or the whole batch) is done, before any delete.
+    invocation.outgoing.push(...toSend);
     for (const message of here) {
       await this.#process(message.mid, message.body, 1, invocation);
     }
@@ -1134,8 +1221,19 @@ export class Runtime {
     }
   }
 
-  /** Appends the invocation's history, one batch per execution. */
+  /** Sends the invocation's messages (batched), then appends its history. */
   async #flush(invocation: Invocation): Promise<void> {
+    await this.#sendOutgoing(invocation);
+    await this.#appendHistory(invocation);
+  }
+
+  async #sendOutgoing(invocation: Invocation): Promise<void> {
+    const messages = invocation.outgoing.splice(0);
+    if (messages.length > 0) await this.#deps.queue.send(messages, this.#deps.clock.now());
+  }
+
+  /** Appends the invocation's history: one request per 25 events, across executions. */
+  async #appendHistory(invocation: Invocation): Promise<void> {
     const byExecution = new Map<string, { header: ExecutionHeader; events: HistoryEvent[] }>();
     for (const entry of invocation.history.splice(0)) {
       const key = `${entry.header.tenant}/${entry.header.executionId}`;

@@ -93,12 +93,14 @@ async function runOnce(
   workflow: { file: string; source: string; name: string; signal?: string },
   input: JsonValue,
   chaos?: Chaos,
+  batches = false,
 ) {
   const calls: Call[] = [];
   const stack = memoryStack({
     workflows: [workflow],
     activities: activities(calls),
     ...(chaos ? { chaos } : {}),
+    batches,
   });
   let started = false;
   for (let attempt = 0; attempt < 50 && !started; attempt++) {
@@ -164,9 +166,11 @@ for (const { workflow, input, seeds } of cases) {
     let crashes = 0;
     for (let seed = 1; seed <= total; seed++) {
       const chaos: Chaos = { seed, crash: 0.08, duplicate: 0.15, jitterMs: 40 };
-      const run = await runOnce(workflow, input, chaos);
+      // Odd seeds deliver message by message; even seeds whole batches through processBatch
+      // (a batch's join reports applied in one write), as the Lambda handlers do.
+      const run = await runOnce(workflow, input, chaos, seed % 2 === 0);
       crashes += run.stack.crashes.injected;
-      const where = `seed ${seed}`;
+      const where = `seed ${seed} (${seed % 2 === 0 ? "batches" : "one by one"})`;
       assert.equal(
         run.record?.thread.status,
         "succeeded",

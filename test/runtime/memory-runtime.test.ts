@@ -370,3 +370,44 @@ states:
   assert.equal((await stack.execution("order-1", "A"))?.thread.status, "cancelled");
   assert.equal((await stack.execution("order-1", "B"))?.thread.status, "succeeded");
 });
+
+test("a Parallel's branches that arrive in one batch run side by side and report to their join in one write", async () => {
+  const run = async (batches: boolean) => {
+    let running = 0;
+    let overlap = 0;
+    const slow = async <T>(value: T): Promise<T> => {
+      running++;
+      overlap = Math.max(overlap, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      return value;
+    };
+    const stack = memoryStack({
+      workflows: [{ file: ORDER_FILE, source: readFileSync(ORDER_FILE, "utf8") }],
+      activities: {
+        ...activities,
+        verify_identity: () => slow({ verified: true }),
+        check_credit: () => slow({ approved: true }),
+      },
+      batches,
+    });
+    await stack.runtime.startExecution("OrderFulfillment", order, { id: "order-b" });
+    await stack.drain();
+    const record = await stack.execution("order-b");
+    assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
+    const joins = [...stack.store.joins.values()];
+    assert.equal(joins.length, 1);
+    return {
+      joinVersion: joins[0]?.version,
+      overlap,
+      output: await stack.runtime.codec.load(record.thread.data),
+    };
+  };
+  const single = await run(false);
+  const batched = await run(true);
+  assert.deepEqual(batched.output, single.output);
+  assert.equal(single.joinVersion, 4, "one by one: created, then one write per branch");
+  assert.equal(batched.joinVersion, 2, "in one batch: created, then one write for all three");
+  assert.equal(single.overlap, 1);
+  assert.equal(batched.overlap, 2, "the branches' activities ran at the same time");
+});

@@ -16,6 +16,7 @@ import type {
   ThreadRecord,
 } from "../../lib/core/ports.ts";
 import type { ActivityFunction } from "../../lib/runtime/activities.ts";
+import { processBatch } from "../../lib/runtime/batch.ts";
 import { DefinitionRegistry } from "../../lib/runtime/definitions.ts";
 import { Runtime, TRANSITIONS } from "../../lib/runtime/runtime.ts";
 
@@ -44,6 +45,12 @@ export interface StackOptions {
   readonly workerRegions?: readonly string[];
   readonly inline?: boolean;
   readonly start?: number;
+  /**
+   * Deliver each received batch through `processBatch`, as the Lambda handlers do
+   * (records of one execution together, join reports applied in one write), instead
+   * of one `handle` per message. A crash anywhere in the batch deletes nothing.
+   */
+  readonly batches?: boolean;
 }
 
 export function memoryStack(options: StackOptions) {
@@ -145,6 +152,38 @@ export function memoryStack(options: StackOptions) {
         const q = queues.queue(name);
         const batch = await q.receive(10);
         got += batch.length;
+        if (options.batches && batch.length > 0) {
+          deliveries += batch.length;
+          let crashed = false;
+          const failedIds = new Set(
+            await processBatch(
+              runtime,
+              batch.map((m) => ({
+                id: m.receipt,
+                body: JSON.stringify(m.envelope),
+                receiveCount: m.receiveCount,
+              })),
+              (_record, error) => {
+                if (error instanceof Crash) crashed = true;
+              },
+            ),
+          );
+          try {
+            if (crashed) throw new Crash("in the batch");
+            maybeCrash("before delete");
+          } catch {
+            failures++;
+            for (const m of batch) await q.release(m.receipt, 100);
+            continue;
+          }
+          failures += failedIds.size;
+          for (const m of batch) {
+            if (failedIds.has(m.receipt)) await q.release(m.receipt, 100);
+            else if (!(chaos && random() < chaos.duplicate)) await q.delete([m.receipt]);
+          }
+          for (const dead of q.dead.splice(0)) await runtime.deadLetter(dead);
+          continue;
+        }
         for (const message of batch) {
           deliveries++;
           try {

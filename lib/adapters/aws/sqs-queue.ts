@@ -13,7 +13,11 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { MessageQueue, OutMessage } from "../../core/ports.ts";
 import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
-import { SQS_MAX_BATCH, SQS_MAX_DELAY_SECONDS } from "../../manifest/index.ts";
+import {
+  SQS_MAX_BATCH,
+  SQS_MAX_DELAY_SECONDS,
+  SQS_MESSAGE_LIMIT_BYTES,
+} from "../../manifest/index.ts";
 
 /** Raised when SQS refuses messages after a retry; the caller's message is redelivered. */
 export class SqsQueueError extends Error {
@@ -29,6 +33,31 @@ export class SqsQueueError extends Error {
 export function delaySeconds(notBefore: number | undefined, now: number): number {
   if (notBefore === undefined || notBefore <= now) return 0;
   return Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil((notBefore - now) / 1000));
+}
+
+/**
+ * Splits messages into SendMessageBatch requests: at most 10 entries and at most
+ * 256 KiB of bodies per request (SQS counts the whole batch against the message limit).
+ */
+export function chunkForSqs(messages: readonly OutMessage[]): OutMessage[][] {
+  const chunks: OutMessage[][] = [];
+  let current: OutMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(JSON.stringify(message));
+    if (
+      current.length > 0 &&
+      (current.length === SQS_MAX_BATCH || bytes + size > SQS_MESSAGE_LIMIT_BYTES)
+    ) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 export class SqsMessageQueue implements MessageQueue {
@@ -52,9 +81,7 @@ export class SqsMessageQueue implements MessageQueue {
       [...byQueue].map(async ([queue, list]) => {
         const url = this.#urls.get(queue);
         if (!url) throw new SqsQueueError(`no queue URL for '${queue}'`, list.length);
-        for (let i = 0; i < list.length; i += SQS_MAX_BATCH) {
-          await this.#sendBatch(url, list.slice(i, i + SQS_MAX_BATCH), now);
-        }
+        await Promise.all(chunkForSqs(list).map((chunk) => this.#sendBatch(url, chunk, now)));
       }),
     );
   }
