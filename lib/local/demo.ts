@@ -115,7 +115,7 @@ export async function runDemo(
         else failed++;
         const detail =
           status === "succeeded"
-            ? JSON.stringify(await stack.runtime.codec.load(record.thread.data))
+            ? JSON.stringify(headline(await stack.runtime.codec.load(record.thread.data)))
             : `${record.thread.error?.name ?? ""}: ${record.thread.error?.message ?? ""}`;
         say(
           `demo: ${status === "succeeded" ? "✓" : "✗"} ${run.workflow} (${run.label}) ${status} in ${ms} ms → ${detail.length > 200 ? `${detail.slice(0, 199)}…` : detail}`,
@@ -130,4 +130,14 @@ export async function runDemo(
     `demo: ${succeeded + failed} executions ended (${succeeded} succeeded, ${failed} failed or rejected, as some are meant to)`,
   );
   return { succeeded, failed };
+}
+
+/** The part of an example's output worth a line: its decision, receipt or validation, else all of it. */
+function headline(output: JsonValue): JsonValue {
+  if (output === null || typeof output !== "object" || Array.isArray(output)) return output;
+  for (const key of ["decision", "receipt", "validation", "shipment"]) {
+    const value = output[key];
+    if (value !== undefined) return { [key]: value };
+  }
+  return output;
 }

@@ -13,7 +13,7 @@ import type { Diagnostic } from "../core/cdl/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "./app-check.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";
-import { serveApi } from "./serve-api.ts";
+import { serveApi as defaultServeApi, type serveApi } from "./serve-api.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
 import {
   formatRuntimeLine,
@@ -67,6 +67,8 @@ export interface DevOptions {
   readonly watch?: boolean;
   /** Run the emulators on a worker thread. Default true. */
   readonly emulatorThread?: boolean;
+  /** Serves the HTTP API. Default: `serveApi` (the API handler behind the local HTTP server). */
+  readonly serve?: typeof serveApi;
 }
 
 /** What a reload did: the workflows whose definition changed, or the problems that kept the old ones. */
@@ -180,7 +182,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
 
   let http: { url: string; port: number; close(): Promise<void> };
   try {
-    http = await serveApi({
+    http = await (options.serve ?? defaultServeApi)({
       stack,
       config,
       port: options.port ?? DEFAULT_DEV_PORT,
