@@ -68,10 +68,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     ...(options.maxReceiveCount === undefined ? {} : { maxReceiveCount: options.maxReceiveCount }),
   });
-  const base = new DynamoDbExecutionStore(clients.dynamodb, provisioned.table);
+  const base = new DynamoDbExecutionStore(clients.lean.dynamodb, provisioned.table);
   const store = options.wrapStore ? options.wrapStore(base) : base;
   const payloads = new S3PayloadStore(clients.s3, provisioned.bucket);
-  const queue = new SqsMessageQueue(clients.sqs, provisioned.queues);
+  const queue = new SqsMessageQueue(clients.lean.sqs, provisioned.queues);
   const definitions = new DefinitionRegistry(store);
   for (const workflow of options.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
@@ -90,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const onError = options.onError ?? (() => {});
   const pollers: Poller[] = [];
   for (const [name, url] of provisioned.queues) {
-    const consumer = new SqsQueueConsumer(clients.sqs, url);
+    const consumer = new SqsQueueConsumer(clients.lean.sqs, url);
     const dead = name === "dlq" || name.startsWith("dlq:");
     const poller = new Poller(
       consumer,

@@ -97,7 +97,7 @@ export async function createRuntimeFromEnv(
 ): Promise<Runtime> {
   const config = readConfig(env);
   const clients = createAwsClients(config.endpoints ? { endpoints: config.endpoints } : {});
-  const store = new DynamoDbExecutionStore(clients.dynamodb, config.table);
+  const store = new DynamoDbExecutionStore(clients.lean.dynamodb, config.table);
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
   for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
   const app = await loadApp(config.appDir);
@@ -107,7 +107,7 @@ export async function createRuntimeFromEnv(
   return new Runtime(
     {
       store,
-      queue: new SqsMessageQueue(clients.sqs, urls),
+      queue: new SqsMessageQueue(clients.lean.sqs, urls),
       payloads: new S3PayloadStore(clients.s3, config.bucket),
       clock: { now: () => Date.now() },
       definitions,

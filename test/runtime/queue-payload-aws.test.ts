@@ -8,18 +8,21 @@ import { payloadContract, queueContract } from "./queue-payload.contract.ts";
 const env = useEmulators("queue-contract");
 let n = 0;
 
-queueContract("SqsMessageQueue", async () => {
-  const created = await env.clients.sqs.send(
-    new CreateQueueCommand({ QueueName: `contract-${++n}-${Date.now()}` }),
-  );
-  const url = created.QueueUrl ?? "";
-  return {
-    queue: new SqsMessageQueue(env.clients.sqs, new Map([["transitions", url]])),
-    consumer: new SqsQueueConsumer(env.clients.sqs, url),
-    now: () => Date.now(),
-    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
-});
+for (const lean of [false, true]) {
+  queueContract(`SqsMessageQueue${lean ? " (lean JSON client)" : ""}`, async () => {
+    const created = await env.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `contract-${++n}-${Date.now()}` }),
+    );
+    const url = created.QueueUrl ?? "";
+    const client = lean ? env.clients.lean.sqs : env.clients.sqs;
+    return {
+      queue: new SqsMessageQueue(client, new Map([["transitions", url]])),
+      consumer: new SqsQueueConsumer(client, url),
+      now: () => Date.now(),
+      advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
+  });
+}
 payloadContract(
   "S3PayloadStore",
   async () => new S3PayloadStore(env.clients.s3, env.provisioned.bucket),

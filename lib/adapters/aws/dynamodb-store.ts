@@ -27,6 +27,7 @@ import type {
   ThreadRecord,
 } from "../../core/ports.ts";
 import { DYNAMODB_MAX_BATCH_WRITE, ITEM, KEYS, TABLE } from "../../manifest/index.ts";
+import type { AwsJsonClient } from "./json-client.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -43,12 +44,16 @@ export class DynamoDbStoreError extends Error {
 }
 
 export class DynamoDbExecutionStore implements ExecutionStore {
-  readonly #client: DynamoDBClient;
+  readonly #client: Pick<DynamoDBClient, "send">;
   readonly #table: string;
 
   /** @param client built once at module scope and reused. */
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client;
+  /**
+   * @param client the SDK client, or the lean JSON client over it (the same commands
+   * and output shapes, at a fraction of the CPU per call; see json-client.ts).
+   */
+  constructor(client: DynamoDBClient | AwsJsonClient, tableName: string) {
+    this.#client = client as Pick<DynamoDBClient, "send">;
     this.#table = tableName;
   }
 

@@ -18,6 +18,7 @@ import {
   SQS_MAX_DELAY_SECONDS,
   SQS_MESSAGE_LIMIT_BYTES,
 } from "../../manifest/index.ts";
+import type { AwsJsonClient } from "./json-client.ts";
 
 /** Raised when SQS refuses messages after a retry; the caller's message is redelivered. */
 export class SqsQueueError extends Error {
@@ -61,12 +62,12 @@ export function chunkForSqs(messages: readonly OutMessage[]): OutMessage[][] {
 }
 
 export class SqsMessageQueue implements MessageQueue {
-  readonly #client: SQSClient;
+  readonly #client: Pick<SQSClient, "send">;
   readonly #urls: ReadonlyMap<string, string>;
 
   /** @param urls queue name (`transitions`, `worker:<region>`) → queue URL. */
-  constructor(client: SQSClient, urls: ReadonlyMap<string, string>) {
-    this.#client = client;
+  constructor(client: SQSClient | AwsJsonClient, urls: ReadonlyMap<string, string>) {
+    this.#client = client as Pick<SQSClient, "send">;
     this.#urls = urls;
   }
 
@@ -109,11 +110,11 @@ export class SqsMessageQueue implements MessageQueue {
 
 /** Receives from one SQS queue for the local poller. */
 export class SqsQueueConsumer implements QueueConsumer {
-  readonly #client: SQSClient;
+  readonly #client: Pick<SQSClient, "send">;
   readonly #url: string;
 
-  constructor(client: SQSClient, url: string) {
-    this.#client = client;
+  constructor(client: SQSClient | AwsJsonClient, url: string) {
+    this.#client = client as Pick<SQSClient, "send">;
     this.#url = url;
   }
 
