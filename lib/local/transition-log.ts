@@ -145,6 +145,23 @@ export function observeHistory(
           }
         };
       }
+      if (property === "appendHistories") {
+        return async (
+          entries: readonly {
+            readonly header: ExecutionHeader;
+            readonly events: readonly HistoryEvent[];
+          }[],
+        ) => {
+          await target.appendHistories(entries);
+          for (const { header, events } of entries) {
+            try {
+              onEvents(header, events);
+            } catch {
+              // A log line must never fail a transition.
+            }
+          }
+        };
+      }
       const value = Reflect.get(target, property, receiver) as unknown;
       return typeof value === "function"
         ? (value as (...args: unknown[]) => unknown).bind(target)

@@ -1,9 +1,14 @@
 /** The `cascade dev` log: one readable line per transition, or JSON lines. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MemoryExecutionStore } from "../../lib/adapters/memory/store.ts";
 import type { HistoryEvent } from "../../lib/core/engine/types.ts";
 import type { ExecutionHeader } from "../../lib/core/ports.ts";
-import { formatRuntimeLine, formatTransition } from "../../lib/local/transition-log.ts";
+import {
+  formatRuntimeLine,
+  formatTransition,
+  observeHistory,
+} from "../../lib/local/transition-log.ts";
 
 const HEADER: ExecutionHeader = {
   tenant: "default",
@@ -107,4 +112,24 @@ test("runtime lines: metric records are dropped in text, activity logs made read
     / W order-1 S \[info\] checking \{"customer":"c1"\}$/,
   );
   assert.equal(formatRuntimeLine("plain text", "text"), "plain text");
+});
+
+test("observeHistory reports what each append wrote, one execution or a batch of them", async () => {
+  const seen: string[] = [];
+  const store = observeHistory(new MemoryExecutionStore(), (header, events) => {
+    for (const e of events) seen.push(`${header.executionId}:${e.type}`);
+  });
+  const other = { ...HEADER, executionId: "order-2" };
+  await store.appendHistory(HEADER, [event({ type: "ExecutionStarted" })]);
+  await store.appendHistories([
+    { header: HEADER, events: [event({ type: "StateEntered", seq: 1, state: "A" })] },
+    { header: other, events: [event({ type: "ExecutionStarted" })] },
+  ]);
+  assert.deepEqual(seen, [
+    "order-1:ExecutionStarted",
+    "order-1:StateEntered",
+    "order-2:ExecutionStarted",
+  ]);
+  const page = await store.readHistory("default", "order-1", 10);
+  assert.equal(page.items.length, 2, "the events were written before they were reported");
 });
