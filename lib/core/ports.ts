@@ -83,6 +83,18 @@ export interface JoinRecord {
   readonly closedBy?: string;
   /** Small branch outputs by index (see `finished`); other outputs are in the branch records. */
   readonly outputs?: { readonly [index: string]: JsonValue };
+  /**
+   * The thread that waits for the join, as committed with the fan-out (when small):
+   * the report that completes the join continues it from here, without a read; a
+   * stale snapshot only costs a failed conditional write and a read.
+   */
+  readonly parent?: ParentSnapshot;
+}
+
+/** A thread's committed state and version, carried so the next step needs no read. */
+export interface ParentSnapshot {
+  readonly thread: StoredThread;
+  readonly version: number;
 }
 
 /** The execution as users see it: its root thread's record. */
@@ -169,6 +181,8 @@ export type WireMessage =
       readonly joinId: string;
       readonly parent: { readonly thread: string; readonly step: number };
       readonly outcome: JoinOutcome;
+      /** The waiting thread as the join last knew it: continuing it needs no read when still current. */
+      readonly parentSnapshot?: ParentSnapshot;
     }
   | {
       /** A dedicated worker's job: run the activity, send the outcome back as an `event`. */

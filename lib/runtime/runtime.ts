@@ -226,7 +226,7 @@ export class Runtime {
     const step = startExecution(current.definition, this.#context(header, input), now);
     const mid = `start:${executionId}`;
     const { record, live, events, effects } = await this.#prepare(header, step, 1, mid);
-    for (const join of effects.joins) await store.putJoin(join, 0);
+    for (const join of effects.joins) await store.putJoin(withParent(join, record), 0);
     const result = await store.createExecution(
       record,
       this.#expiry(step.thread.status !== "running"),
@@ -843,6 +843,7 @@ export class Runtime {
             joinId: command.joinId,
             parent: command.parent,
             outcome: withOutputs(command.outcome, record.outputs),
+            ...(record.parent ? { parentSnapshot: record.parent } : {}),
           },
         });
       }
@@ -903,7 +904,14 @@ export class Runtime {
     } else {
       event = { type: "JoinCompleted", token: body.parent, outcome: body.outcome };
     }
-    await this.#applyEvent(body.header, body.parent.thread, event, mid, undefined, invocation);
+    await this.#applyEvent(
+      body.header,
+      body.parent.thread,
+      event,
+      mid,
+      body.parentSnapshot,
+      invocation,
+    );
   }
 
   // -------------------------------------------------------------------------
@@ -922,7 +930,7 @@ export class Runtime {
     const { live, events, effects } = prepared;
     const record: ThreadRecord = consumed ? { ...prepared.record, consumed } : prepared.record;
     for (const join of effects.joins) {
-      await this.#deps.store.putJoin(join, 0, undefined);
+      await this.#deps.store.putJoin(withParent(join, record), 0, undefined);
     }
     if (expected === 0 && endsWithoutRecord(step.thread, record.outbox)) {
       // A branch that ends in its first commit, with its output (if any) carried to the
@@ -1412,6 +1420,17 @@ function tombstone(
 /** Identifies an activity running in this process: tenants may reuse execution ids. */
 function runningKey(header: ExecutionHeader, thread: string): string {
   return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
+}
+
+/** Snapshots of the waiting thread larger than this are not carried in its join (a read is cheaper than the bytes). */
+export const PARENT_SNAPSHOT_BYTES = 8 * 1024;
+
+/** The join with a snapshot of the thread that starts it, when small enough. */
+function withParent(join: JoinRecord, parent: ThreadRecord): JoinRecord {
+  const snapshot = { thread: parent.thread, version: parent.version };
+  return Buffer.byteLength(JSON.stringify(snapshot)) <= PARENT_SNAPSHOT_BYTES
+    ? { ...join, parent: snapshot }
+    : join;
 }
 
 function committedBy(causedBy: string, mid: string): boolean {
