@@ -1,4 +1,6 @@
 /** The store contract against the real DynamoDB adapter on dynalite: through the SDK client and through the lean JSON client. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
 import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
 import { useEmulators } from "../support/emulators.ts";
 import { storeContract } from "./store.contract.ts";
@@ -12,3 +14,46 @@ storeContract(
   "DynamoDbExecutionStore (lean JSON client)",
   () => new DynamoDbExecutionStore(env.clients.lean.dynamodb, env.provisioned.table),
 );
+
+test("a history cursor from one execution is refused for another", async () => {
+  const store = new DynamoDbExecutionStore(env.clients.lean.dynamodb, env.provisioned.table);
+  const base = {
+    tenant: "t1",
+    app: "a",
+    workflow: "W",
+    definitionHash: "h",
+    startedAt: 0,
+    input: { inline: null },
+  };
+  const a = { ...base, executionId: "cursor-a" };
+  const b = { ...base, executionId: "cursor-b" };
+  // Two steps of five events: two items.
+  const events = Array.from({ length: 10 }, (_, seq) => ({
+    type: "StateEntered" as const,
+    thread: "root",
+    seq,
+    step: 1,
+    at: seq < 5 ? 7_000 : 7_001,
+    state: `S${seq}`,
+  }));
+  await store.appendHistories([
+    { header: a, events },
+    { header: b, events },
+  ]);
+  const first = await store.readHistory("t1", "cursor-a", 5);
+  assert.deepEqual(
+    first.items.map((e) => e.seq),
+    [0, 1, 2, 3, 4],
+  );
+  assert.ok(first.cursor, "the page ends after the first item");
+  const rest = await store.readHistory("t1", "cursor-a", 5, first.cursor);
+  assert.deepEqual(
+    rest.items.map((e) => e.seq),
+    [5, 6, 7, 8, 9],
+  );
+  await assert.rejects(
+    store.readHistory("t1", "cursor-b", 5, first.cursor),
+    /belongs to another execution/,
+  );
+  await assert.rejects(store.readHistory("t1", "cursor-a", 5, "not-a-cursor"), /cursor/);
+});

@@ -235,6 +235,48 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     );
   });
 
+  test(`${name}: a step's events (one thread, one time) page correctly wherever a page ends`, async () => {
+    const store = make();
+    const h = header();
+    // Three steps of 4, 1 and 6 events; two threads; written twice (idempotent).
+    const steps = [
+      { thread: "root", at: 5_000, n: 4 },
+      { thread: "root/F@1[0]", at: 5_000, n: 1 },
+      { thread: "root", at: 5_001, n: 6 },
+    ];
+    let seq = 0;
+    const events: HistoryEvent[] = steps.flatMap(({ thread, at, n }) =>
+      Array.from({ length: n }, () => ({
+        type: "StateEntered" as const,
+        thread,
+        seq: seq++,
+        step: 1,
+        at,
+        state: `S${seq}`,
+      })),
+    );
+    await store.appendHistories([{ header: h, events }]);
+    await store.appendHistories([{ header: h, events }]);
+    for (const limit of [1, 2, 3, 5, 11, 50]) {
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.readHistory(h.tenant, h.executionId, limit, cursor);
+        assert.ok(page.items.length <= limit, `a page holds at most ${limit}`);
+        seen.push(...page.items.map((e) => e.seq));
+        cursor = page.cursor;
+        pages++;
+      } while (cursor && pages < 50);
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        events.map((e) => e.seq),
+        `limit ${limit}: every event once`,
+      );
+      assert.ok(pages >= Math.ceil(events.length / limit));
+    }
+  });
+
   test(`${name}: definitions, buffered events, failures`, async () => {
     const store = make();
     const h = header();

@@ -218,14 +218,16 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       readonly events: readonly HistoryEvent[];
     }[],
   ): Promise<void> {
+    // One item per step of a thread (its events share a time), not one per event: an
+    // execution of the seed workflow writes about 8 history items instead of 31.
     let requests = entries.flatMap(({ header, events }) => {
       const pk = this.#pk(header);
-      return events.map((event) => ({
+      return groupHistory(events).map((group) => ({
         PutRequest: {
           Item: {
             [TABLE.partitionKey]: pk,
-            [TABLE.sortKey]: S(historySortKey(event)),
-            d: S(JSON.stringify(event)),
+            [TABLE.sortKey]: S(historySortKey(group[0] as HistoryEvent)),
+            d: S(JSON.stringify(group)),
           },
         },
       }));
@@ -254,18 +256,49 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     limit: number,
     cursor?: string,
   ): Promise<Page<HistoryEvent>> {
-    const page = await this.#query<HistoryEvent>({
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: {
-        ":pk": S(KEYS.execution(tenant, executionId)),
-        ":prefix": S(ITEM.historyPrefix),
-      },
-      Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
-    });
-    return page.last
-      ? { items: page.items, cursor: encodeCursor(page.last) }
-      : { items: page.items };
+    // An item holds one or more events (older items: exactly one). A page may end inside
+    // an item: the cursor then says which item to start after and how many events to skip.
+    const pk = KEYS.execution(tenant, executionId);
+    const from = cursor === undefined ? { skip: 0 } : decodeHistoryCursor(cursor);
+    if (from.after && from.after[TABLE.partitionKey]?.S !== pk) {
+      throw new DynamoDbStoreError("the history cursor belongs to another execution");
+    }
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": S(pk),
+          ":prefix": S(ITEM.historyPrefix),
+        },
+        Limit: limit,
+        ...(from.after ? { ExclusiveStartKey: from.after } : {}),
+      }),
+    );
+    const items: HistoryEvent[] = [];
+    let after = from.after;
+    let skip = from.skip;
+    for (const item of result.Items ?? []) {
+      const parsed = JSON.parse(item.d?.S ?? "[]") as HistoryEvent | HistoryEvent[];
+      const events = (Array.isArray(parsed) ? parsed : [parsed]).slice(skip);
+      const room = limit - items.length;
+      if (events.length > room) {
+        items.push(...events.slice(0, room));
+        return {
+          items,
+          cursor: encodeHistoryCursor({ ...(after ? { after } : {}), skip: skip + room }),
+        };
+      }
+      items.push(...events);
+      after = {
+        [TABLE.partitionKey]: item[TABLE.partitionKey],
+        [TABLE.sortKey]: item[TABLE.sortKey],
+      } as Item;
+      skip = 0;
+    }
+    return result.LastEvaluatedKey
+      ? { items, cursor: encodeHistoryCursor({ after: result.LastEvaluatedKey, skip: 0 }) }
+      : { items };
   }
 
   async listExecutions(
@@ -379,6 +412,46 @@ export class DynamoDbExecutionStore implements ExecutionStore {
 /** `H#<at, 13 digits>#<thread>#<seq, 8 digits>`: time order, unique per event, idempotent on re-append. */
 export function historySortKey(event: HistoryEvent): string {
   return `${ITEM.historyPrefix}${String(event.at).padStart(13, "0")}#${event.thread}#${String(event.seq).padStart(8, "0")}`;
+}
+
+/** History items above this size are split (a step's events are usually a few hundred bytes). */
+export const HISTORY_ITEM_MAX_BYTES = 32 * 1024;
+
+/** Splits events into items: consecutive events of one thread at one time, up to the size cap. */
+export function groupHistory(events: readonly HistoryEvent[]): HistoryEvent[][] {
+  const groups: HistoryEvent[][] = [];
+  let current: HistoryEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event));
+    const first = current[0];
+    if (
+      first &&
+      (first.thread !== event.thread ||
+        first.at !== event.at ||
+        bytes + size > HISTORY_ITEM_MAX_BYTES)
+    ) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+function encodeHistoryCursor(cursor: { after?: Item; skip: number }): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function decodeHistoryCursor(cursor: string): { after?: Item; skip: number } {
+  const value = decodeCursor(cursor) as unknown as { after?: Item; skip?: unknown };
+  if (typeof value.skip === "number" && Number.isInteger(value.skip) && value.skip >= 0) {
+    return { ...(value.after ? { after: value.after } : {}), skip: value.skip };
+  }
+  throw new DynamoDbStoreError("the history cursor is not one this store issued");
 }
 
 function encodeCursor(key: Item): string {
