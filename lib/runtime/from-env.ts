@@ -96,11 +96,14 @@ export async function createRuntimeFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Runtime> {
   const config = readConfig(env);
-  const clients = createAwsClients(config.endpoints ? { endpoints: config.endpoints } : {});
+  const app = await loadApp(config.appDir);
+  const clients = createAwsClients({
+    ...(config.endpoints ? { endpoints: config.endpoints } : {}),
+    maxSockets: app.config.database.maxConnections,
+  });
   const store = new DynamoDbExecutionStore(clients.lean.dynamodb, config.table);
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
   for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
-  const app = await loadApp(config.appDir);
   const definitions = new DefinitionRegistry(store);
   for (const workflow of app.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
@@ -116,10 +119,9 @@ export async function createRuntimeFromEnv(
     {
       app: config.app,
       workerRegions: new Set(config.workerQueueUrls.keys()),
-      ...(config.offloadThresholdBytes === undefined
-        ? {}
-        : { offloadThresholdBytes: config.offloadThresholdBytes }),
-      ...(config.retentionDays === undefined ? {} : { retentionDays: config.retentionDays }),
+      // The environment wins over cascade.yaml (the construct sets both from the same file).
+      offloadThresholdBytes: config.offloadThresholdBytes ?? app.config.offloadThresholdBytes,
+      retentionDays: config.retentionDays ?? app.config.retentionDays,
     },
   );
 }
