@@ -253,6 +253,8 @@ export interface ExecutionStore {
     entries: readonly {
       readonly header: ExecutionHeader;
       readonly events: readonly HistoryEvent[];
+      /** When the items expire (epoch seconds; the TTL attribute). */
+      readonly expiresAt?: number;
     }[],
   ): Promise<void>;
   readHistory(

@@ -15,6 +15,7 @@
  * 4. A buffered external event is deleted only after the commit that consumed it.
  */
 import { randomUUID } from "node:crypto";
+import { MAX_DURATION_MS } from "../core/cdl/duration.ts";
 import { checkInput, type InputProblem } from "../core/cdl/input-schema.ts";
 import {
   applyBranchFinished,
@@ -942,7 +943,9 @@ export class Runtime {
       !(await this.#deps.store.putThread(
         record,
         expected,
-        this.#expiry(step.thread.id === ROOT_THREAD && step.thread.status !== "running"),
+        step.thread.id === ROOT_THREAD
+          ? this.#expiry(step.thread.status !== "running")
+          : this.#runningExpiry(header),
       ))
     ) {
       return false;
@@ -1252,7 +1255,11 @@ export class Runtime {
     if (byExecution.size === 0) return;
     const entries = [];
     for (const { header, events } of byExecution.values()) {
-      entries.push({ header, events: await this.#storeHistory(header, events) });
+      entries.push({
+        header,
+        events: await this.#storeHistory(header, events),
+        expiresAt: this.#runningExpiry(header),
+      });
     }
     await this.#deps.store.appendHistories(entries);
   }
@@ -1315,6 +1322,16 @@ export class Runtime {
     if (!ended) return undefined;
     const days = this.#options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     return Math.floor(this.#deps.clock.now() / 1000) + days * 86_400;
+  }
+
+  /**
+   * When an item written while its execution still runs (history, branch threads)
+   * expires: the retention after the longest an execution can run, counted from its
+   * start. An execution that outlives that keeps running; its oldest history goes.
+   */
+  #runningExpiry(header: ExecutionHeader): number {
+    const days = this.#options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    return Math.floor((header.startedAt + MAX_DURATION_MS) / 1000) + days * 86_400;
   }
 
   /** One CloudWatch Embedded Metric Format line. */

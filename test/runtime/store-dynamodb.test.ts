@@ -1,7 +1,9 @@
 /** The store contract against the real DynamoDB adapter on dynalite: through the SDK client and through the lean JSON client. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { QueryCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
+import { KEYS, TABLE } from "../../lib/manifest/index.ts";
 import { useEmulators } from "../support/emulators.ts";
 import { storeContract } from "./store.contract.ts";
 
@@ -56,4 +58,27 @@ test("a history cursor from one execution is refused for another", async () => {
     /belongs to another execution/,
   );
   await assert.rejects(store.readHistory("t1", "cursor-a", 5, "not-a-cursor"), /cursor/);
+});
+
+test("history items carry the TTL attribute they are given", async () => {
+  const store = new DynamoDbExecutionStore(env.clients.lean.dynamodb, env.provisioned.table);
+  const header = {
+    tenant: "t1",
+    executionId: "ttl-1",
+    app: "a",
+    workflow: "W",
+    definitionHash: "h",
+    startedAt: 0,
+    input: { inline: null },
+  };
+  const event = { type: "ExecutionStarted" as const, thread: "root", seq: 0, step: 0, at: 1 };
+  await store.appendHistories([{ header, events: [event], expiresAt: 1_900_000_000 }]);
+  const result = await env.clients.dynamodb.send(
+    new QueryCommand({
+      TableName: env.provisioned.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :h)",
+      ExpressionAttributeValues: { ":pk": { S: KEYS.execution("t1", "ttl-1") }, ":h": { S: "H#" } },
+    }),
+  );
+  assert.equal(result.Items?.[0]?.[TABLE.ttlAttribute]?.N, "1900000000");
 });

@@ -216,11 +216,12 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     entries: readonly {
       readonly header: ExecutionHeader;
       readonly events: readonly HistoryEvent[];
+      readonly expiresAt?: number;
     }[],
   ): Promise<void> {
     // One item per step of a thread (its events share a time), not one per event: an
     // execution of the seed workflow writes about 8 history items instead of 31.
-    let requests = entries.flatMap(({ header, events }) => {
+    let requests = entries.flatMap(({ header, events, expiresAt }) => {
       const pk = this.#pk(header);
       return groupHistory(events).map((group) => ({
         PutRequest: {
@@ -228,6 +229,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
             [TABLE.partitionKey]: pk,
             [TABLE.sortKey]: S(historySortKey(group[0] as HistoryEvent)),
             d: S(JSON.stringify(group)),
+            ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
           },
         },
       }));

@@ -132,6 +132,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     entries: readonly {
       readonly header: ExecutionHeader;
       readonly events: readonly HistoryEvent[];
+      readonly expiresAt?: number;
     }[],
   ): Promise<void> {
     for (const { header, events } of entries) await this.appendHistory(header, events);
