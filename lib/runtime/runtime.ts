@@ -227,7 +227,7 @@ export class Runtime {
     const step = startExecution(current.definition, this.#context(header, input), now);
     const mid = `start:${executionId}`;
     const { record, live, events, effects } = await this.#prepare(header, step, 1, mid);
-    for (const join of effects.joins) await store.putJoin(withParent(join, record), 0);
+    // Joins are written after the execution: a retry with other input never leaves a stale one.
     const result = await store.createExecution(
       record,
       this.#expiry(step.thread.status !== "running"),
@@ -243,13 +243,21 @@ export class Runtime {
           `execution '${executionId}' already exists with another workflow or input`,
         );
       }
-      if (result.existing.version === 1 && result.existing.causedBy === mid) {
+      const existing = result.existing;
+      if (existing.version === 1 && existing.causedBy === mid) {
+        // The first start may have stopped before its joins and messages: the first step is
+        // deterministic from the same input and definition, so finish its work (idempotently).
+        if (existing.header.definitionHash === header.definitionHash) {
+          for (const join of effects.joins)
+            await store.putJoin(withParent({ ...join, header: existing.header }, existing), 0);
+        }
         const invocation = newInvocation();
-        await this.#dispatch(outboxOf(result.existing), invocation);
+        await this.#dispatch(outboxOf(existing), invocation);
         await this.#flush(invocation);
       }
-      return { executionId, created: false, record: result.existing };
+      return { executionId, created: false, record: existing };
     }
+    for (const join of effects.joins) await store.putJoin(withParent(join, record), 0);
     const invocation = newInvocation();
     await this.#afterCommit(header, events, effects, live, invocation);
     await this.#flush(invocation);

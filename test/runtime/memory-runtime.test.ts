@@ -422,3 +422,45 @@ test("a Parallel's branches that arrive in one batch run side by side and report
   // thread is continued from the snapshot its join carries.
   assert.equal(batched.reads, 1);
 });
+
+test("a start that stopped between its record and its join is finished by the retry; other input is refused", async () => {
+  const source = `name: FanFirst
+states:
+  - name: Both
+    type: Parallel
+    branches:
+      - { name: A, type: Pass, result: $.a }
+      - { name: B, type: Pass, result: $.b }
+    end: true
+`;
+  const stack = memoryStack({ workflows: [{ file: "fan-first.yaml", source }], activities: {} });
+  const putJoin = stack.store.putJoin.bind(stack.store);
+  let failOnce = true;
+  stack.store.putJoin = async (...args) => {
+    if (failOnce) {
+      failOnce = false;
+      throw new Error("crash after the execution record");
+    }
+    return putJoin(...args);
+  };
+  await assert.rejects(
+    stack.runtime.startExecution("FanFirst", { n: 1 }, { id: "fan-1" }),
+    /crash after the execution record/,
+  );
+  assert.equal(stack.store.joins.size, 0, "the crash left no join");
+  await assert.rejects(
+    stack.runtime.startExecution("FanFirst", { n: 2 }, { id: "fan-1" }),
+    (error: unknown) => (error as { code?: string }).code === "ID_CONFLICT",
+  );
+  assert.equal(stack.store.joins.size, 0, "a start with other input writes nothing");
+  const retried = await stack.runtime.startExecution("FanFirst", { n: 1 }, { id: "fan-1" });
+  assert.equal(retried.created, false);
+  await stack.drain();
+  const record = await stack.execution("fan-1");
+  assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
+  assert.deepEqual(await stack.runtime.codec.load(record.thread.data), {
+    n: 1,
+    a: { n: 1 },
+    b: { n: 1 },
+  });
+});
