@@ -576,8 +576,10 @@ export class Runtime {
     const controller = new AbortController();
     const key = runningKey(header, body.token.thread);
     this.#running.set(key, controller);
+    const started = performance.now();
+    let failed = true;
     try {
-      return await runActivity(this.#deps.activities.get(body.activity), input, {
+      const outcome = await runActivity(this.#deps.activities.get(body.activity), input, {
         idempotencyKey: body.idempotencyKey,
         attempt: body.token.attempt,
         executionId: header.executionId,
@@ -589,8 +591,23 @@ export class Runtime {
         log: this.#log,
         signal: controller.signal,
       });
+      failed = !("ok" in outcome);
+      return outcome;
     } finally {
       this.#running.delete(key);
+      const dimensions = { workflow: header.workflow, activity: body.activity };
+      this.#emitMetric(header, {
+        name: "ActivityDuration",
+        value: Math.round(performance.now() - started),
+        unit: "Milliseconds",
+        dimensions,
+      });
+      this.#emitMetric(header, {
+        name: "ActivityErrors",
+        value: failed ? 1 : 0,
+        unit: "Count",
+        dimensions,
+      });
     }
   }
 

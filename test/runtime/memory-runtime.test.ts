@@ -464,3 +464,39 @@ states:
     b: { n: 1 },
   });
 });
+
+test("metrics: activity duration and errors, workflow duration and outcome, as CloudWatch EMF lines", async () => {
+  const stack = memoryStack({
+    workflows: [{ file: ORDER_FILE, source: readFileSync(ORDER_FILE, "utf8") }],
+    activities: {
+      ...activities,
+      check_credit: () => {
+        throw Object.assign(new Error("bureau down"), { name: "BureauDown", retryable: false });
+      },
+    },
+  });
+  await stack.runtime.startExecution("OrderFulfillment", order, { id: "m-1" });
+  await stack.drain();
+  const metrics = stack.lines
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const named = (name: string) => metrics.filter((m) => name in m);
+  for (const m of metrics) {
+    const aws = m._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    assert.equal(aws.CloudWatchMetrics[0]?.Namespace, "Cascade");
+    for (const dimension of aws.CloudWatchMetrics[0]?.Dimensions[0] ?? [])
+      assert.equal(typeof m[dimension], "string", `dimension ${dimension} is set`);
+  }
+  const durations = named("ActivityDuration");
+  assert.deepEqual(durations.map((m) => m.activity).sort(), [
+    "check_credit",
+    "check_inventory",
+    "validate_order",
+    "verify_identity",
+  ]);
+  const errors = named("ActivityErrors");
+  assert.equal(errors.find((m) => m.activity === "check_credit")?.ActivityErrors, 1);
+  assert.equal(errors.find((m) => m.activity === "validate_order")?.ActivityErrors, 0);
+  assert.equal(named("WorkflowOutcome")[0]?.outcome, "failed");
+  assert.equal(typeof named("WorkflowDuration")[0]?.WorkflowDuration, "number");
+});

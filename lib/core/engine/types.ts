@@ -213,8 +213,20 @@ export interface HistoryEvent {
 }
 
 /** A metric for the runtime to emit (CloudWatch EMF on AWS, the local store offline). */
+/**
+ * CloudWatch metric names (namespace `Cascade`). The engine emits the workflow ones; the
+ * runtime, which has a clock, times activities. The CDK dashboard and alarms read these.
+ */
+export const METRIC_NAMES = [
+  "WorkflowDuration",
+  "WorkflowOutcome",
+  "ActivityDuration",
+  "ActivityErrors",
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
 export interface Metric {
-  readonly name: "WorkflowDuration" | "WorkflowOutcome" | "StateTransitions" | "ActivityAttempts";
+  readonly name: MetricName;
   readonly value: number;
   readonly unit: "Milliseconds" | "Count";
   readonly dimensions: { readonly [key: string]: string };
