@@ -4,6 +4,7 @@
  * simulations (`lib/adapters/memory`); one contract suite runs against both.
  */
 import type {
+  CachePolicy,
   FlowRef,
   HistoryEvent,
   JoinOutcome,
@@ -129,6 +130,8 @@ export type WireMessage =
       readonly idempotencyKey: string;
       readonly timeoutMs?: number;
       readonly heartbeatMs?: number;
+      /** The Task's `cache` policy, its key evaluated. */
+      readonly cache?: CachePolicy;
     }
   | {
       /** Apply one event to one thread (timers, worker results, cancellation, external events, joins). */
@@ -194,6 +197,7 @@ export type WireMessage =
       readonly state: string;
       readonly idempotencyKey: string;
       readonly timeoutMs?: number;
+      readonly cache?: CachePolicy;
     };
 
 /** A thread event whose payload (activity output, event payload) may be offloaded. */
@@ -289,6 +293,18 @@ export interface MessageQueue {
 export interface PayloadStore {
   put(key: string, body: string): Promise<void>;
   get(key: string): Promise<string>;
+}
+
+/**
+ * Activity results by key, for Tasks with a `cache` policy (ElastiCache/Valkey on AWS,
+ * Redis or memory locally). A cache is an optimisation: the runtime treats every
+ * failure of it as a miss.
+ */
+export interface ResultCache {
+  /** The cached JSON text, or undefined. */
+  get(key: string): Promise<string | undefined>;
+  /** Stores JSON text for `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
 }
 
 /** The clock, injected so tests control time. */

@@ -6,7 +6,7 @@ import { type AwsClients, createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
-import type { ExecutionStore, PayloadStore, ThreadRecord } from "../core/ports.ts";
+import type { ExecutionStore, PayloadStore, ResultCache, ThreadRecord } from "../core/ports.ts";
 import { QUEUE_DEFAULTS } from "../manifest/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { processBatch } from "../runtime/batch.ts";
@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   /** Wrap the store (e.g. to count calls). */
   readonly wrapStore?: (store: ExecutionStore) => ExecutionStore;
   readonly onError?: (error: unknown) => void;
+  /** The result cache for Tasks with a `cache` policy (Redis, or memory). Without it, `cache` is ignored. */
+  readonly cache?: ResultCache;
   /** Run the emulators on a worker thread (the second core). Default true. */
   readonly emulatorThread?: boolean;
 }
@@ -83,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clock: { now: () => Date.now() },
       definitions,
       activities: options.activities,
+      ...(options.cache ? { cache: options.cache } : {}),
     },
     { ...options.runtime, app: options.app },
   );

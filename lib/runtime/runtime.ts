@@ -14,7 +14,7 @@
  *    which report closed it, so a redelivered report re-derives what it caused.
  * 4. A buffered external event is deleted only after the commit that consumed it.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { MAX_DURATION_MS } from "../core/cdl/duration.ts";
 import { checkInput, type InputProblem } from "../core/cdl/input-schema.ts";
 import {
@@ -24,6 +24,7 @@ import {
   type BranchSpec,
   branchSpecFor,
   branchThreadId,
+  type CachePolicy,
   type Command,
   cancelJoin,
   closingCommands,
@@ -51,6 +52,7 @@ import type {
   MessageQueue,
   OutMessage,
   PayloadStore,
+  ResultCache,
   Stored,
   StoredEvent,
   StoredThread,
@@ -97,6 +99,8 @@ export interface RuntimeOptions {
 }
 
 export interface RuntimeDeps {
+  /** Where Tasks with a `cache` policy keep results. Without it, `cache` is ignored. */
+  readonly cache?: ResultCache;
   readonly store: ExecutionStore;
   readonly queue: MessageQueue;
   readonly payloads: PayloadStore;
@@ -570,9 +574,82 @@ export class Runtime {
       idempotencyKey: string;
       timeoutMs?: number;
       heartbeatMs?: number;
+      cache?: CachePolicy;
     },
     input: JsonValue,
-  ) {
+  ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
+    const cacheKey = body.cache && this.#deps.cache ? resultCacheKey(header, body) : undefined;
+    if (cacheKey !== undefined) {
+      const hit = await this.#cacheGet(header, body.activity, cacheKey);
+      if (hit !== undefined) return { ok: hit };
+    }
+    const outcome = await this.#runAttempt(header, body, input);
+    if (cacheKey !== undefined && body.cache && "ok" in outcome) {
+      await this.#cacheSet(header, body.activity, cacheKey, outcome.ok, body.cache.ttlMs);
+    }
+    return outcome;
+  }
+
+  /** A cached result; any cache failure is a miss (the cache only saves work). */
+  async #cacheGet(
+    header: ExecutionHeader,
+    activity: string,
+    key: string,
+  ): Promise<JsonValue | undefined> {
+    let value: JsonValue | undefined;
+    try {
+      const text = await this.#deps.cache?.get(key);
+      value = text === undefined ? undefined : (JSON.parse(text) as JsonValue);
+    } catch (error) {
+      this.#log(
+        JSON.stringify({ level: "warn", message: "cache read failed", error: String(error) }),
+      );
+    }
+    this.#emitMetric(header, {
+      name: value === undefined ? "CacheMisses" : "CacheHits",
+      value: 1,
+      unit: "Count",
+      dimensions: { workflow: header.workflow, activity },
+    });
+    return value;
+  }
+
+  async #cacheSet(
+    header: ExecutionHeader,
+    activity: string,
+    key: string,
+    value: JsonValue,
+    ttlMs: number,
+  ): Promise<void> {
+    const text = JSON.stringify(value);
+    if (Buffer.byteLength(text) > MAX_CACHED_RESULT_BYTES) return;
+    try {
+      await this.#deps.cache?.set(key, text, ttlMs);
+    } catch (error) {
+      this.#log(
+        JSON.stringify({
+          level: "warn",
+          message: "cache write failed",
+          activity,
+          execution: header.executionId,
+          error: String(error),
+        }),
+      );
+    }
+  }
+
+  async #runAttempt(
+    header: ExecutionHeader,
+    body: {
+      activity: string;
+      token: { thread: string; step: number; attempt: number };
+      state: string;
+      idempotencyKey: string;
+      timeoutMs?: number;
+      heartbeatMs?: number;
+    },
+    input: JsonValue,
+  ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
     const controller = new AbortController();
     const key = runningKey(header, body.token.thread);
     this.#running.set(key, controller);
@@ -1018,6 +1095,7 @@ export class Runtime {
             state: command.state,
             idempotencyKey: command.idempotencyKey,
             ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
+            ...(command.cache === undefined ? {} : { cache: command.cache }),
           };
           if (worker) {
             outbox.push({
@@ -1462,6 +1540,23 @@ function tombstone(
 /** Identifies an activity running in this process: tenants may reuse execution ids. */
 function runningKey(header: ExecutionHeader, thread: string): string {
   return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
+}
+
+/** Results larger than this are not cached (a cache holds many small results). */
+export const MAX_CACHED_RESULT_BYTES = 512 * 1024;
+
+/**
+ * Where a Task's result is cached: per tenant, app and activity, then the user's key
+ * (hashed, so any key fits and no key reaches into another's namespace).
+ */
+export function resultCacheKey(
+  header: ExecutionHeader,
+  body: { activity: string; cache?: CachePolicy },
+): string {
+  const digest = createHash("sha256")
+    .update(body.cache?.key ?? "")
+    .digest("base64url");
+  return `cascade:${header.tenant}:${header.app}:${body.activity}:${digest}`;
 }
 
 /** Snapshots of the waiting thread larger than this are not carried in its join (a read is cheaper than the bytes). */

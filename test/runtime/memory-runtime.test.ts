@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { MemoryResultCache } from "../../lib/adapters/memory/cache.ts";
 import type { JsonValue } from "../../lib/core/expr/index.ts";
 import { repoPath } from "../helpers.ts";
 import { memoryStack } from "../support/memory-stack.ts";
@@ -499,4 +500,45 @@ test("metrics: activity duration and errors, workflow duration and outcome, as C
   assert.equal(errors.find((m) => m.activity === "validate_order")?.ActivityErrors, 0);
   assert.equal(named("WorkflowOutcome")[0]?.outcome, "failed");
   assert.equal(typeof named("WorkflowDuration")[0]?.WorkflowDuration, "number");
+});
+
+test("a Task's cache: the second execution with the same key reuses the result; other tenants and keys do not", async () => {
+  const source = `name: Quote
+states:
+  - name: Price
+    type: Task
+    resource: urn:cascade:activity:price
+    cache: { key: "price:{{ $.sku }}", ttl: 1m }
+    result: $.price
+    end: true
+`;
+  const calls: string[] = [];
+  const stack = memoryStack({
+    workflows: [{ file: "quote.yaml", source }],
+    activities: {
+      price: (input: { sku: string }) => {
+        calls.push(input.sku);
+        return { amount: calls.length };
+      },
+    },
+    cache: new MemoryResultCache(),
+  });
+  const run = async (id: string, sku: string, tenant = "default") => {
+    await stack.runtime.startExecution("Quote", { sku }, { id, tenant });
+    await stack.drain();
+    const record = await stack.store.getExecution(tenant, id);
+    return record ? await stack.runtime.codec.load(record.thread.data) : undefined;
+  };
+  assert.deepEqual(await run("q1", "a"), { sku: "a", price: { amount: 1 } });
+  assert.deepEqual(await run("q2", "a"), { sku: "a", price: { amount: 1 } }, "a hit");
+  assert.deepEqual(await run("q3", "b"), { sku: "b", price: { amount: 2 } }, "another key");
+  assert.deepEqual(
+    await run("q4", "a", "acme"),
+    { sku: "a", price: { amount: 3 } },
+    "another tenant never sees this tenant's results",
+  );
+  assert.deepEqual(calls, ["a", "b", "a"]);
+  const hits = stack.lines.filter((l) => l.includes('"CacheHits"')).length;
+  const misses = stack.lines.filter((l) => l.includes('"CacheMisses"')).length;
+  assert.deepEqual([hits, misses], [1, 3]);
 });

@@ -13,6 +13,7 @@ import type {
   ExecutionStore,
   MessageQueue,
   OutMessage,
+  ResultCache,
   ThreadRecord,
 } from "../../lib/core/ports.ts";
 import type { ActivityFunction } from "../../lib/runtime/activities.ts";
@@ -51,6 +52,8 @@ export interface StackOptions {
    * of one `handle` per message. A crash anywhere in the batch deletes nothing.
    */
   readonly batches?: boolean;
+  /** The result cache for Tasks with a `cache` policy. */
+  readonly cache?: ResultCache;
 }
 
 export function memoryStack(options: StackOptions) {
@@ -128,6 +131,7 @@ export function memoryStack(options: StackOptions) {
       clock,
       definitions,
       activities: new Map(Object.entries(options.activities)),
+      ...(options.cache ? { cache: options.cache } : {}),
     },
     {
       app: "test",

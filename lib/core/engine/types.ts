@@ -222,6 +222,8 @@ export const METRIC_NAMES = [
   "WorkflowOutcome",
   "ActivityDuration",
   "ActivityErrors",
+  "CacheHits",
+  "CacheMisses",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
