@@ -95,8 +95,40 @@ export const ENV = {
   PAYLOAD_BUCKET: "CASCADE_PAYLOAD_BUCKET",
   OFFLOAD_THRESHOLD_BYTES: "CASCADE_OFFLOAD_THRESHOLD_BYTES",
   RETENTION_DAYS: "CASCADE_RETENTION_DAYS",
+  /** Silo isolation: JSON object tenant → table name (`TABLE` is then the first tenant's). */
+  TENANT_TABLES: "CASCADE_TENANT_TABLES",
+  /** The activity cache's endpoint (`host:port`, TLS), set only when `cache.enabled`. */
+  CACHE_ENDPOINT: "CASCADE_CACHE_ENDPOINT",
   /** Local stack only: the emulators' endpoints. */
   DYNAMODB_ENDPOINT: "CASCADE_DYNAMODB_ENDPOINT",
   SQS_ENDPOINT: "CASCADE_SQS_ENDPOINT",
   S3_ENDPOINT: "CASCADE_S3_ENDPOINT",
+} as const;
+
+/**
+ * CloudWatch metrics the runtime emits as Embedded Metric Format lines, read by the
+ * CDK dashboard and alarms. `emitted` are written today (dimensions listed);
+ * `planned` have a name reserved for the dashboard but no emitter yet.
+ */
+export const METRICS = {
+  namespace: "Cascade",
+  emitted: {
+    /** Milliseconds from start to end; dimensions app, workflow. */
+    WorkflowDuration: { unit: "Milliseconds", dimensions: ["app", "workflow"] },
+    /** 1 per ended execution; dimensions app, workflow, outcome (succeeded|failed|cancelled). */
+    WorkflowOutcome: { unit: "Count", dimensions: ["app", "workflow", "outcome"] },
+    /** Milliseconds an activity ran; dimensions app, workflow, activity. */
+    ActivityDuration: { unit: "Milliseconds", dimensions: ["app", "workflow", "activity"] },
+    /** 1 per failed activity attempt; dimensions app, workflow, activity. */
+    ActivityErrors: { unit: "Count", dimensions: ["app", "workflow", "activity"] },
+  },
+  planned: {
+    /** 1 per started execution; dimensions app, workflow. */
+    WorkflowStarted: { unit: "Count", dimensions: ["app", "workflow"] },
+    /** Milliseconds from a transition message's send to its commit; dimension app. */
+    TransitionLatency: { unit: "Milliseconds", dimensions: ["app"] },
+    /** Activity cache hits and misses; dimension app. */
+    CacheHits: { unit: "Count", dimensions: ["app"] },
+    CacheMisses: { unit: "Count", dimensions: ["app"] },
+  },
 } as const;

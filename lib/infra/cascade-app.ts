@@ -1,0 +1,560 @@
+/**
+ * `CascadeApp`: one Cascade app on AWS. Everything it creates is named by
+ * `lib/manifest` (keys, indexes, TTL attribute, queue suffixes, environment
+ * variable names) and sized by the app's `cascade.yaml` (see docs/deploy.md
+ * for the mapping of every setting).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { type CfnStage, HttpApi, HttpMethod } from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import type { Alarm, Dashboard } from "aws-cdk-lib/aws-cloudwatch";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import { CfnServerlessCache } from "aws-cdk-lib/aws-elasticache";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import * as s3 from "aws-cdk-lib/aws-s3";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import type { Deployment, Scaling } from "../app/config.ts";
+import { MAX_DURATION_MS } from "../core/cdl/index.ts";
+import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
+import {
+  APP_ASSET_DIR,
+  copyAppCommand,
+  FUNCTION_BUNDLING,
+  FUNCTION_ENTRIES,
+  type FunctionKind,
+  LAMBDA_TASK_ROOT,
+  PROJECT_ROOT,
+  stageApp,
+} from "./bundle.ts";
+import type { AppModel } from "./model.ts";
+import { addObservability } from "./observability.ts";
+
+/** SQS's longest visibility timeout, in seconds (12 hours). */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** AWS advises a visibility timeout of at least six times the consuming function's timeout. */
+export const VISIBILITY_PER_TIMEOUT = 6;
+/** The event source mapping's maximum concurrency lies between these (Lambda's limits). */
+export const MIN_MAX_CONCURRENCY = 2;
+export const MAX_MAX_CONCURRENCY = 1000;
+/** A dead-letter queue keeps messages as long as SQS allows (14 days), for a person to look at. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+/** How long function and access logs are kept. */
+export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+/** Redis/Valkey's port, which ElastiCache Serverless listens on (TLS). */
+export const CACHE_PORT = 6379;
+
+/** The DynamoDB actions the runtime's store uses (lib/adapters/aws/dynamodb-store.ts). */
+export const DYNAMODB_ACTIONS = [
+  "GetItem",
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "BatchWriteItem",
+  "Query",
+] as const;
+/** The S3 actions of the payload store: Get, Put (multipart uploads included) and abort. */
+export const S3_ACTIONS = ["GetObject", "PutObject", "AbortMultipartUpload"] as const;
+
+/** Props of {@link CascadeApp}. */
+export interface CascadeAppProps {
+  /** The app, read and checked by `readAppModel`. */
+  readonly app: AppModel;
+  /**
+   * What happens to the tables and the payload bucket when the stack is deleted.
+   * Default RETAIN: executions and payloads outlive a mistaken `cdk destroy`.
+   */
+  readonly dataRemovalPolicy?: RemovalPolicy;
+  /**
+   * Skips bundling the app into the functions (the app is still checked). Tests that
+   * only assert the template use it; a deployment never should. Default false.
+   */
+  readonly skipAppStaging?: boolean;
+  /**
+   * Entry files to use instead of Cascade's own `functions/*.ts` (absolute, under the
+   * project root), e.g. a handler wrapped with your own middleware. Default: none.
+   */
+  readonly entries?: Partial<Record<FunctionKind, string>>;
+}
+
+/** Raised when the construct cannot be built from what it was given; `code` is stable. */
+export class CascadeInfraError extends Error {
+  readonly code: "INFRA_MISSING_ENTRY" | "INFRA_NO_TENANT";
+  constructor(code: CascadeInfraError["code"], message: string) {
+    super(message);
+    this.name = "CascadeInfraError";
+    this.code = code;
+  }
+}
+
+/** A work queue and the dead-letter queue its failures go to. */
+export interface CascadeQueue {
+  readonly queue: sqs.Queue;
+  readonly deadLetter: sqs.Queue;
+}
+
+/** The whole app on AWS: tables, queues, bucket, functions, HTTP API, cache, dashboard and alarms. */
+export class CascadeApp extends Construct {
+  /** Tenant → table. Pooled isolation: every tenant maps to the one table. */
+  readonly tables: ReadonlyMap<string, dynamodb.Table>;
+  /** The table the functions' `CASCADE_TABLE` names (pooled: the only one; silo: the first tenant's). */
+  readonly table: dynamodb.Table;
+  readonly transitions: CascadeQueue;
+  /** Region → the dedicated worker queue of activities that name it (`@us-east`). */
+  readonly workerQueues: ReadonlyMap<string, CascadeQueue>;
+  readonly bucket: s3.Bucket;
+  readonly engine: NodejsFunction;
+  readonly api: NodejsFunction;
+  readonly deadLetter: NodejsFunction;
+  /** Region → its worker function. */
+  readonly workers: ReadonlyMap<string, NodejsFunction>;
+  readonly httpApi: HttpApi;
+  readonly vpc?: ec2.Vpc;
+  readonly cache?: CfnServerlessCache;
+  readonly dashboard: Dashboard;
+  readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: CascadeAppProps) {
+    super(scope, id);
+    const { config } = props.app;
+    const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const staged = props.skipAppStaging ? undefined : stageApp(config);
+
+    // Tables ---------------------------------------------------------------------------
+    const tables = new Map<string, dynamodb.Table>();
+    const tableIds =
+      config.tenants.isolation === "silo"
+        ? config.tenants.names.map((tenant) => ({ tenant, id: `${TABLE.id}-${tenant}` }))
+        : [{ tenant: undefined, id: TABLE.id }];
+    for (const { tenant, id: tableId } of tableIds) {
+      const table = new dynamodb.Table(this, tableId, {
+        partitionKey: { name: TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: TABLE.sortKey, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        timeToLiveAttribute: TABLE.ttlAttribute,
+        removalPolicy,
+      });
+      for (const index of Object.values(TABLE.indexes)) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      if (tenant === undefined) for (const name of config.tenants.names) tables.set(name, table);
+      else tables.set(tenant, table);
+    }
+    this.tables = tables;
+    const allTables = [...new Set(tables.values())];
+    const primary = allTables[0];
+    if (!primary) throw new CascadeInfraError("INFRA_NO_TENANT", "cascade.yaml lists no tenant");
+    this.table = primary;
+
+    // Payload bucket ---------------------------------------------------------------------
+    // Payloads of a running execution are read until it ends: keep them for the longest an
+    // execution may run plus the retention of ended ones (the runtime's TTL rule).
+    const payloadDays = Math.ceil(MAX_DURATION_MS / 86_400_000) + config.retentionDays;
+    const bucket = new s3.Bucket(this, "Payloads", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          id: "retention",
+          prefix: PAYLOAD_PREFIX,
+          expiration: Duration.days(payloadDays),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy,
+      autoDeleteObjects: false,
+    });
+    Validations.of(bucket).acknowledge({
+      id: "AwsSolutions-S1",
+      reason:
+        "Only the app's functions read and write payloads, through their IAM roles; turn on CloudTrail S3 data events to audit object access instead of a second logging bucket.",
+    });
+    this.bucket = bucket;
+
+    // Queues ----------------------------------------------------------------------------
+    const visibility = (consumerTimeoutSeconds: number): Duration =>
+      Duration.seconds(
+        config.messaging.visibilityTimeoutSeconds ??
+          Math.min(SQS_MAX_VISIBILITY_SECONDS, consumerTimeoutSeconds * VISIBILITY_PER_TIMEOUT),
+      );
+    const queuePair = (id: string, dlqId: string, consumerTimeoutSeconds: number): CascadeQueue => {
+      const deadLetter = new sqs.Queue(this, dlqId, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
+        visibilityTimeout: visibility(config.deployments.engine.timeoutSeconds),
+      });
+      const queue = new sqs.Queue(this, id, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.seconds(QUEUE_DEFAULTS.retentionSeconds),
+        receiveMessageWaitTime: Duration.seconds(QUEUE_DEFAULTS.receiveWaitSeconds),
+        visibilityTimeout: visibility(consumerTimeoutSeconds),
+        deadLetterQueue: { queue: deadLetter, maxReceiveCount: config.messaging.maxReceiveCount },
+      });
+      return { queue, deadLetter };
+    };
+    this.transitions = queuePair(
+      QUEUES.transitions.id,
+      QUEUES.deadLetter.id,
+      config.deployments.engine.timeoutSeconds,
+    );
+    const workerQueues = new Map<string, CascadeQueue>();
+    for (const region of props.app.workerRegions) {
+      const id = `${QUEUES.workerPrefix}${region}`;
+      workerQueues.set(
+        region,
+        queuePair(id, `${id}-dlq`, config.deployments.workers.timeoutSeconds),
+      );
+    }
+    this.workerQueues = workerQueues;
+
+    // Cache (optional) --------------------------------------------------------------------
+    let network: { vpc: ec2.IVpc; securityGroup: ec2.SecurityGroup } | undefined;
+    if (config.cache.enabled) {
+      const vpc = new ec2.Vpc(this, "Vpc", {
+        maxAzs: 2,
+        natGateways: 1,
+        subnetConfiguration: [
+          { name: "public", subnetType: ec2.SubnetType.PUBLIC },
+          { name: "private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        ],
+        gatewayEndpoints: {
+          DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+          S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+        },
+        flowLogs: {
+          all: {
+            destination: ec2.FlowLogDestination.toCloudWatchLogs(
+              new LogGroup(this, "VpcFlowLogs", { retention: LOG_RETENTION }),
+            ),
+            trafficType: ec2.FlowLogTrafficType.REJECT,
+          },
+        },
+      });
+      // aws-cdk-lib's classes and interfaces disagree under exactOptionalPropertyTypes.
+      const ivpc = vpc as ec2.IVpc;
+      const securityGroup = new ec2.SecurityGroup(this, "FunctionsSecurityGroup", {
+        vpc: ivpc,
+        description: "Cascade functions",
+        allowAllOutbound: true,
+      });
+      const cacheGroup = new ec2.SecurityGroup(this, "CacheSecurityGroup", {
+        vpc: ivpc,
+        description: "Cascade activity cache: reachable from the functions only",
+        allowAllOutbound: false,
+      });
+      cacheGroup.addIngressRule(securityGroup, ec2.Port.tcp(CACHE_PORT), "functions to Valkey");
+      this.cache = new CfnServerlessCache(this, "Cache", {
+        engine: "valkey",
+        majorEngineVersion: "8",
+        serverlessCacheName: `${config.name}-cascade`,
+        description: `Cascade activity cache of ${config.name}`,
+        securityGroupIds: [cacheGroup.securityGroupId],
+        subnetIds: vpc.privateSubnets.map((s) => s.subnetId),
+      });
+      this.vpc = vpc;
+      network = { vpc: ivpc, securityGroup };
+    }
+
+    // Functions ---------------------------------------------------------------------------
+    const workerUrls: Record<string, string> = {};
+    for (const [region, q] of workerQueues) workerUrls[region] = q.queue.queueUrl;
+    const environment: Record<string, string> = {
+      [ENV.APP]: config.name,
+      [ENV.APP_DIR]: `${LAMBDA_TASK_ROOT}/${APP_ASSET_DIR}`,
+      [ENV.TABLE]: primary.tableName,
+      [ENV.TRANSITION_QUEUE_URL]: this.transitions.queue.queueUrl,
+      [ENV.PAYLOAD_BUCKET]: this.bucket.bucketName,
+      [ENV.OFFLOAD_THRESHOLD_BYTES]: String(config.offloadThresholdBytes),
+      [ENV.RETENTION_DAYS]: String(config.retentionDays),
+      ...(workerQueues.size > 0
+        ? { [ENV.WORKER_QUEUE_URLS]: Stack.of(this).toJsonString(workerUrls) }
+        : {}),
+      ...(config.tenants.isolation === "silo"
+        ? {
+            [ENV.TENANT_TABLES]: Stack.of(this).toJsonString(
+              Object.fromEntries([...tables].map(([t, table]) => [t, table.tableName])),
+            ),
+          }
+        : {}),
+      ...(this.cache
+        ? {
+            [ENV.CACHE_ENDPOINT]: `${this.cache.attrEndpointAddress}:${this.cache.attrEndpointPort}`,
+          }
+        : {}),
+    };
+    const architecture =
+      config.platform.architecture === "x86_64"
+        ? lambda.Architecture.X86_64
+        : lambda.Architecture.ARM_64;
+    const makeFunction = (
+      id: string,
+      kind: FunctionKind,
+      deployment: Deployment,
+      description: string,
+    ): NodejsFunction => {
+      const entry = props.entries?.[kind] ?? join(PROJECT_ROOT, FUNCTION_ENTRIES[kind]);
+      if (!existsSync(entry)) {
+        throw new CascadeInfraError(
+          "INFRA_MISSING_ENTRY",
+          `the ${kind} function's entry ${entry} does not exist`,
+        );
+      }
+      return new NodejsFunction(this, id, {
+        entry,
+        handler: "handler",
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture,
+        memorySize: deployment.memoryMb,
+        timeout: Duration.seconds(deployment.timeoutSeconds),
+        description,
+        environment,
+        logGroup: new LogGroup(this, `${id}Logs`, { retention: LOG_RETENTION }),
+        ...(network
+          ? {
+              vpc: network.vpc,
+              vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+              securityGroups: [network.securityGroup],
+            }
+          : {}),
+        bundling: {
+          ...FUNCTION_BUNDLING,
+          mainFields: [...FUNCTION_BUNDLING.mainFields],
+          externalModules: [...FUNCTION_BUNDLING.externalModules],
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_input: string, output: string) =>
+              staged ? [copyAppCommand(staged, output)] : [],
+          },
+        },
+      });
+    };
+
+    this.engine = makeFunction(
+      "Engine",
+      "engine",
+      config.deployments.engine,
+      `Cascade ${config.name}: runs each transition of the transition queue`,
+    );
+    this.api = makeFunction(
+      "Api",
+      "api",
+      config.deployments.api,
+      `Cascade ${config.name}: the HTTP API`,
+    );
+    this.deadLetter = makeFunction(
+      "DeadLetter",
+      "deadLetter",
+      config.deployments.engine,
+      `Cascade ${config.name}: fails the executions of dead-lettered messages`,
+    );
+    const workers = new Map<string, NodejsFunction>();
+    for (const region of workerQueues.keys()) {
+      workers.set(
+        region,
+        makeFunction(
+          `Worker-${region}`,
+          "worker",
+          config.deployments.workers,
+          `Cascade ${config.name}: activities of region ${region}`,
+        ),
+      );
+    }
+    this.workers = workers;
+
+    // Least privilege: the item and object actions the runtime uses, on these resources only.
+    // Nobody deletes payloads (the lifecycle rule does) and nobody scans or manages tables.
+    const tableArns = allTables.flatMap((table) => [
+      table.tableArn,
+      ...Object.values(TABLE.indexes).map((index) => `${table.tableArn}/index/${index.name}`),
+    ]);
+    const payloadObjects = this.bucket.arnForObjects(`${PAYLOAD_PREFIX}*`);
+    const grantData = (fn: NodejsFunction): void => {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: DYNAMODB_ACTIONS.map((a) => `dynamodb:${a}`),
+          resources: tableArns,
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: S3_ACTIONS.map((a) => `s3:${a}`),
+          resources: [payloadObjects],
+        }),
+      );
+      const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+      const role = fn.role;
+      if (role) {
+        Validations.of(role).acknowledge(
+          {
+            id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_PREFIX}*]`,
+            reason:
+              "Payload keys are content hashes under payloads/ chosen at run time; the grant is limited to that prefix and to Get/Put/AbortMultipartUpload.",
+          },
+          {
+            id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            reason:
+              "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it is the role Lambda documents for that.",
+          },
+        );
+      }
+    };
+    for (const fn of [this.engine, this.api, this.deadLetter, ...workers.values()]) {
+      grantData(fn);
+      this.transitions.queue.grantSendMessages(fn);
+    }
+    for (const q of workerQueues.values()) {
+      q.queue.grantSendMessages(this.engine);
+      q.queue.grantSendMessages(this.deadLetter);
+    }
+
+    // Event sources and scaling -------------------------------------------------------------
+    const target = (fn: NodejsFunction, scaling: Scaling): lambda.IFunction =>
+      scaling.min > 0
+        ? (fn.addAlias("live", {
+            provisionedConcurrentExecutions: scaling.min,
+          }) as lambda.IFunction)
+        : fn;
+    const consume = (
+      fn: lambda.IFunction,
+      queue: sqs.IQueue,
+      scaling: Scaling | undefined,
+    ): void => {
+      const { batchSize, batchingWindowSeconds } = config.messaging;
+      fn.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize,
+          ...(batchingWindowSeconds > 0
+            ? { maxBatchingWindow: Duration.seconds(batchingWindowSeconds) }
+            : {}),
+          reportBatchItemFailures: true,
+          maxConcurrency: clampConcurrency(scaling?.max ?? MIN_MAX_CONCURRENCY),
+        }),
+      );
+    };
+    consume(
+      target(this.engine, config.autoscaling.engine),
+      this.transitions.queue,
+      config.autoscaling.engine,
+    );
+    for (const [region, fn] of workers) {
+      const q = workerQueues.get(region);
+      if (q) consume(target(fn, config.autoscaling.workers), q.queue, config.autoscaling.workers);
+    }
+    for (const q of [this.transitions, ...workerQueues.values()]) {
+      consume(this.deadLetter, q.deadLetter, undefined);
+    }
+    const apiTarget = target(this.api, config.autoscaling.api);
+
+    // HTTP API ---------------------------------------------------------------------------
+    const { auth } = config;
+    const authorizer =
+      auth.type === "jwt" && auth.issuer !== undefined
+        ? new HttpJwtAuthorizer("Jwt", auth.issuer, { jwtAudience: [...(auth.audience ?? [])] })
+        : auth.type === "iam"
+          ? new HttpIamAuthorizer()
+          : undefined;
+    this.httpApi = new HttpApi(this, "HttpApi", {
+      description: `Cascade ${config.name}`,
+      ...(authorizer ? { defaultAuthorizer: authorizer } : {}),
+    });
+    if (!authorizer) {
+      Validations.of(this.httpApi).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "cascade.yaml sets auth: none (the default for trying an app); set auth.type to jwt or iam before real traffic.",
+      });
+    }
+    const integration = new HttpLambdaIntegration("ApiIntegration", apiTarget);
+    this.httpApi.addRoutes({ path: "/v1/{proxy+}", methods: [HttpMethod.ANY], integration });
+    for (const trigger of config.triggers) {
+      this.httpApi.addRoutes({
+        path: trigger.path,
+        methods: [HttpMethod[trigger.method]],
+        integration,
+      });
+    }
+    const accessLogs = new LogGroup(this, "ApiAccessLogs", { retention: LOG_RETENTION });
+    const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage | undefined;
+    if (stage) {
+      const limit = apiRateLimit(config.autoscaling.api);
+      stage.defaultRouteSettings = {
+        throttlingBurstLimit: limit.burst,
+        throttlingRateLimit: limit.rate,
+      };
+      stage.accessLogSettings = {
+        destinationArn: accessLogs.logGroupArn,
+        format: JSON.stringify(ACCESS_LOG_FORMAT),
+      };
+    }
+
+    const observed = addObservability(this, {
+      app: config.name,
+      workflows: props.app.workflows,
+      functions: {
+        engine: this.engine,
+        api: this.api,
+        deadLetter: this.deadLetter,
+        workers,
+      },
+      queues: [
+        { name: "transitions", ...this.transitions },
+        ...[...workerQueues].map(([region, q]) => ({ name: `activities-${region}`, ...q })),
+      ],
+      httpApi: this.httpApi,
+    });
+    this.dashboard = observed.dashboard;
+    this.alarms = observed.alarms;
+  }
+}
+
+/** Lambda's maximum concurrency of an SQS event source lies in [2, 1000]. */
+export function clampConcurrency(max: number): number {
+  return Math.min(MAX_MAX_CONCURRENCY, Math.max(MIN_MAX_CONCURRENCY, max));
+}
+
+/**
+ * The API's `autoscaling.max` as stage throttling: a function has no replica count, and
+ * reserving concurrency would fail on new accounts (their quota is 10). At about a
+ * second per request, `max` requests per second keep about `max` instances busy.
+ */
+export function apiRateLimit(scaling: Scaling): { rate: number; burst: number } {
+  const max = Math.max(1, scaling.max);
+  return { rate: max, burst: max * 2 };
+}
+
+/** One JSON line per request in the API's access log. */
+export const ACCESS_LOG_FORMAT = {
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  time: "$context.requestTime",
+  method: "$context.httpMethod",
+  path: "$context.path",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  latencyMs: "$context.responseLatency",
+  integrationLatencyMs: "$context.integrationLatency",
+  error: "$context.error.message",
+  integrationError: "$context.integrationErrorMessage",
+} as const;

@@ -1,0 +1,36 @@
+/**
+ * `CascadeStack`: a ready stack holding one `CascadeApp`, environment-agnostic
+ * (no account or region lookups), so `cdk synth` runs offline.
+ */
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { CascadeApp, type CascadeAppProps } from "./cascade-app.ts";
+
+/** Props of {@link CascadeStack}: the stack's own plus the app's. */
+export interface CascadeStackProps extends StackProps, CascadeAppProps {}
+
+/** One Cascade app in its own stack, with its API URL, table and queues as outputs. */
+export class CascadeStack extends Stack {
+  readonly app: CascadeApp;
+
+  constructor(scope: Construct, id: string, props: CascadeStackProps) {
+    super(scope, id, {
+      description: `Cascade app ${props.app.config.name}: workflows on Lambda, SQS, DynamoDB and S3`,
+      ...props,
+    });
+    this.app = new CascadeApp(this, "Cascade", props);
+    new CfnOutput(this, "ApiUrl", {
+      value: this.app.httpApi.apiEndpoint,
+      description: "The HTTP API: cascade process ... --endpoint <this>",
+    });
+    new CfnOutput(this, "TableName", { value: this.app.table.tableName });
+    new CfnOutput(this, "TransitionQueueUrl", { value: this.app.transitions.queue.queueUrl });
+    new CfnOutput(this, "PayloadBucket", { value: this.app.bucket.bucketName });
+    new CfnOutput(this, "DashboardName", { value: this.app.dashboard.dashboardName });
+  }
+}
+
+/** The stack's id for an app: `Cascade-<app name>`. */
+export function stackIdFor(appName: string): string {
+  return `Cascade-${appName}`;
+}

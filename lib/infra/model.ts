@@ -1,0 +1,50 @@
+/**
+ * What the CDK construct needs to know about an app folder, read and checked
+ * before any construct is built (constructs are synchronous; reading is not):
+ * `cascade.yaml`, the workflows (validated with the app's activity names) and
+ * the regions of dedicated workers. A typo fails `cdk synth`, not a deployment.
+ */
+import { resolve } from "node:path";
+import type { AppConfig } from "../app/config.ts";
+import { checkApp, formatProblems, workerRegionsOf } from "../local/app-check.ts";
+
+/** An app folder as the construct sees it. */
+export interface AppModel {
+  readonly config: AppConfig;
+  /** Workflow names, sorted (for the dashboard's per-workflow widgets). */
+  readonly workflows: readonly string[];
+  /** Activity names exported by the app's modules, sorted. */
+  readonly activities: readonly string[];
+  /** Regions named by `@region` activity resources: one worker queue and function each, sorted. */
+  readonly workerRegions: readonly string[];
+}
+
+/** Raised when the app folder has errors; `report` lists every one as `cascade validate` prints them. */
+export class AppModelError extends Error {
+  readonly code = "INFRA_APP_INVALID";
+  readonly report: string;
+  constructor(dir: string, report: string) {
+    super(`the app in ${dir} has errors, nothing was synthesised:\n${report}`);
+    this.name = "AppModelError";
+    this.report = report;
+  }
+}
+
+/**
+ * Reads and checks the app in `dir`.
+ * @throws AppModelError when cascade.yaml, a workflow or an activity module has an error.
+ */
+export async function readAppModel(dir: string): Promise<AppModel> {
+  const absolute = resolve(dir);
+  const checked = await checkApp(absolute, { cwd: process.cwd() });
+  if (!checked.ok || !checked.config) {
+    throw new AppModelError(absolute, formatProblems(checked.problems));
+  }
+  const definitions = checked.workflows.flatMap((w) => (w.definition ? [w.definition] : []));
+  return {
+    config: checked.config,
+    workflows: definitions.map((d) => d.name).sort(),
+    activities: [...checked.activities.keys()].sort(),
+    workerRegions: [...workerRegionsOf(definitions)].sort(),
+  };
+}
