@@ -12,6 +12,7 @@ import type { AppConfig } from "../app/config.ts";
 import type { Diagnostic } from "../core/cdl/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "./app-check.ts";
+import { openLocalCache } from "./cache.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";
 import { serveApi as defaultServeApi, type serveApi } from "./serve-api.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
@@ -134,6 +135,13 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
 
   const definitions = checked.workflows.flatMap((w) => (w.definition ? [w.definition] : []));
   const activities = new Map<string, ActivityFunction>(checked.activities);
+  const cache = await openLocalCache(config, (message) =>
+    write(
+      format === "json"
+        ? JSON.stringify({ time: new Date().toISOString(), level: "warn", message })
+        : `${new Date().toISOString().slice(11, 23)} [warn] ${message}`,
+    ),
+  );
   const stack = await startLocalStack({
     app: config.name,
     workflows: checked.workflows.map((w) => ({
@@ -149,6 +157,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     visibilityTimeoutSeconds:
       config.messaging.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS,
     ...(options.emulatorThread === undefined ? {} : { emulatorThread: options.emulatorThread }),
+    ...(cache ? { cache: cache.cache } : {}),
     runtime: {
       workerRegions: workerRegionsOf(definitions),
       offloadThresholdBytes: config.offloadThresholdBytes,
@@ -190,6 +199,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     });
   } catch (error) {
     await stack.stop();
+    cache?.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new DevError(
         "PORT_IN_USE",
@@ -250,6 +260,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
       await reloading;
       await http.close();
       await stack.stop();
+      cache?.close();
       if (dataDir) rmSync(join(dataDir, DEV_STATE_FILE), { force: true });
     },
   };
