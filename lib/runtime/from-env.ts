@@ -7,6 +7,8 @@ import { createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue } from "../adapters/aws/sqs-queue.ts";
+import { createElastiCacheClient, RedisResultCache } from "../adapters/redis/result-cache.ts";
+import { TenantTablesStore } from "../adapters/tenant-tables.ts";
 import { loadApp } from "../app/load.ts";
 import { ENV } from "../manifest/index.ts";
 import { DefinitionRegistry } from "./definitions.ts";
@@ -32,6 +34,10 @@ export interface RuntimeConfig {
   readonly offloadThresholdBytes?: number;
   readonly retentionDays?: number;
   readonly endpoints?: { dynamodb: string; sqs: string; s3: string };
+  /** Silo isolation: tenant → table. */
+  readonly tenantTables?: ReadonlyMap<string, string>;
+  /** ElastiCache's `host:port`, when the app's cache is on. */
+  readonly cacheEndpoint?: string;
 }
 
 /** Reads and checks the configuration. @throws RuntimeConfigError with every problem. */
@@ -68,6 +74,23 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
       );
     }
   }
+  let tenantTables: Map<string, string> | undefined;
+  const silo = env[ENV.TENANT_TABLES];
+  if (silo) {
+    try {
+      tenantTables = new Map();
+      for (const [tenant, table] of Object.entries(JSON.parse(silo) as Record<string, unknown>)) {
+        if (typeof table !== "string") throw new Error(`the table of ${tenant} is not a string`);
+        tenantTables.set(tenant, table);
+      }
+      if (tenantTables.size === 0) throw new Error("it names no tenant");
+    } catch (error) {
+      problems.push(
+        `${ENV.TENANT_TABLES} must be a JSON object of tenant → table name: ${(error as Error).message}`,
+      );
+    }
+  }
+  const cacheEndpoint = env[ENV.CACHE_ENDPOINT] || undefined;
   const offloadThresholdBytes = positive(ENV.OFFLOAD_THRESHOLD_BYTES);
   const retentionDays = positive(ENV.RETENTION_DAYS);
   const local = [env[ENV.DYNAMODB_ENDPOINT], env[ENV.SQS_ENDPOINT], env[ENV.S3_ENDPOINT]];
@@ -88,6 +111,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
     ...(offloadThresholdBytes === undefined ? {} : { offloadThresholdBytes }),
     ...(retentionDays === undefined ? {} : { retentionDays }),
     ...(dynamodb && sqs && s3 ? { endpoints: { dynamodb, sqs, s3 } } : {}),
+    ...(tenantTables ? { tenantTables } : {}),
+    ...(cacheEndpoint ? { cacheEndpoint } : {}),
   };
 }
 
@@ -101,7 +126,19 @@ export async function createRuntimeFromEnv(
     ...(config.endpoints ? { endpoints: config.endpoints } : {}),
     maxSockets: app.config.database.maxConnections,
   });
-  const store = new DynamoDbExecutionStore(clients.lean.dynamodb, config.table);
+  const store = config.tenantTables
+    ? new TenantTablesStore(
+        new Map(
+          [...config.tenantTables].map(([tenant, table]) => [
+            tenant,
+            new DynamoDbExecutionStore(clients.lean.dynamodb, table),
+          ]),
+        ),
+      )
+    : new DynamoDbExecutionStore(clients.lean.dynamodb, config.table);
+  const cache = config.cacheEndpoint
+    ? new RedisResultCache(createElastiCacheClient(config.cacheEndpoint))
+    : undefined;
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
   for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
   const definitions = new DefinitionRegistry(store);
@@ -115,6 +152,7 @@ export async function createRuntimeFromEnv(
       clock: { now: () => Date.now() },
       definitions,
       activities: app.activities,
+      ...(cache ? { cache } : {}),
     },
     {
       app: config.app,

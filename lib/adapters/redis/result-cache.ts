@@ -3,16 +3,16 @@
  * PX ttl` and `GET key`. The client is built once per process by `createRedisClient`
  * and passed in.
  */
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { ResultCache } from "../../core/ports.ts";
 
 /** A command that takes longer than this counts as a miss (the activity runs instead). */
 export const CACHE_COMMAND_TIMEOUT_MS = 200;
 
 export class RedisResultCache implements ResultCache {
-  readonly #client: Redis;
+  readonly #client: Redis | Cluster;
 
-  constructor(client: Redis) {
+  constructor(client: Redis | Cluster) {
     this.#client = client;
   }
 
@@ -37,4 +37,25 @@ export function createRedisClient(url: string): Redis {
     commandTimeout: CACHE_COMMAND_TIMEOUT_MS,
     connectTimeout: 2_000,
   });
+}
+
+/**
+ * A client for ElastiCache Serverless (`host:port`): cluster mode over TLS, as AWS
+ * documents for ioredis, failing fast like `createRedisClient`.
+ */
+export function createElastiCacheClient(endpoint: string): Cluster {
+  const [host = endpoint, port = "6379"] = endpoint.split(":");
+  const cluster = new Cluster([{ host, port: Number(port) }], {
+    dnsLookup: (address, callback) => callback(null, address),
+    enableOfflineQueue: false,
+    redisOptions: {
+      tls: {},
+      maxRetriesPerRequest: 1,
+      commandTimeout: CACHE_COMMAND_TIMEOUT_MS,
+      connectTimeout: 2_000,
+    },
+  });
+  // Failures surface as failed commands, which the runtime counts as misses.
+  cluster.on("error", () => {});
+  return cluster;
 }

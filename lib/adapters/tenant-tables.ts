@@ -1,0 +1,121 @@
+/**
+ * Silo isolation (`tenants.isolation: silo` in cascade.yaml): one table per tenant.
+ * Every call goes to the store of its tenant's table; a tenant without a table is
+ * refused, so a request can never reach another tenant's data. Definitions (shared by
+ * content hash, holding no tenant data) live in the first table.
+ */
+import type { HistoryEvent } from "../core/engine/index.ts";
+import type {
+  ExecutionHeader,
+  ExecutionStore,
+  JoinRecord,
+  ListFilter,
+  Stored,
+  ThreadRecord,
+} from "../core/ports.ts";
+
+/** Raised for a tenant that has no table of its own. */
+export class UnknownTenantError extends Error {
+  readonly tenant: string;
+  constructor(tenant: string) {
+    super(`tenant '${tenant}' has no table in this deployment (tenants.names in cascade.yaml)`);
+    this.name = "UnknownTenantError";
+    this.tenant = tenant;
+  }
+}
+
+export class TenantTablesStore implements ExecutionStore {
+  readonly #stores: ReadonlyMap<string, ExecutionStore>;
+  readonly #shared: ExecutionStore;
+
+  /** @param stores one store per tenant; the first also keeps definitions. */
+  constructor(stores: ReadonlyMap<string, ExecutionStore>) {
+    const first = stores.values().next().value;
+    if (!first) throw new Error("TenantTablesStore needs at least one tenant");
+    this.#stores = stores;
+    this.#shared = first;
+  }
+
+  #of(tenant: string): ExecutionStore {
+    const store = this.#stores.get(tenant);
+    if (!store) throw new UnknownTenantError(tenant);
+    return store;
+  }
+
+  async createExecution(record: ThreadRecord, expiresAt?: number) {
+    return this.#of(record.header.tenant).createExecution(record, expiresAt);
+  }
+  async getExecution(tenant: string, executionId: string) {
+    return this.#of(tenant).getExecution(tenant, executionId);
+  }
+  async getThread(header: ExecutionHeader, threadId: string) {
+    return this.#of(header.tenant).getThread(header, threadId);
+  }
+  async putThread(record: ThreadRecord, expected: number, expiresAt?: number) {
+    return this.#of(record.header.tenant).putThread(record, expected, expiresAt);
+  }
+  async joinThreads(header: ExecutionHeader, joinId: string) {
+    return this.#of(header.tenant).joinThreads(header, joinId);
+  }
+  async branchThreads(header: ExecutionHeader) {
+    return this.#of(header.tenant).branchThreads(header);
+  }
+  async getJoin(header: ExecutionHeader, joinId: string) {
+    return this.#of(header.tenant).getJoin(header, joinId);
+  }
+  async putJoin(record: JoinRecord, expected: number, expiresAt?: number) {
+    return this.#of(record.header.tenant).putJoin(record, expected, expiresAt);
+  }
+  async appendHistory(
+    header: ExecutionHeader,
+    events: readonly HistoryEvent[],
+    expiresAt?: number,
+  ) {
+    return this.#of(header.tenant).appendHistory(header, events, expiresAt);
+  }
+  async appendHistories(
+    entries: readonly {
+      readonly header: ExecutionHeader;
+      readonly events: readonly HistoryEvent[];
+      readonly expiresAt?: number;
+    }[],
+  ): Promise<void> {
+    const byTenant = new Map<string, (typeof entries)[number][]>();
+    for (const entry of entries) {
+      this.#of(entry.header.tenant);
+      const list = byTenant.get(entry.header.tenant) ?? [];
+      list.push(entry);
+      byTenant.set(entry.header.tenant, list);
+    }
+    await Promise.all(
+      [...byTenant].map(([tenant, list]) => this.#of(tenant).appendHistories(list)),
+    );
+  }
+  async readHistory(tenant: string, executionId: string, limit: number, cursor?: string) {
+    return this.#of(tenant).readHistory(tenant, executionId, limit, cursor);
+  }
+  async listExecutions(filter: ListFilter, limit: number, cursor?: string) {
+    return this.#of(filter.tenant).listExecutions(filter, limit, cursor);
+  }
+  async putDefinition(hash: string, name: string, source: string) {
+    return this.#shared.putDefinition(hash, name, source);
+  }
+  async getDefinition(hash: string) {
+    return this.#shared.getDefinition(hash);
+  }
+  async bufferEvent(header: ExecutionHeader, event: string, id: string, payload: Stored) {
+    return this.#of(header.tenant).bufferEvent(header, event, id, payload);
+  }
+  async peekBufferedEvent(header: ExecutionHeader, event: string) {
+    return this.#of(header.tenant).peekBufferedEvent(header, event);
+  }
+  async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string) {
+    return this.#of(header.tenant).deleteBufferedEvent(header, event, key);
+  }
+  async noteFailure(header: ExecutionHeader, reason: string) {
+    return this.#of(header.tenant).noteFailure(header, reason);
+  }
+  async lastFailure(header: ExecutionHeader) {
+    return this.#of(header.tenant).lastFailure(header);
+  }
+}
