@@ -262,6 +262,12 @@ export class Runtime {
       return { executionId, created: false, record: existing };
     }
     for (const join of effects.joins) await store.putJoin(withParent(join, record), 0);
+    this.#emitMetric(header, {
+      name: "WorkflowStarted",
+      value: 1,
+      unit: "Count",
+      dimensions: { workflow },
+    });
     const invocation = newInvocation();
     await this.#afterCommit(header, events, effects, live, invocation);
     await this.#flush(invocation);
@@ -1447,7 +1453,8 @@ export class Runtime {
           CloudWatchMetrics: [
             {
               Namespace: "Cascade",
-              Dimensions: [Object.keys(dimensions)],
+              // Each metric also rolls up per app, for dashboards and alarms.
+              Dimensions: [["app"], Object.keys(dimensions)],
               Metrics: [{ Name: metric.name, Unit: metric.unit }],
             },
           ],

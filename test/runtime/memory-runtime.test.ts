@@ -485,7 +485,9 @@ test("metrics: activity duration and errors, workflow duration and outcome, as C
   for (const m of metrics) {
     const aws = m._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
     assert.equal(aws.CloudWatchMetrics[0]?.Namespace, "Cascade");
-    for (const dimension of aws.CloudWatchMetrics[0]?.Dimensions[0] ?? [])
+    const sets = aws.CloudWatchMetrics[0]?.Dimensions ?? [];
+    assert.deepEqual(sets[0], ["app"], "every metric rolls up per app");
+    for (const dimension of sets.flat())
       assert.equal(typeof m[dimension], "string", `dimension ${dimension} is set`);
   }
   const durations = named("ActivityDuration");
@@ -499,6 +501,7 @@ test("metrics: activity duration and errors, workflow duration and outcome, as C
   assert.equal(errors.find((m) => m.activity === "check_credit")?.ActivityErrors, 1);
   assert.equal(errors.find((m) => m.activity === "validate_order")?.ActivityErrors, 0);
   assert.equal(named("WorkflowOutcome")[0]?.outcome, "failed");
+  assert.equal(named("WorkflowStarted")[0]?.workflow, "OrderFulfillment");
   assert.equal(typeof named("WorkflowDuration")[0]?.WorkflowDuration, "number");
 });
 

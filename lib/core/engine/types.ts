@@ -218,6 +218,7 @@ export interface HistoryEvent {
  * runtime, which has a clock, times activities. The CDK dashboard and alarms read these.
  */
 export const METRIC_NAMES = [
+  "WorkflowStarted",
   "WorkflowDuration",
   "WorkflowOutcome",
   "ActivityDuration",
