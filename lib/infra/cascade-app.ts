@@ -418,6 +418,13 @@ export class CascadeApp extends Construct {
               "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch logs; it is the role Lambda documents for that.",
           },
         );
+        if (network) {
+          Validations.of(role).acknowledge({
+            id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+            reason:
+              "With the cache on, the function runs in the app's VPC; this managed policy only manages its network interfaces, as Lambda documents.",
+          });
+        }
       }
     };
     for (const fn of [this.engine, this.api, this.deadLetter, ...workers.values()]) {

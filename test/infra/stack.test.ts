@@ -6,19 +6,57 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import { clampConcurrency } from "../../lib/infra/cascade-app.ts";
+import { MAX_DURATION_MS } from "../../lib/core/cdl/index.ts";
 import type { AppModel } from "../../lib/infra/model.ts";
-import { ENV, METRICS, PAYLOAD_PREFIX, QUEUE_DEFAULTS, TABLE } from "../../lib/manifest/index.ts";
-import { readExample, synthesise } from "./synth-support.ts";
+import { ALARM_THRESHOLDS } from "../../lib/infra/observability.ts";
+import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, TABLE } from "../../lib/manifest/index.ts";
+import { readExample, synthesise, withConfig } from "./synth-support.ts";
 
 let model: AppModel;
 let template: Template;
 let nag: string[];
+/** The same app with every optional knob turned: silo tenants, JWT, cache, provisioned concurrency. */
+let tuned: { template: Template; nag: string[] };
 
 before(async () => {
   model = await readExample();
   ({ template, nag } = synthesise(model));
+  tuned = synthesise(
+    withConfig(model, (c) => ({
+      tenants: { isolation: "silo", names: ["acme", "globex"] },
+      auth: {
+        type: "jwt",
+        issuer: "https://issuer.example.com/",
+        audience: ["cascade"],
+        tenantClaim: "tenant",
+      },
+      cache: { enabled: true, ttlSeconds: 300 },
+      autoscaling: { ...c.autoscaling, engine: { min: 3, max: 1 }, api: { min: 2, max: 40 } },
+      messaging: {
+        batchSize: 50,
+        batchingWindowSeconds: 5,
+        maxReceiveCount: 7,
+        visibilityTimeoutSeconds: 900,
+      },
+      platform: { architecture: "x86_64" },
+      retentionDays: 7,
+    })),
+  );
 });
+
+const fnEnv = (t: Template, description: RegExp) => {
+  const only = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
+    description.test(String(r.Properties?.Description)),
+  );
+  assert.ok(only, `no function matches ${description}`);
+  return only.Properties as {
+    MemorySize: number;
+    Timeout: number;
+    Environment: { Variables: Record<string, unknown> };
+    Architectures: string[];
+    Runtime: string;
+  };
+};
 
 describe("the example app's stack", () => {
   test("cdk-nag's AwsSolutions pack finds nothing unacknowledged", () => {
@@ -48,11 +86,281 @@ describe("the example app's stack", () => {
       ),
     });
   });
+
+  test("queues: transitions and one per worker region, each with an encrypted DLQ and redrive", () => {
+    // transitions + eu-west + us-east, each with its DLQ
+    template.resourceCountIs("AWS::SQS::Queue", 6);
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      SqsManagedSseEnabled: true,
+      // engine timeout 60 s × 6
+      VisibilityTimeout: 360,
+      ReceiveMessageWaitTimeSeconds: QUEUE_DEFAULTS.receiveWaitSeconds,
+      MessageRetentionPeriod: QUEUE_DEFAULTS.retentionSeconds,
+      RedrivePolicy: {
+        maxReceiveCount: model.config.messaging.maxReceiveCount,
+        deadLetterTargetArn: Match.anyValue(),
+      },
+    });
+    // workers: timeout 5 min × 6
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      VisibilityTimeout: 1800,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test("the payload bucket: encrypted, private, TLS only, expiring after the longest run plus retention", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Prefix: PAYLOAD_PREFIX,
+            ExpirationInDays: Math.ceil(MAX_DURATION_MS / 86_400_000) + model.config.retentionDays,
+            Status: "Enabled",
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test("functions: nodejs24.x on arm64, memory and timeout from deployments, env from the manifest", () => {
+    const engine = fnEnv(template, /transition queue/);
+    assert.equal(engine.Runtime, "nodejs24.x");
+    assert.deepEqual(engine.Architectures, ["arm64"]);
+    assert.equal(engine.MemorySize, model.config.deployments.engine.memoryMb);
+    assert.equal(engine.Timeout, model.config.deployments.engine.timeoutSeconds);
+    for (const name of [
+      ENV.APP,
+      ENV.APP_DIR,
+      ENV.TABLE,
+      ENV.TRANSITION_QUEUE_URL,
+      ENV.PAYLOAD_BUCKET,
+      ENV.WORKER_QUEUE_URLS,
+    ]) {
+      assert.ok(name in engine.Environment.Variables, `engine lacks ${name}`);
+    }
+    assert.equal(engine.Environment.Variables[ENV.APP], "order-processing");
+    assert.equal(engine.Environment.Variables[ENV.APP_DIR], "/var/task/app");
+    const api = fnEnv(template, /HTTP API/);
+    assert.equal(api.MemorySize, 512);
+    assert.equal(api.Timeout, 30);
+    const worker = fnEnv(template, /region us-east/);
+    assert.equal(worker.MemorySize, 1024);
+    assert.equal(worker.Timeout, 300);
+    assert.ok(!(ENV.CACHE_ENDPOINT in engine.Environment.Variables));
+    template.resourceCountIs("AWS::EC2::VPC", 0);
+  });
+
+  test("event source mappings: batch size, ReportBatchItemFailures, maximum concurrency from autoscaling", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    // engine, two workers, three DLQs to the dead-letter function
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 6);
+  });
+
+  test("least privilege: item actions on the tables and their indexes, objects under payloads/ only", () => {
+    const policies = Object.values(template.findResources("AWS::IAM::Policy"));
+    assert.ok(policies.length >= 5);
+    const text = JSON.stringify(policies);
+    assert.ok(
+      !text.includes('"dynamodb:*"') &&
+        !text.includes('"s3:*"') &&
+        !text.includes('"s3:DeleteObject'),
+    );
+    assert.ok(!text.includes("dynamodb:Scan") && !text.includes("dynamodb:DeleteTable"));
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]),
+            Resource: Match.arrayWith([
+              Match.objectLike({
+                "Fn::Join": Match.arrayWith([
+                  Match.arrayWith([`/index/${TABLE.indexes.byApp.name}`]),
+                ]),
+              }),
+            ]),
+          }),
+          Match.objectLike({
+            Action: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            Resource: Match.objectLike({
+              "Fn::Join": Match.arrayWith([Match.arrayWith([`/${PAYLOAD_PREFIX}*`])]),
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test("HTTP API: /v1 proxy and the app's triggers to the api function, throttled, access-logged", () => {
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+      RouteKey: "ANY /v1/{proxy+}",
+      AuthorizationType: "NONE",
+    });
+    for (const trigger of model.config.triggers) {
+      template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+        RouteKey: `${trigger.method} ${trigger.path}`,
+      });
+    }
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp("requestId"),
+      },
+    });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
+      IntegrationType: "AWS_PROXY",
+    });
+  });
+
+  test("alarms: queue depth > 100, p99 > 1 s, error rate > 0.5 %, DLQ not empty", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Threshold: ALARM_THRESHOLDS.queueDepth,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "Duration",
+      ExtendedStatistic: "p99",
+      Threshold: 1000,
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Threshold: 0.5,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: "100 * errors / MAX([invocations, 1])" }),
+      ]),
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Threshold: 0,
+      AlarmDescription: Match.stringLikeRegexp("dead-letter queue of transitions"),
+    });
+  });
+
+  test("the dashboard shows workflows, durations, transitions, queues, DLQs, cache and Lambda", () => {
+    const [dashboard] = Object.values(template.findResources("AWS::CloudWatch::Dashboard"));
+    const body = JSON.stringify(dashboard?.Properties);
+    for (const title of [
+      "Workflows started / succeeded / failed",
+      "Workflow duration p50 / p95 / p99",
+      "Activity duration p50 / p95 / p99",
+      "Transition latency",
+      "Queue depth and oldest message age",
+      "Dead-letter queue depth",
+      "Activity cache hit rate",
+      "Lambda errors",
+      "Lambda throttles",
+    ]) {
+      assert.ok(body.includes(title), `the dashboard lacks "${title}"`);
+    }
+    assert.ok(
+      body.includes('MetricName=\\"WorkflowOutcome\\"') || body.includes("WorkflowOutcome"),
+    );
+  });
 });
 
-test("clampConcurrency keeps Lambda's [2, 1000]", () => {
-  assert.equal(clampConcurrency(0), 2);
-  assert.equal(clampConcurrency(50), 50);
-  assert.equal(clampConcurrency(5000), 1000);
-  assert.ok(ENV.APP && METRICS.namespace && PAYLOAD_PREFIX && QUEUE_DEFAULTS);
+describe("the knob mapping, with every optional setting turned", () => {
+  test("cdk-nag finds nothing unacknowledged in the VPC, cache and JWT variant either", () => {
+    assert.deepEqual(tuned.nag, []);
+  });
+
+  test("silo: one table per tenant, the map in the functions' environment", () => {
+    tuned.template.resourceCountIs("AWS::DynamoDB::Table", 2);
+    const engine = fnEnv(tuned.template, /transition queue/);
+    assert.ok(ENV.TENANT_TABLES in engine.Environment.Variables);
+  });
+
+  test("jwt: a JWT authorizer with the issuer and audience on every route", () => {
+    tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      JwtConfiguration: { Issuer: "https://issuer.example.com/", Audience: ["cascade"] },
+    });
+    tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+      RouteKey: "ANY /v1/{proxy+}",
+      AuthorizationType: "JWT",
+    });
+  });
+
+  test("cache: Valkey Serverless in a VPC, the functions inside it, its endpoint in their env", () => {
+    tuned.template.hasResourceProperties("AWS::ElastiCache::ServerlessCache", { Engine: "valkey" });
+    tuned.template.resourceCountIs("AWS::EC2::VPC", 1);
+    tuned.template.hasResourceProperties("AWS::Lambda::Function", {
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+    });
+    assert.ok(
+      ENV.CACHE_ENDPOINT in fnEnv(tuned.template, /transition queue/).Environment.Variables,
+    );
+  });
+
+  test("autoscaling min → provisioned concurrency on an alias; max → maximum concurrency (at least 2)", () => {
+    tuned.template.hasResourceProperties("AWS::Lambda::Alias", {
+      Name: "live",
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 3 },
+    });
+    tuned.template.hasResourceProperties("AWS::Lambda::Alias", {
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    const engineMapping = Object.values(
+      tuned.template.findResources("AWS::Lambda::EventSourceMapping"),
+    ).find((r) => JSON.stringify(r.Properties?.FunctionName).includes("EngineAliaslive"));
+    assert.deepEqual(engineMapping?.Properties?.ScalingConfig, { MaximumConcurrency: 2 });
+    tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      DefaultRouteSettings: { ThrottlingRateLimit: 40, ThrottlingBurstLimit: 80 },
+    });
+  });
+
+  test("messaging → batch size, batching window, max receive count, visibility; architecture; retention", () => {
+    tuned.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 50,
+      MaximumBatchingWindowInSeconds: 5,
+    });
+    tuned.template.hasResourceProperties("AWS::SQS::Queue", {
+      VisibilityTimeout: 900,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 7 }),
+    });
+    assert.deepEqual(fnEnv(tuned.template, /transition queue/).Architectures, ["x86_64"]);
+    assert.equal(
+      fnEnv(tuned.template, /transition queue/).Environment.Variables[ENV.RETENTION_DAYS],
+      "7",
+    );
+  });
 });
