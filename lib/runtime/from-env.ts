@@ -7,9 +7,9 @@ import { createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue } from "../adapters/aws/sqs-queue.ts";
-import { createElastiCacheClient, RedisResultCache } from "../adapters/redis/result-cache.ts";
 import { TenantTablesStore } from "../adapters/tenant-tables.ts";
 import { loadApp } from "../app/load.ts";
+import type { ResultCache } from "../core/ports.ts";
 import { ENV } from "../manifest/index.ts";
 import { DefinitionRegistry } from "./definitions.ts";
 import { Runtime, TRANSITIONS } from "./runtime.ts";
@@ -136,9 +136,12 @@ export async function createRuntimeFromEnv(
         ),
       )
     : new DynamoDbExecutionStore(clients.lean.dynamodb, config.table);
-  const cache = config.cacheEndpoint
-    ? new RedisResultCache(createElastiCacheClient(config.cacheEndpoint))
-    : undefined;
+  // Loaded only when the cache is on: the Redis client costs ~100 ms of cold start.
+  let cache: ResultCache | undefined;
+  if (config.cacheEndpoint) {
+    const redis = await import("../adapters/redis/result-cache.ts");
+    cache = new redis.RedisResultCache(redis.createElastiCacheClient(config.cacheEndpoint));
+  }
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
   for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
   const definitions = new DefinitionRegistry(store);
