@@ -196,6 +196,39 @@ Exit codes: 0 succeeded, 2 failed, cancelled or timed out, 1 invalid workflow or
       },
     );
 
+  for (const verb of ["synth", "deploy"] as const) {
+    program
+      .command(verb)
+      .description(
+        verb === "synth"
+          ? "Write the app's CloudFormation template and bundled functions to cdk.out (offline)."
+          : "Deploy the app to AWS with the CDK (Lambda, SQS, DynamoDB, S3, HTTP API).",
+      )
+      .argument("[app-dir]", "the app folder (with cascade.yaml, workflows/, activities/)", ".")
+      .option("--output <dir>", "where the cloud assembly goes (default: cdk.out)")
+      .option("--stack-name <name>", "the CloudFormation stack (default: Cascade-<app name>)")
+      .option("--profile <name>", "the AWS profile to use")
+      .option("--yes", "deploy: do not ask before security-sensitive changes", false)
+      .addHelpText(
+        "after",
+        `
+Examples:
+  cascade ${verb} examples/order-processing
+  cascade ${verb} my-app --stack-name my-app-staging
+
+Exit codes: 0 done, 1 the app has errors (nothing synthesised), 69 the CDK or AWS failed.`,
+      )
+      .action(
+        async (
+          appDir: string,
+          options: { output?: string; stackName?: string; profile?: string; yes: boolean },
+        ) => {
+          const { runDeploy, runSynth } = await import("./commands/deploy.ts");
+          setExit(await (verb === "synth" ? runSynth : runDeploy)(appDir, options, io));
+        },
+      );
+  }
+
   const process = program
     .command("process")
     .description("Start, inspect, list, cancel and signal executions over the HTTP API.")

@@ -1,0 +1,99 @@
+/**
+ * `cascade synth [app-dir]` and `cascade deploy [app-dir]`: the CDK CLI on this
+ * repository's `bin/app.ts`, with the app folder passed as the `appDir` context.
+ * The app is checked first, so a typo is reported with line and column and
+ * nothing reaches CloudFormation.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { PROJECT_ROOT } from "../../infra/bundle.ts";
+import { AppModelError, readAppModel } from "../../infra/model.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import type { CliIo } from "../io.ts";
+
+export interface CdkCommandOptions {
+  /** Where the cloud assembly goes (default: cdk.out in the project). */
+  readonly output?: string;
+  /** The CloudFormation stack's name (default: Cascade-<app name>). */
+  readonly stackName?: string;
+  /** deploy: skip CDK's confirmation of security-sensitive changes. */
+  readonly yes?: boolean;
+  /** AWS profile to deploy with (default: the SDK's default chain). */
+  readonly profile?: string;
+}
+
+/** The CDK CLI's arguments for `verb` on the app in `appDir` (exported for tests). */
+export function cdkArguments(
+  verb: "synth" | "deploy",
+  appDir: string,
+  options: CdkCommandOptions,
+): string[] {
+  return [
+    verb,
+    "--app",
+    `${process.execPath} ${join(PROJECT_ROOT, "bin/app.ts")}`,
+    "--context",
+    `appDir=${resolve(appDir)}`,
+    ...(options.stackName ? ["--context", `stackName=${options.stackName}`] : []),
+    ...(options.output ? ["--output", resolve(options.output)] : []),
+    ...(options.profile ? ["--profile", options.profile] : []),
+    ...(verb === "deploy" && options.yes ? ["--require-approval", "never"] : []),
+    ...(verb === "synth" ? ["--quiet"] : []),
+    "--no-notices",
+  ];
+}
+
+async function runCdk(
+  verb: "synth" | "deploy",
+  appDir: string,
+  options: CdkCommandOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  const dir = resolve(io.cwd, appDir);
+  try {
+    await readAppModel(dir);
+  } catch (error) {
+    if (error instanceof AppModelError) {
+      io.stderr(`${error.report}\n`);
+      return EXIT.INVALID;
+    }
+    throw error;
+  }
+  const cdk = join(PROJECT_ROOT, "node_modules/.bin/cdk");
+  if (!existsSync(cdk)) {
+    io.stderr("cascade: the AWS CDK CLI is missing (node_modules/.bin/cdk): run npm ci\n");
+    return EXIT.UNAVAILABLE;
+  }
+  const env = {
+    ...process.env,
+    ...io.env,
+    // The CDK CLI and esbuild run under this Node (24), whatever `node` is on PATH.
+    PATH: `${dirname(process.execPath)}:${join(PROJECT_ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+  };
+  const child = spawn(cdk, cdkArguments(verb, dir, options), {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ["inherit", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (chunk: Buffer) => io.stdout(chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => io.stderr(chunk.toString("utf8")));
+  const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? 1)));
+  if (code === 0) return EXIT.OK;
+  io.stderr(`cascade: cdk ${verb} failed (exit ${code})\n`);
+  return verb === "deploy" ? EXIT.UNAVAILABLE : EXIT.INVALID;
+}
+
+/** `cascade synth`: the CloudFormation template and bundled functions, offline. */
+export function runSynth(appDir: string, options: CdkCommandOptions, io: CliIo): Promise<ExitCode> {
+  return runCdk("synth", appDir, options, io);
+}
+
+/** `cascade deploy`: synthesises and deploys with the AWS credentials of the environment. */
+export function runDeploy(
+  appDir: string,
+  options: CdkCommandOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  return runCdk("deploy", appDir, options, io);
+}
