@@ -132,7 +132,7 @@ export function addObservability(
       title: "Workflows started / succeeded / failed",
       width: 12,
       left: [
-        total(app, "WorkflowStarted", planned.WorkflowStarted.dimensions, "started"),
+        total(app, "WorkflowStarted", emitted.WorkflowStarted.dimensions, "started"),
         total(
           app,
           "WorkflowOutcome",

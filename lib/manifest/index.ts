@@ -107,7 +107,8 @@ export const ENV = {
 
 /**
  * CloudWatch metrics the runtime emits as Embedded Metric Format lines, read by the
- * CDK dashboard and alarms. `emitted` are written today (dimensions listed);
+ * CDK dashboard and alarms. Every metric is also emitted with the dimension set
+ * [app] alone (a per-app roll-up). `emitted` are written today (dimensions listed);
  * `planned` have a name reserved for the dashboard but no emitter yet.
  */
 export const METRICS = {
@@ -121,14 +122,14 @@ export const METRICS = {
     ActivityDuration: { unit: "Milliseconds", dimensions: ["app", "workflow", "activity"] },
     /** 1 per failed activity attempt; dimensions app, workflow, activity. */
     ActivityErrors: { unit: "Count", dimensions: ["app", "workflow", "activity"] },
-  },
-  planned: {
     /** 1 per started execution; dimensions app, workflow. */
     WorkflowStarted: { unit: "Count", dimensions: ["app", "workflow"] },
-    /** Milliseconds from a transition message's send to its commit; dimension app. */
-    TransitionLatency: { unit: "Milliseconds", dimensions: ["app"] },
-    /** Activity cache hits and misses; dimension app. */
+    /** Task cache hits and misses; dimensions app, workflow, activity (and the app roll-up). */
     CacheHits: { unit: "Count", dimensions: ["app"] },
     CacheMisses: { unit: "Count", dimensions: ["app"] },
+  },
+  planned: {
+    /** Milliseconds from a transition message's send to its commit; dimension app. */
+    TransitionLatency: { unit: "Milliseconds", dimensions: ["app"] },
   },
 } as const;

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { MemoryResultCache } from "../../lib/adapters/memory/cache.ts";
+import { METRIC_NAMES } from "../../lib/core/engine/index.ts";
 import type { JsonValue } from "../../lib/core/expr/index.ts";
+import { METRICS } from "../../lib/manifest/index.ts";
 import { repoPath } from "../helpers.ts";
 import { memoryStack } from "../support/memory-stack.ts";
 
@@ -544,4 +546,8 @@ states:
   const hits = stack.lines.filter((l) => l.includes('"CacheHits"')).length;
   const misses = stack.lines.filter((l) => l.includes('"CacheMisses"')).length;
   assert.deepEqual([hits, misses], [1, 3]);
+});
+
+test("the manifest's emitted metrics (read by the dashboard) are exactly the ones the engine and runtime emit", () => {
+  assert.deepEqual(Object.keys(METRICS.emitted).sort(), [...METRIC_NAMES].sort());
 });
