@@ -1,5 +1,7 @@
 /** The HTTP API of a local stack: the same handler as the `api` Lambda, behind a local server. */
+import { createApiHandler } from "../api/index.ts";
 import type { AppConfig } from "../app/config.ts";
+import { startHttpServer } from "./http-server.ts";
 import type { LocalStack } from "./stack.ts";
 
 /** A running HTTP server. */
@@ -20,19 +22,6 @@ export async function serveApi(options: {
   readonly host: string;
 }): Promise<ServedApi> {
   const { stack, config } = options;
-  // Until lib/api and lib/local/http-server.ts land: resolved at run time.
-  const apiModule = "../api/index.ts";
-  const serverModule = "./http-server.ts";
-  const { createApiHandler } = (await import(apiModule)) as {
-    createApiHandler: (deps: Record<string, unknown>) => unknown;
-  };
-  const { startHttpServer } = (await import(serverModule)) as {
-    startHttpServer: (options: {
-      handler: unknown;
-      port: number;
-      host: string;
-    }) => Promise<{ url: string; port: number; close(): Promise<void> }>;
-  };
   const handler = createApiHandler({
     runtime: stack.runtime,
     store: stack.store,

@@ -8,8 +8,9 @@ import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue } from "../adapters/aws/sqs-queue.ts";
 import { TenantTablesStore } from "../adapters/tenant-tables.ts";
+import type { AppConfig } from "../app/config.ts";
 import { loadApp } from "../app/load.ts";
-import type { ResultCache } from "../core/ports.ts";
+import type { ExecutionStore, PayloadStore, ResultCache } from "../core/ports.ts";
 import { ENV } from "../manifest/index.ts";
 import { DefinitionRegistry } from "./definitions.ts";
 import { Runtime, TRANSITIONS } from "./runtime.ts";
@@ -120,6 +121,25 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
 export async function createRuntimeFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Runtime> {
+  return (await createServicesFromEnv(env)).runtime;
+}
+
+/** What `createServicesFromEnv` builds: the runtime and the parts the API reads through. */
+export interface Services {
+  readonly runtime: Runtime;
+  readonly store: ExecutionStore;
+  readonly payloads: PayloadStore;
+  readonly definitions: DefinitionRegistry;
+  /** The app's `cascade.yaml`. */
+  readonly appConfig: AppConfig;
+  /** The app's name as the environment gives it. */
+  readonly app: string;
+}
+
+/** The runtime and its store, payload store, definitions and app config (the `api` function needs them all). */
+export async function createServicesFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Services> {
   const config = readConfig(env);
   const app = await loadApp(config.appDir);
   const clients = createAwsClients({
@@ -147,11 +167,12 @@ export async function createRuntimeFromEnv(
   const definitions = new DefinitionRegistry(store);
   for (const workflow of app.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
-  return new Runtime(
+  const payloads = new S3PayloadStore(clients.s3, config.bucket);
+  const runtime = new Runtime(
     {
       store,
       queue: new SqsMessageQueue(clients.lean.sqs, urls),
-      payloads: new S3PayloadStore(clients.s3, config.bucket),
+      payloads,
       clock: { now: () => Date.now() },
       definitions,
       activities: app.activities,
@@ -165,4 +186,5 @@ export async function createRuntimeFromEnv(
       retentionDays: config.retentionDays ?? app.config.retentionDays,
     },
   );
+  return { runtime, store, payloads, definitions, appConfig: app.config, app: config.app };
 }

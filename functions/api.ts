@@ -1,0 +1,31 @@
+/**
+ * The api function: the HTTP API behind API Gateway (HTTP API, payload format
+ * 2.0). Clients, the store and the app's definitions are built once at module
+ * scope and reused across invocations; every request is one call of the handler.
+ */
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { type ApiHandler, createApiHandler } from "../lib/api/index.ts";
+import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
+
+const services = await createServicesFromEnv();
+const api: ApiHandler = createApiHandler({
+  runtime: services.runtime,
+  store: services.store,
+  payloads: services.payloads,
+  definitions: services.definitions,
+  app: services.app,
+  config: services.appConfig,
+});
+
+/** The inner handler, exported for tests. */
+export function handleRequest(
+  event: APIGatewayProxyEventV2,
+  target: ApiHandler = api,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  return target(event);
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
+  (event) => handleRequest(event),
+);

@@ -1,0 +1,64 @@
+/** The API's errors: each a stable `code` and its HTTP status. */
+
+/** Every error code the API answers with, and its status. Clients match on the code. */
+export const API_ERRORS = {
+  /** The body is not valid JSON. */
+  INVALID_JSON: 400,
+  /** The body is JSON but not the expected object (wrong types, unknown or missing fields). */
+  INVALID_BODY: 400,
+  /** A query parameter is unknown or malformed. */
+  INVALID_QUERY: 400,
+  /** The cursor was not issued by this API for this tenant and these filters. */
+  INVALID_CURSOR: 400,
+  /** An execution id is malformed (1-128 letters, digits, `_ . : -`, starting with a letter or digit). */
+  INVALID_ID: 400,
+  /** The tenant name is malformed. */
+  INVALID_TENANT: 400,
+  /** The input fails the workflow's `input_schema`. */
+  INVALID_INPUT: 422,
+  /** The caller's tenant is not one of the app's tenants. */
+  UNKNOWN_TENANT: 403,
+  /** The token carries no tenant claim. */
+  TENANT_MISSING: 403,
+  UNKNOWN_APP: 404,
+  UNKNOWN_WORKFLOW: 404,
+  UNKNOWN_EXECUTION: 404,
+  UNKNOWN_ROUTE: 404,
+  METHOD_NOT_ALLOWED: 405,
+  /** An execution with that id exists with another workflow or input. */
+  ID_CONFLICT: 409,
+  /** The execution has already ended: it cannot be cancelled or signalled. */
+  EXECUTION_ENDED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** A fault on the server's side (details in its log, never in the answer). */
+  INTERNAL: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** One problem with a request, at a JSON path (`input.customer_id`, `body.wait`). */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** An error answer: thrown by routes, turned into `{error: {code, message, problems?}}`. */
+export class HttpError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  readonly problems: readonly Problem[] | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    options: { problems?: readonly Problem[]; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+    this.code = code;
+    this.status = API_ERRORS[code];
+    this.problems = options.problems;
+    this.headers = options.headers;
+  }
+}
