@@ -46,15 +46,13 @@ before(async () => {
     AWS_PROFILE: undefined,
     AWS_REGION: undefined,
   };
-  // What `cdk synth` runs (cdk.json's "app") with the output folder the CLI would pass.
-  // The CLI itself is not used here: aws-cdk@3.0.0 reads cloud assembly schema 43 while
-  // aws-cdk-lib 2.276 writes 55 (see docs/deploy.md).
+  // `cdk synth` exactly as a user types it: the CLI runs cdk.json's app, offline.
   try {
-    await run(node, [process.env.CASCADE_TEST_CDK_APP ?? "bin/app.ts"], {
-      cwd: PROJECT_ROOT,
-      env: { ...env, CDK_OUTDIR: out },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await run(
+      node,
+      [join(PROJECT_ROOT, "node_modules/aws-cdk/bin/cdk"), "synth", "--quiet", "--output", out],
+      { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 },
+    );
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`cdk synth failed: ${e.stderr ?? e.message}`, { cause: error });
