@@ -227,6 +227,12 @@ function unwrapCursor(tenant: string, scope: string, raw: string | undefined): s
   );
 }
 
+/** What the store throws for a cursor it did not issue (it never reads across tenants). */
+const isCursorFault = (error: unknown): boolean =>
+  error instanceof SyntaxError ||
+  (error instanceof Error &&
+    (error.name === "DynamoDbStoreError" || error.name === "ValidationException"));
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 // ---------------------------------------------------------------------------
@@ -582,7 +588,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
             cursor,
           );
         } catch (error) {
-          if (cursor !== undefined)
+          if (cursor !== undefined && isCursorFault(error))
             throw new HttpError("INVALID_CURSOR", "the cursor could not be used", {});
           throw error;
         }
@@ -623,7 +629,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         try {
           page = await readHistory(store, codec, ctx.tenant, scope, limit, cursor);
         } catch (error) {
-          if (cursor !== undefined)
+          if (cursor !== undefined && isCursorFault(error))
             throw new HttpError("INVALID_CURSOR", "the cursor could not be used", {});
           throw error;
         }
@@ -736,14 +742,18 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
     method: trigger.method === "GET" ? "GET" : "POST",
     path: trigger.path,
     operationId: `trigger:${trigger.method} ${trigger.path}`,
-    query: [],
+    // GET and DELETE triggers take their query string as the input.
+    query: trigger.method === "GET" || trigger.method === "DELETE" ? ["*"] : [],
     run: async (ctx) => {
-      const body = parseJson(ctx);
-      const key = ctx.event.headers["idempotency-key"];
+      const input: JsonValue =
+        trigger.method === "GET" || trigger.method === "DELETE"
+          ? { ...ctx.query }
+          : ((parseJson(ctx) ?? {}) as JsonValue);
+      const key = ctx.event.headers?.["idempotency-key"];
       return start(
         ctx.tenant,
         trigger.workflow,
-        (body ?? {}) as JsonValue,
+        input,
         key,
         trigger.mode === "sync" ? trigger.timeoutSeconds : undefined,
       );
@@ -887,7 +897,9 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       if (!event.rawQueryString && event.queryStringParameters)
         for (const [key, value] of Object.entries(event.queryStringParameters))
           if (value !== undefined) query[key] = value;
-      const unknown = Object.keys(query).filter((key) => !route.query.includes(key));
+      const unknown = route.query.includes("*")
+        ? []
+        : Object.keys(query).filter((key) => !route.query.includes(key));
       if (unknown.length > 0)
         throw new HttpError(
           "INVALID_QUERY",
@@ -903,25 +915,30 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       const tenant = resolveTenant(event);
       const reply = await route.run({ event, params, query, tenant, text, mediaType });
       return answer(reply, requestId);
-    } catch (error) {
-      if (error instanceof HttpError) {
+    } catch (caught) {
+      // A silo deployment has a table per tenant only for the tenants it was deployed with.
+      const failure =
+        caught instanceof Error && caught.name === "UnknownTenantError"
+          ? new HttpError("UNKNOWN_TENANT", caught.message)
+          : caught;
+      if (failure instanceof HttpError) {
         return answer(
           {
-            status: error.status,
+            status: failure.status,
             body: {
               error: {
-                code: error.code,
-                message: error.message,
-                ...(error.problems ? { problems: error.problems } : {}),
+                code: failure.code,
+                message: failure.message,
+                ...(failure.problems ? { problems: failure.problems } : {}),
               },
             },
-            ...(error.headers ? { headers: { ...error.headers } } : {}),
+            ...(failure.headers ? { headers: { ...failure.headers } } : {}),
           },
           requestId,
         );
       }
       log(
-        `cascade api ${requestId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        `cascade api ${requestId}: ${caught instanceof Error ? (caught.stack ?? caught.message) : String(caught)}`,
       );
       return answer(
         {
