@@ -216,7 +216,7 @@ Examples:
   cascade ${verb} examples/order-processing
   cascade ${verb} my-app --stack-name my-app-staging
 
-Exit codes: 0 done, 1 the app has errors (nothing synthesised), 69 the CDK or AWS failed.`,
+Exit codes: 0 done, 1 the app has errors (nothing synthesised), 64 no such app folder, 69 the CDK or AWS failed.`,
       )
       .action(
         async (

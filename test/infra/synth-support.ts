@@ -1,5 +1,4 @@
 /** Shared by the infra tests: the example app read once, stacks synthesised without bundling. */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
@@ -46,9 +45,6 @@ function build(model: AppModel, withNag: boolean): { app: App; stack: CascadeSta
   const stack = new CascadeStack(app, "Test", {
     app: model,
     skipAppStaging: true,
-    ...(existsSync(join(PROJECT_ROOT, "functions/api.ts"))
-      ? {}
-      : { entries: { api: join(PROJECT_ROOT, "functions/engine.ts") } }),
   });
   if (withNag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };

@@ -51,6 +51,10 @@ async function runCdk(
   io: CliIo,
 ): Promise<ExitCode> {
   const dir = resolve(io.cwd, appDir);
+  if (!existsSync(dir)) {
+    io.stderr(`cascade: no such app folder: ${appDir}\n`);
+    return EXIT.USAGE;
+  }
   try {
     await readAppModel(dir);
   } catch (error) {
@@ -80,8 +84,9 @@ async function runCdk(
   child.stderr.on("data", (chunk: Buffer) => io.stderr(chunk.toString("utf8")));
   const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? 1)));
   if (code === 0) return EXIT.OK;
+  // The app was valid: what failed is the CDK, esbuild or AWS (their output is above).
   io.stderr(`cascade: cdk ${verb} failed (exit ${code})\n`);
-  return verb === "deploy" ? EXIT.UNAVAILABLE : EXIT.INVALID;
+  return EXIT.UNAVAILABLE;
 }
 
 /** `cascade synth`: the CloudFormation template and bundled functions, offline. */
