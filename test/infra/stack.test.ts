@@ -17,6 +17,8 @@ let template: Template;
 let nag: string[];
 /** The same app with every optional knob turned: silo tenants, JWT, cache, provisioned concurrency. */
 let tuned: { template: Template; nag: string[] };
+/** The same app behind IAM (SigV4) authorization. */
+let iamOnly: { template: Template; nag: string[] };
 
 before(async () => {
   model = await readExample();
@@ -42,7 +44,19 @@ before(async () => {
       retentionDays: 7,
     })),
   );
+  iamOnly = synthesise(
+    withConfig(model, (c) => ({ auth: { type: "iam", tenantClaim: c.auth.tenantClaim } })),
+  );
 });
+
+/** The AuthorizationType of every route, by route key. */
+const routeAuth = (t: Template) =>
+  Object.fromEntries(
+    Object.values(t.findResources("AWS::ApiGatewayV2::Route")).map((r) => [
+      String(r.Properties?.RouteKey),
+      r.Properties?.AuthorizationType,
+    ]),
+  );
 
 const fnEnv = (t: Template, description: RegExp) => {
   const only = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
@@ -314,10 +328,18 @@ describe("the knob mapping, with every optional setting turned", () => {
       AuthorizerType: "JWT",
       JwtConfiguration: { Issuer: "https://issuer.example.com/", Audience: ["cascade"] },
     });
-    tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
-      RouteKey: "ANY /v1/{proxy+}",
-      AuthorizationType: "JWT",
-    });
+    const auth = routeAuth(tuned.template);
+    assert.equal(Object.keys(auth).length, 1 + model.config.triggers.length);
+    for (const [route, type] of Object.entries(auth)) assert.equal(type, "JWT", route);
+  });
+
+  test("iam: every route needs SigV4 (AWS_IAM), no authorizer resource, cdk-nag clean", () => {
+    assert.deepEqual(iamOnly.nag, []);
+    const auth = routeAuth(iamOnly.template);
+    assert.ok("ANY /v1/{proxy+}" in auth);
+    assert.equal(Object.keys(auth).length, 1 + model.config.triggers.length);
+    for (const [route, type] of Object.entries(auth)) assert.equal(type, "AWS_IAM", route);
+    iamOnly.template.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
   });
 
   test("cache: Valkey Serverless in a VPC, the functions inside it, its endpoint in their env", () => {
