@@ -235,6 +235,21 @@ const isCursorFault = (error: unknown): boolean =>
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** A JSON pointer into the input (`/items/0/id`) as a path (`input.items[0].id`). */
+export function inputPath(pointer: string): string {
+  let path = "input";
+  for (const raw of pointer.split("/").slice(1)) {
+    if (raw === "") continue;
+    const part = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    path += /^\d+$/.test(part)
+      ? `[${part}]`
+      : /^[A-Za-z_$][\w$]*$/.test(part)
+        ? `.${part}`
+        : `[${JSON.stringify(part)}]`;
+  }
+  return path;
+}
+
 // ---------------------------------------------------------------------------
 // Representations
 
@@ -392,7 +407,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
           ...(error.problems.length > 0
             ? {
                 problems: error.problems.map((p) => ({
-                  path: `input${p.path === "" || p.path.startsWith("[") ? "" : "."}${p.path.replace(/^[$.]+/, "")}`,
+                  path: inputPath(p.path),
                   message: p.message,
                 })),
               }

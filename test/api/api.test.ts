@@ -502,7 +502,10 @@ test("every error has its code and status, and nothing is half-written", async (
   expectError(await call("GET", `${EXEC}/no%20spaces`), 400, "INVALID_ID");
   const invalid = await start("Strict", { id: "half-1", input: { customer_id: 7 } });
   expectError(invalid, 422, "INVALID_INPUT");
-  assert.ok(invalid.body.error.problems.length >= 1);
+  assert.deepEqual(
+    invalid.body.error.problems.map((p: { path: string }) => p.path),
+    ["input.customer_id"],
+  );
   expectError(await call("GET", "/v1/apps/other/executions"), 404, "UNKNOWN_APP");
   expectError(await start("Nope", { id: "half-2", input: {} }), 404, "UNKNOWN_WORKFLOW");
   expectError(await call("GET", `${EXEC}/never-was`), 404, "UNKNOWN_EXECUTION");
