@@ -3,6 +3,7 @@
  * Exit codes: see `exit-codes.ts`. Commands are imported when they run, so
  * `cascade process get` does not load the emulators.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ActivityLoadError } from "../app/activities.ts";
 import { WorkflowPathError } from "../app/workflows.ts";
@@ -42,11 +43,19 @@ function withApiOptions(command: Command): Command {
     .addOption(formatOption());
 }
 
+/** The version of this checkout (package.json). */
+const CASCADE_VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+
 /** Builds the program. `setExit` receives the exit code of whichever command ran. */
 export function makeProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {
   const program = new Command("cascade")
     .description("Cascade: serverless workflows. Write CDL, run them locally, deploy them to AWS.")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .version(CASCADE_VERSION, "-V, --version", "print the version")
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
 

@@ -1,6 +1,7 @@
 /** `cascade validate`, in-process through makeProgram and as a real process. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,4 +134,13 @@ test("the cascade bin runs on the project's Node 24 and exits with the documente
   });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /Examples:\n {2}cascade validate examples\//);
+});
+
+test("--version prints package.json's version; exit 0", async () => {
+  const io = captureIo(REPO_ROOT);
+  assert.equal(await main(["--version"], io), EXIT.OK);
+  const { version } = JSON.parse(readFileSync(repoPath("package.json"), "utf8")) as {
+    version: string;
+  };
+  assert.equal(io.out.join("").trim(), version);
 });
