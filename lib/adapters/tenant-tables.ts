@@ -8,6 +8,7 @@ import type { HistoryEvent } from "../core/engine/index.ts";
 import type {
   ExecutionHeader,
   ExecutionStore,
+  HistoryAppend,
   JoinRecord,
   ListFilter,
   Stored,
@@ -73,14 +74,8 @@ export class TenantTablesStore implements ExecutionStore {
   ) {
     return this.#of(header.tenant).appendHistory(header, events, expiresAt);
   }
-  async appendHistories(
-    entries: readonly {
-      readonly header: ExecutionHeader;
-      readonly events: readonly HistoryEvent[];
-      readonly expiresAt?: number;
-    }[],
-  ): Promise<void> {
-    const byTenant = new Map<string, (typeof entries)[number][]>();
+  async appendHistories(entries: readonly HistoryAppend[]): Promise<void> {
+    const byTenant = new Map<string, HistoryAppend[]>();
     for (const entry of entries) {
       this.#of(entry.header.tenant);
       const list = byTenant.get(entry.header.tenant) ?? [];

@@ -38,15 +38,21 @@ export async function activityModuleFiles(path: string): Promise<string[]> {
  * Imports the activity modules at `path` and returns their functions by name.
  * Two modules exporting the same name is an error, since a workflow could not
  * say which one it means.
+ * `version` > 0 imports fresh copies (a query string defeats the ESM cache), for
+ * `cascade dev`'s reloads.
  * @throws ActivityLoadError when a module fails to load or names collide.
  */
-export async function loadActivities(path: string): Promise<Map<string, ActivityFunction>> {
+export async function loadActivities(
+  path: string,
+  version = 0,
+): Promise<Map<string, ActivityFunction>> {
   const activities = new Map<string, ActivityFunction>();
   const origin = new Map<string, string>();
   for (const file of await activityModuleFiles(path)) {
+    const url = pathToFileURL(file).href + (version > 0 ? `?v=${version}` : "");
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      mod = (await import(url)) as Record<string, unknown>;
     } catch (error) {
       throw new ActivityLoadError(
         `cannot load activities from ${file}: ${(error as Error).message}`,

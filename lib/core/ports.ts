@@ -227,6 +227,13 @@ export type StoredEvent =
   | { readonly type: "Aborted"; readonly error: WorkflowError };
 
 /** Execution state: one conditional write per transition, no transactions. */
+/** One execution's events to append, and when their items expire (epoch seconds, the TTL attribute). */
+export interface HistoryAppend {
+  readonly header: ExecutionHeader;
+  readonly events: readonly HistoryEvent[];
+  readonly expiresAt?: number;
+}
+
 export interface ExecutionStore {
   /** Creates the execution (its root thread item) unless one with that id exists; returns the existing one then. */
   createExecution(
@@ -253,14 +260,7 @@ export interface ExecutionStore {
    * BatchWriteItem per 25 events whatever execution they belong to (an SQS batch
    * of ten executions' steps costs one request, not ten). Idempotent per event.
    */
-  appendHistories(
-    entries: readonly {
-      readonly header: ExecutionHeader;
-      readonly events: readonly HistoryEvent[];
-      /** When the items expire (epoch seconds; the TTL attribute). */
-      readonly expiresAt?: number;
-    }[],
-  ): Promise<void>;
+  appendHistories(entries: readonly HistoryAppend[]): Promise<void>;
   readHistory(
     tenant: string,
     executionId: string,

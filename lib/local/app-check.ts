@@ -6,8 +6,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
-import { ActivityLoadError, activityModuleFiles } from "../app/activities.ts";
+import { loadActivities } from "../app/activities.ts";
 import { type AppConfig, loadAppConfig } from "../app/config.ts";
 import { APP_CONFIG_FILE, findWorkflowFiles, workflowStem } from "../app/workflows.ts";
 import {
@@ -48,44 +47,8 @@ export interface CheckedApp {
   readonly warnings: number;
 }
 
-/**
- * Imports the activity modules at `path` (a file or a folder). `version` > 0
- * imports fresh copies (a query string defeats the ESM cache), for reloading.
- * @throws ActivityLoadError when a module fails to load or two export the same name.
- */
-export async function importActivities(
-  path: string,
-  version = 0,
-): Promise<Map<string, ActivityFunction>> {
-  const activities = new Map<string, ActivityFunction>();
-  const origin = new Map<string, string>();
-  for (const file of await activityModuleFiles(path)) {
-    const url = pathToFileURL(file).href + (version > 0 ? `?v=${version}` : "");
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(url)) as Record<string, unknown>;
-    } catch (error) {
-      throw new ActivityLoadError(
-        `cannot load activities from ${file}: ${(error as Error).message}`,
-        file,
-        { cause: error },
-      );
-    }
-    for (const [name, value] of Object.entries(mod)) {
-      if (typeof value !== "function" || name === "default") continue;
-      const first = origin.get(name);
-      if (first !== undefined) {
-        throw new ActivityLoadError(
-          `activity '${name}' is exported by both ${first} and ${file}`,
-          file,
-        );
-      }
-      activities.set(name, value as ActivityFunction);
-      origin.set(name, file);
-    }
-  }
-  return activities;
-}
+/** The app's activities (see `loadActivities`); `version` > 0 imports fresh copies. */
+export const importActivities = loadActivities;
 
 /**
  * Reads `<dir>/cascade.yaml`, the workflows and the activities it names, and

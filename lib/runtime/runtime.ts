@@ -573,15 +573,7 @@ export class Runtime {
 
   async #attempt(
     header: ExecutionHeader,
-    body: {
-      activity: string;
-      token: { thread: string; step: number; attempt: number };
-      state: string;
-      idempotencyKey: string;
-      timeoutMs?: number;
-      heartbeatMs?: number;
-      cache?: CachePolicy;
-    },
+    body: AttemptBody,
     input: JsonValue,
   ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
     const cacheKey = body.cache && this.#deps.cache ? resultCacheKey(header, body) : undefined;
@@ -646,14 +638,7 @@ export class Runtime {
 
   async #runAttempt(
     header: ExecutionHeader,
-    body: {
-      activity: string;
-      token: { thread: string; step: number; attempt: number };
-      state: string;
-      idempotencyKey: string;
-      timeoutMs?: number;
-      heartbeatMs?: number;
-    },
+    body: AttemptBody,
     input: JsonValue,
   ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
     const controller = new AbortController();
@@ -1547,6 +1532,17 @@ function tombstone(
 /** Identifies an activity running in this process: tenants may reuse execution ids. */
 function runningKey(header: ExecutionHeader, thread: string): string {
   return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
+}
+
+/** What running one attempt of an activity needs (from a `run` or `work` message). */
+interface AttemptBody {
+  readonly activity: string;
+  readonly token: { readonly thread: string; readonly step: number; readonly attempt: number };
+  readonly state: string;
+  readonly idempotencyKey: string;
+  readonly timeoutMs?: number;
+  readonly heartbeatMs?: number;
+  readonly cache?: CachePolicy;
 }
 
 /** Results larger than this are not cached (a cache holds many small results). */

@@ -20,6 +20,7 @@ import type {
   ExecutionHeader,
   ExecutionStore,
   ExecutionView,
+  HistoryAppend,
   JoinRecord,
   ListFilter,
   Page,
@@ -212,13 +213,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     await this.appendHistories([{ header, events }]);
   }
 
-  async appendHistories(
-    entries: readonly {
-      readonly header: ExecutionHeader;
-      readonly events: readonly HistoryEvent[];
-      readonly expiresAt?: number;
-    }[],
-  ): Promise<void> {
+  async appendHistories(entries: readonly HistoryAppend[]): Promise<void> {
     // One item per step of a thread (its events share a time), not one per event: an
     // execution of the seed workflow writes about 8 history items instead of 31.
     let requests = entries.flatMap(({ header, events, expiresAt }) => {

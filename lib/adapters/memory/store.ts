@@ -9,6 +9,7 @@ import type {
   ExecutionHeader,
   ExecutionStore,
   ExecutionView,
+  HistoryAppend,
   JoinRecord,
   ListFilter,
   Page,
@@ -128,13 +129,7 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.history.set(key, list);
   }
 
-  async appendHistories(
-    entries: readonly {
-      readonly header: ExecutionHeader;
-      readonly events: readonly HistoryEvent[];
-      readonly expiresAt?: number;
-    }[],
-  ): Promise<void> {
+  async appendHistories(entries: readonly HistoryAppend[]): Promise<void> {
     for (const { header, events } of entries) await this.appendHistory(header, events);
   }
 
