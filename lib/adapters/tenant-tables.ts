@@ -98,8 +98,14 @@ export class TenantTablesStore implements ExecutionStore {
   async getDefinition(hash: string) {
     return this.#shared.getDefinition(hash);
   }
-  async bufferEvent(header: ExecutionHeader, event: string, id: string, payload: Stored) {
-    return this.#of(header.tenant).bufferEvent(header, event, id, payload);
+  async bufferEvent(
+    header: ExecutionHeader,
+    event: string,
+    id: string,
+    payload: Stored,
+    expiresAt?: number,
+  ) {
+    return this.#of(header.tenant).bufferEvent(header, event, id, payload, expiresAt);
   }
   async peekBufferedEvent(header: ExecutionHeader, event: string) {
     return this.#of(header.tenant).peekBufferedEvent(header, event);
@@ -107,8 +113,8 @@ export class TenantTablesStore implements ExecutionStore {
   async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string) {
     return this.#of(header.tenant).deleteBufferedEvent(header, event, key);
   }
-  async noteFailure(header: ExecutionHeader, reason: string) {
-    return this.#of(header.tenant).noteFailure(header, reason);
+  async noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number) {
+    return this.#of(header.tenant).noteFailure(header, reason, expiresAt);
   }
   async lastFailure(header: ExecutionHeader) {
     return this.#of(header.tenant).lastFailure(header);

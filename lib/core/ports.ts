@@ -271,7 +271,13 @@ export interface ExecutionStore {
   putDefinition(hash: string, name: string, source: string): Promise<void>;
   getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;
   /** Keeps an external event that arrived before any state waited for it; `id` sorts in arrival order. */
-  bufferEvent(header: ExecutionHeader, event: string, id: string, payload: Stored): Promise<void>;
+  bufferEvent(
+    header: ExecutionHeader,
+    event: string,
+    id: string,
+    payload: Stored,
+    expiresAt?: number,
+  ): Promise<void>;
   /** The oldest buffered event of that name, if any, with the key to delete it by. */
   peekBufferedEvent(
     header: ExecutionHeader,
@@ -280,7 +286,7 @@ export interface ExecutionStore {
   /** Removes a buffered event once a thread's commit has consumed it; idempotent. */
   deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void>;
   /** Notes why a message keeps failing, for the dead-letter handler to report. */
-  noteFailure(header: ExecutionHeader, reason: string): Promise<void>;
+  noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void>;
   lastFailure(header: ExecutionHeader): Promise<string | undefined>;
 }
 

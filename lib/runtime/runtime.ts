@@ -385,7 +385,7 @@ export class Runtime {
     if (view?.thread.status !== "running") return false;
     const stored = await this.#codec.store(payload, executionId);
     const order = `${String(this.#deps.clock.now()).padStart(13, "0")}-${id}`;
-    await store.bufferEvent(view.header, event, order, stored);
+    await store.bufferEvent(view.header, event, order, stored, this.#runningExpiry(view.header));
     const waiting = [view, ...(await store.branchThreads(view.header))].filter(
       (r) =>
         r.thread.status === "running" &&
@@ -428,7 +428,11 @@ export class Runtime {
   /** Records why a message failed, for `deadLetter` to report. */
   async noteFailure(envelope: Envelope, error: unknown): Promise<void> {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    await this.#deps.store.noteFailure(envelope.body.header, reason.slice(0, 1_000));
+    await this.#deps.store.noteFailure(
+      envelope.body.header,
+      reason.slice(0, 1_000),
+      this.#runningExpiry(envelope.body.header),
+    );
   }
 
   // -------------------------------------------------------------------------

@@ -60,7 +60,7 @@ test("a history cursor from one execution is refused for another", async () => {
   await assert.rejects(store.readHistory("t1", "cursor-a", 5, "not-a-cursor"), /cursor/);
 });
 
-test("history items carry the TTL attribute they are given", async () => {
+test("history items, buffered events and failure notes carry the TTL attribute they are given", async () => {
   const store = new DynamoDbExecutionStore(env.clients.lean.dynamodb, env.provisioned.table);
   const header = {
     tenant: "t1",
@@ -81,4 +81,19 @@ test("history items carry the TTL attribute they are given", async () => {
     }),
   );
   assert.equal(result.Items?.[0]?.[TABLE.ttlAttribute]?.N, "1900000000");
+  await store.bufferEvent(header, "paid", "0001-a", { inline: { ok: true } }, 1_900_000_001);
+  await store.noteFailure(header, "boom", 1_900_000_002);
+  const all = await env.clients.dynamodb.send(
+    new QueryCommand({
+      TableName: env.provisioned.table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": { S: KEYS.execution("t1", "ttl-1") } },
+    }),
+  );
+  const ttls = (all.Items ?? []).map((item) => item[TABLE.ttlAttribute]?.N).sort();
+  assert.deepEqual(
+    ttls,
+    ["1900000000", "1900000001", "1900000002"],
+    "history, event, failure note",
+  );
 });

@@ -349,6 +349,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     event: string,
     id: string,
     payload: Stored,
+    expiresAt?: number,
   ): Promise<void> {
     await this.#client.send(
       new PutItemCommand({
@@ -357,6 +358,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
           pk: this.#pk(header),
           sk: S(`${ITEM.eventPrefix}${event}#${id}`),
           d: S(JSON.stringify(payload)),
+          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
         },
       }),
     );
@@ -392,11 +394,16 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     );
   }
 
-  async noteFailure(header: ExecutionHeader, reason: string): Promise<void> {
+  async noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void> {
     await this.#client.send(
       new PutItemCommand({
         TableName: this.#table,
-        Item: { pk: this.#pk(header), sk: S(ITEM.failure), d: S(JSON.stringify(reason)) },
+        Item: {
+          pk: this.#pk(header),
+          sk: S(ITEM.failure),
+          d: S(JSON.stringify(reason)),
+          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+        },
       }),
     );
   }
