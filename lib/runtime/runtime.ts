@@ -668,18 +668,16 @@ export class Runtime {
     } finally {
       this.#running.delete(key);
       const dimensions = { workflow: header.workflow, activity: body.activity };
-      this.#emitMetric(header, {
-        name: "ActivityDuration",
-        value: Math.round(performance.now() - started),
-        unit: "Milliseconds",
-        dimensions,
-      });
-      this.#emitMetric(header, {
-        name: "ActivityErrors",
-        value: failed ? 1 : 0,
-        unit: "Count",
-        dimensions,
-      });
+      this.#emitMetric(
+        header,
+        {
+          name: "ActivityDuration",
+          value: Math.round(performance.now() - started),
+          unit: "Milliseconds",
+          dimensions,
+        },
+        { name: "ActivityErrors", value: failed ? 1 : 0, unit: "Count", dimensions },
+      );
     }
   }
 
@@ -1433,8 +1431,11 @@ export class Runtime {
   }
 
   /** One CloudWatch Embedded Metric Format line. */
-  #emitMetric(header: ExecutionHeader, metric: Metric): void {
-    const dimensions = { app: header.app, ...metric.dimensions };
+  #emitMetric(header: ExecutionHeader, ...metrics: readonly Metric[]): void {
+    // One EMF line for metrics that share their dimensions (a log line costs per byte).
+    const first = metrics[0];
+    if (!first) return;
+    const dimensions = { app: header.app, ...first.dimensions };
     this.#log(
       JSON.stringify({
         _aws: {
@@ -1444,12 +1445,12 @@ export class Runtime {
               Namespace: "Cascade",
               // Each metric also rolls up per app, for dashboards and alarms.
               Dimensions: [["app"], Object.keys(dimensions)],
-              Metrics: [{ Name: metric.name, Unit: metric.unit }],
+              Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
             },
           ],
         },
         ...dimensions,
-        [metric.name]: metric.value,
+        ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
         execution: header.executionId,
       }),
     );
@@ -1538,16 +1539,11 @@ function runningKey(header: ExecutionHeader, thread: string): string {
   return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
 }
 
-/** What running one attempt of an activity needs (from a `run` or `work` message). */
-interface AttemptBody {
-  readonly activity: string;
-  readonly token: { readonly thread: string; readonly step: number; readonly attempt: number };
-  readonly state: string;
-  readonly idempotencyKey: string;
-  readonly timeoutMs?: number;
-  readonly heartbeatMs?: number;
-  readonly cache?: CachePolicy;
-}
+/** What running one attempt of an activity needs: the fields `run` and `work` messages share. */
+type AttemptBody = Pick<
+  Extract<WireMessage, { kind: "run" }>,
+  "activity" | "token" | "state" | "idempotencyKey" | "timeoutMs" | "heartbeatMs" | "cache"
+>;
 
 /** Results larger than this are not cached (a cache holds many small results). */
 export const MAX_CACHED_RESULT_BYTES = 512 * 1024;

@@ -499,6 +499,10 @@ test("metrics: activity duration and errors, workflow duration and outcome, as C
     "validate_order",
     "verify_identity",
   ]);
+  assert.ok(
+    durations.every((m) => "ActivityErrors" in m),
+    "an activity's duration and error count share one log line",
+  );
   const errors = named("ActivityErrors");
   assert.equal(errors.find((m) => m.activity === "check_credit")?.ActivityErrors, 1);
   assert.equal(errors.find((m) => m.activity === "validate_order")?.ActivityErrors, 0);
