@@ -6,6 +6,7 @@ import { MemoryResultCache } from "../../lib/adapters/memory/cache.ts";
 import { METRIC_NAMES } from "../../lib/core/engine/index.ts";
 import type { JsonValue } from "../../lib/core/expr/index.ts";
 import { METRICS } from "../../lib/manifest/index.ts";
+import { processBatch } from "../../lib/runtime/batch.ts";
 import { repoPath } from "../helpers.ts";
 import { memoryStack } from "../support/memory-stack.ts";
 
@@ -554,4 +555,37 @@ states:
 
 test("the manifest's emitted metrics (read by the dashboard) are exactly the ones the engine and runtime emit", () => {
   assert.deepEqual(Object.keys(METRICS.emitted).sort(), [...METRIC_NAMES].sort());
+});
+
+test("a batch whose messages cannot be sent fails whole; its redelivery re-sends what the commits caused", async () => {
+  const stack = memoryStack({
+    workflows: [{ file: ORDER_FILE, source: readFileSync(ORDER_FILE, "utf8") }],
+    activities,
+  });
+  await stack.runtime.startExecution("OrderFulfillment", order, { id: "s-1" });
+  const q = stack.queues.queue("transitions");
+  const batch = await q.receive(10);
+  assert.ok(batch.length > 0);
+  const send = stack.queues.send.bind(stack.queues);
+  stack.queues.send = async () => {
+    throw new Error("SQS is down");
+  };
+  const failed = await processBatch(
+    stack.runtime,
+    batch.map((m) => ({
+      id: m.receipt,
+      body: JSON.stringify(m.envelope),
+      receiveCount: m.receiveCount,
+    })),
+  );
+  assert.deepEqual(
+    [...failed].sort(),
+    batch.map((m) => m.receipt).sort(),
+    "every record is reported failed, so none is deleted",
+  );
+  stack.queues.send = send;
+  for (const m of batch) await q.release(m.receipt, 0);
+  await stack.drain();
+  const record = await stack.execution("s-1");
+  assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
 });
