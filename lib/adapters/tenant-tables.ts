@@ -102,10 +102,11 @@ export class TenantTablesStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     id: string,
+    order: string,
     payload: Stored,
     expiresAt?: number,
   ) {
-    return this.#of(header.tenant).bufferEvent(header, event, id, payload, expiresAt);
+    return this.#of(header.tenant).bufferEvent(header, event, id, order, payload, expiresAt);
   }
   async peekBufferedEvent(header: ExecutionHeader, event: string) {
     return this.#of(header.tenant).peekBufferedEvent(header, event);

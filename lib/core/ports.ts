@@ -270,20 +270,28 @@ export interface ExecutionStore {
   listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>>;
   putDefinition(hash: string, name: string, source: string): Promise<void>;
   getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;
-  /** Keeps an external event that arrived before any state waited for it; `id` sorts in arrival order. */
+  /**
+   * Keeps an external event until a state takes it. `id` is the sender's (idempotency):
+   * a second event with an id already buffered — or already consumed — is refused
+   * (returns false). `order` sorts events of one name in arrival order.
+   */
   bufferEvent(
     header: ExecutionHeader,
     event: string,
     id: string,
+    order: string,
     payload: Stored,
     expiresAt?: number,
-  ): Promise<void>;
-  /** The oldest buffered event of that name, if any, with the key to delete it by. */
+  ): Promise<boolean>;
+  /** The oldest event of that name still waiting, if any, with its id (the key to consume it by). */
   peekBufferedEvent(
     header: ExecutionHeader,
     event: string,
   ): Promise<{ key: string; payload: Stored } | undefined>;
-  /** Removes a buffered event once a thread's commit has consumed it; idempotent. */
+  /**
+   * Marks a buffered event consumed once a thread's commit has taken it (it leaves a
+   * marker, so its id stays used); idempotent.
+   */
   deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void>;
   /** Notes why a message keeps failing, for the dead-letter handler to report. */
   noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void>;

@@ -385,7 +385,16 @@ export class Runtime {
     if (view?.thread.status !== "running") return false;
     const stored = await this.#codec.store(payload, executionId);
     const order = `${String(this.#deps.clock.now()).padStart(13, "0")}-${id}`;
-    await store.bufferEvent(view.header, event, order, stored, this.#runningExpiry(view.header));
+    // A retry with the same id is refused by the buffer (even once consumed): one event per id.
+    // Delivery is tried either way, in case the first attempt stopped before it.
+    await store.bufferEvent(
+      view.header,
+      event,
+      id,
+      order,
+      stored,
+      this.#runningExpiry(view.header),
+    );
     const waiting = [view, ...(await store.branchThreads(view.header))].filter(
       (r) =>
         r.thread.status === "running" &&

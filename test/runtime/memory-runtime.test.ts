@@ -589,3 +589,28 @@ test("a batch whose messages cannot be sent fails whole; its redelivery re-sends
   const record = await stack.execution("s-1");
   assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
 });
+
+test("an event sent again with the same id is delivered once, even after it was consumed", async () => {
+  const source = `name: TwoSteps
+states:
+  - { name: First, type: WaitForEvent, event: go, result: $.first, next: Second }
+  - { name: Second, type: WaitForEvent, event: go, result: $.second, end: true }
+`;
+  const stack = memoryStack({ workflows: [{ file: "two.yaml", source }], activities: {} });
+  await stack.runtime.startExecution("TwoSteps", {}, { id: "ev-1" });
+  await stack.drain();
+  assert.equal(await stack.runtime.signal("default", "ev-1", "go", { n: 1 }, "send-1"), true);
+  await stack.drain();
+  // The sender retries (say, its response was lost): the same id must not count again.
+  await stack.runtime.signal("default", "ev-1", "go", { n: 1 }, "send-1");
+  await stack.drain();
+  assert.equal((await stack.execution("ev-1"))?.thread.status, "running", "still waiting");
+  await stack.runtime.signal("default", "ev-1", "go", { n: 2 }, "send-2");
+  await stack.drain();
+  const record = await stack.execution("ev-1");
+  assert.equal(record?.thread.status, "succeeded");
+  assert.deepEqual(await stack.runtime.codec.load(record.thread.data), {
+    first: { n: 1 },
+    second: { n: 2 },
+  });
+});

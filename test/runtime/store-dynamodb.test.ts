@@ -81,7 +81,7 @@ test("history items, buffered events and failure notes carry the TTL attribute t
     }),
   );
   assert.equal(result.Items?.[0]?.[TABLE.ttlAttribute]?.N, "1900000000");
-  await store.bufferEvent(header, "paid", "0001-a", { inline: { ok: true } }, 1_900_000_001);
+  await store.bufferEvent(header, "paid", "a", "0001-a", { inline: { ok: true } }, 1_900_000_001);
   await store.noteFailure(header, "boom", 1_900_000_002);
   const all = await env.clients.dynamodb.send(
     new QueryCommand({

@@ -284,19 +284,30 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.deepEqual(await store.getDefinition("abc"), { name: "Order", source: "states: []" });
     assert.equal(await store.getDefinition("nope"), undefined);
 
-    await store.bufferEvent(h, "approval", "0002-b", { inline: 2 });
-    await store.bufferEvent(h, "approval", "0001-a", { inline: 1 });
-    await store.bufferEvent(h, "other", "0003-c", { inline: 3 });
+    // Ids are the senders'; the order is arrival.
+    assert.equal(await store.bufferEvent(h, "approval", "b", "0002-b", { inline: 2 }), true);
+    assert.equal(await store.bufferEvent(h, "approval", "a", "0001-a", { inline: 1 }), true);
+    assert.equal(await store.bufferEvent(h, "other", "c", "0003-c", { inline: 3 }), true);
+    assert.equal(
+      await store.bufferEvent(h, "approval", "a", "0009-a", { inline: 99 }),
+      false,
+      "an id already buffered is refused",
+    );
     const first = await store.peekBufferedEvent(h, "approval");
-    assert.deepEqual(first, { key: "0001-a", payload: { inline: 1 } }, "oldest first");
+    assert.deepEqual(first, { key: "a", payload: { inline: 1 } }, "oldest first");
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), first, "peeking takes nothing");
-    await store.deleteBufferedEvent(h, "approval", "0001-a");
-    await store.deleteBufferedEvent(h, "approval", "0001-a");
+    await store.deleteBufferedEvent(h, "approval", "a");
+    await store.deleteBufferedEvent(h, "approval", "a");
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), {
-      key: "0002-b",
+      key: "b",
       payload: { inline: 2 },
     });
-    await store.deleteBufferedEvent(h, "approval", "0002-b");
+    assert.equal(
+      await store.bufferEvent(h, "approval", "a", "0010-a", { inline: 1 }),
+      false,
+      "an id already consumed stays used: a retried send is not delivered twice",
+    );
+    await store.deleteBufferedEvent(h, "approval", "b");
     assert.equal(await store.peekBufferedEvent(h, "approval"), undefined);
     assert.deepEqual((await store.peekBufferedEvent(h, "other"))?.payload, { inline: 3 });
 

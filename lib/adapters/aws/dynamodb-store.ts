@@ -8,12 +8,12 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { HistoryEvent } from "../../core/engine/index.ts";
 import type {
@@ -348,48 +348,69 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     id: string,
+    order: string,
     payload: Stored,
     expiresAt?: number,
-  ): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: {
-          pk: this.#pk(header),
-          sk: S(`${ITEM.eventPrefix}${event}#${id}`),
-          d: S(JSON.stringify(payload)),
-          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
-        },
-      }),
-    );
+  ): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            pk: this.#pk(header),
+            sk: S(`${ITEM.eventPrefix}${event}#${id}`),
+            o: S(order),
+            d: S(JSON.stringify(payload)),
+            ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
   }
 
   async peekBufferedEvent(
     header: ExecutionHeader,
     event: string,
   ): Promise<{ key: string; payload: Stored } | undefined> {
+    // Every waiting event of that name (few), the oldest by arrival; consumed ones are markers.
     const prefix = `${ITEM.eventPrefix}${event}#`;
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": this.#pk(header), ":prefix": S(prefix) },
-        ConsistentRead: true,
-        Limit: 1,
-      }),
-    );
-    const item = result.Items?.[0];
-    const sk = item?.sk?.S;
-    const d = item?.d?.S;
-    if (sk === undefined || d === undefined) return undefined;
-    return { key: sk.slice(prefix.length), payload: JSON.parse(d) as Stored };
+    let best: { order: string; key: string; d: string } | undefined;
+    let start: Item | undefined;
+    do {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          FilterExpression: "attribute_not_exists(c)",
+          ExpressionAttributeValues: { ":pk": this.#pk(header), ":prefix": S(prefix) },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const key = item.sk?.S?.slice(prefix.length);
+        const d = item.d?.S;
+        if (key === undefined || d === undefined) continue;
+        const order = item.o?.S ?? key;
+        if (!best || order < best.order) best = { order, key, d };
+      }
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return best ? { key: best.key, payload: JSON.parse(best.d) as Stored } : undefined;
   }
 
   async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void> {
     await this.#client.send(
-      new DeleteItemCommand({
+      new UpdateItemCommand({
         TableName: this.#table,
         Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
+        UpdateExpression: "SET c = :c REMOVE d",
+        ExpressionAttributeValues: { ":c": { BOOL: true } },
       }),
     );
   }

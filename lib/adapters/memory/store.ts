@@ -25,7 +25,10 @@ export class MemoryExecutionStore implements ExecutionStore {
   readonly joins = new Map<string, JoinRecord>();
   readonly history = new Map<string, HistoryEvent[]>();
   readonly definitions = new Map<string, { name: string; source: string }>();
-  readonly buffered = new Map<string, { id: string; payload: Stored }[]>();
+  readonly buffered = new Map<
+    string,
+    { id: string; order: string; payload: Stored; consumed: boolean }[]
+  >();
   readonly failures = new Map<string, string>();
   readonly expiries = new Map<string, number>();
   /** Counts calls, for tests and benchmarks; `endings` counts root writes that ended an execution. */
@@ -185,14 +188,17 @@ export class MemoryExecutionStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     id: string,
+    order: string,
     payload: Stored,
-  ): Promise<void> {
+  ): Promise<boolean> {
     this.calls.writes++;
     const key = this.#key(header.tenant, header.executionId, event);
     const list = this.buffered.get(key) ?? [];
-    if (!list.some((e) => e.id === id)) list.push({ id, payload: clone(payload) });
-    list.sort((a, b) => (a.id < b.id ? -1 : 1));
+    if (list.some((e) => e.id === id)) return false;
+    list.push({ id, order, payload: clone(payload), consumed: false });
+    list.sort((a, b) => (a.order < b.order ? -1 : 1));
     this.buffered.set(key, list);
+    return true;
   }
 
   async peekBufferedEvent(
@@ -200,15 +206,19 @@ export class MemoryExecutionStore implements ExecutionStore {
     event: string,
   ): Promise<{ key: string; payload: Stored } | undefined> {
     this.calls.queries++;
-    const first = this.buffered.get(this.#key(header.tenant, header.executionId, event))?.[0];
+    const first = this.buffered
+      .get(this.#key(header.tenant, header.executionId, event))
+      ?.find((e) => !e.consumed);
     return first ? { key: first.id, payload: clone(first.payload) } : undefined;
   }
 
   async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void> {
     this.calls.writes++;
-    const list = this.buffered.get(this.#key(header.tenant, header.executionId, event));
-    const index = list?.findIndex((e) => e.id === key) ?? -1;
-    if (list && index >= 0) list.splice(index, 1);
+    const list = this.buffered.get(this.#key(header.tenant, header.executionId, event)) ?? [];
+    const entry = list.find((e) => e.id === key);
+    if (entry) entry.consumed = true;
+    else list.push({ id: key, order: "", payload: { inline: null }, consumed: true });
+    this.buffered.set(this.#key(header.tenant, header.executionId, event), list);
   }
 
   async noteFailure(header: ExecutionHeader, reason: string): Promise<void> {
