@@ -43,6 +43,8 @@ export interface OutMessage {
   readonly queue: string;
   /** Deliver no earlier than this epoch ms (timers, retry backoff). */
   readonly notBefore?: number;
+  /** When it was sent (epoch ms): its receiver reports the transition latency. */
+  readonly sentAt?: number;
   readonly body: WireMessage;
 }
 

@@ -109,7 +109,7 @@ export function addObservability(
   props: ObservabilityProps,
 ): { dashboard: Dashboard; alarms: Alarm[] } {
   const { app } = props;
-  const { emitted, planned } = METRICS;
+  const { emitted } = METRICS;
   const fns = [
     { name: "engine", fn: props.functions.engine },
     { name: "api", fn: props.functions.api },
@@ -176,7 +176,7 @@ export function addObservability(
       title: "Transition latency (ms) and engine duration per batch",
       width: 12,
       left: ["p50", "p99"].map((p) =>
-        search(app, "TransitionLatency", planned.TransitionLatency.dimensions, p, `latency ${p}`),
+        search(app, "TransitionLatency", emitted.TransitionLatency.dimensions, p, `latency ${p}`),
       ),
       right: ["p50", "p99"].map((p) =>
         props.functions.engine.metricDuration({

@@ -108,8 +108,7 @@ export const ENV = {
 /**
  * CloudWatch metrics the runtime emits as Embedded Metric Format lines, read by the
  * CDK dashboard and alarms. Every metric is also emitted with the dimension set
- * [app] alone (a per-app roll-up). `emitted` are written today (dimensions listed);
- * `planned` have a name reserved for the dashboard but no emitter yet.
+ * [app] alone (a per-app roll-up). `emitted` are written today (dimensions listed).
  */
 export const METRICS = {
   namespace: "Cascade",
@@ -127,9 +126,7 @@ export const METRICS = {
     /** Task cache hits and misses; dimensions app, workflow, activity (and the app roll-up). */
     CacheHits: { unit: "Count", dimensions: ["app"] },
     CacheMisses: { unit: "Count", dimensions: ["app"] },
-  },
-  planned: {
-    /** Milliseconds from a transition message's send to its commit; dimension app. */
+    /** Milliseconds from a message's send (or due time) to its handling; dimension app. */
     TransitionLatency: { unit: "Milliseconds", dimensions: ["app"] },
   },
 } as const;

@@ -153,10 +153,12 @@ export interface Invocation {
   readonly history: { header: ExecutionHeader; events: HistoryEvent[] }[];
   /** Messages to send, together, before the causing messages are deleted. */
   readonly outgoing: OutMessage[];
+  /** Transition latencies of the messages handled (ms), reported once. */
+  readonly latencies: number[];
   readonly joins?: Map<string, { header: ExecutionHeader; joinId: string; reports: JoinReport[] }>;
 }
 
-const newInvocation = (): Invocation => ({ history: [], outgoing: [] });
+const newInvocation = (): Invocation => ({ history: [], outgoing: [], latencies: [] });
 
 export class Runtime {
   readonly #deps: RuntimeDeps;
@@ -285,6 +287,11 @@ export class Runtime {
       // A timer longer than SQS allows: send it on for the rest of its delay.
       invocation.outgoing.push(envelope);
     } else {
+      if (envelope.sentAt !== undefined && receiveCount === 1) {
+        invocation.latencies.push(
+          Math.max(0, now - Math.max(envelope.sentAt, envelope.notBefore ?? 0)),
+        );
+      }
       await this.#process(envelope.mid, envelope.body, receiveCount, invocation);
     }
     if (!batch) await this.#flush(invocation);
@@ -308,7 +315,7 @@ export class Runtime {
    * and their reports to a join are applied together, in one write per join.
    */
   startBatch(): Invocation {
-    return { history: [], outgoing: [], joins: new Map() };
+    return { history: [], outgoing: [], latencies: [], joins: new Map() };
   }
 
   /**
@@ -342,6 +349,7 @@ export class Runtime {
     }
     // Throws when a message could not be sent: then no message of the batch may be deleted.
     await this.#sendOutgoing(batch);
+    this.#emitLatencies(batch);
     try {
       await this.#appendHistory(batch);
       return { unwritten };
@@ -1340,12 +1348,43 @@ export class Runtime {
   /** Sends the invocation's messages (batched), then appends its history. */
   async #flush(invocation: Invocation): Promise<void> {
     await this.#sendOutgoing(invocation);
+    this.#emitLatencies(invocation);
     await this.#appendHistory(invocation);
   }
 
   async #sendOutgoing(invocation: Invocation): Promise<void> {
     const messages = invocation.outgoing.splice(0);
-    if (messages.length > 0) await this.#deps.queue.send(messages, this.#deps.clock.now());
+    if (messages.length === 0) return;
+    const now = this.#deps.clock.now();
+    await this.#deps.queue.send(
+      messages.map((m) => ({ ...m, sentAt: now })),
+      now,
+    );
+  }
+
+  /**
+   * TransitionLatency: from a message's send (or its due time) to its handling, in ms.
+   * One EMF line per batch, its values as an array (CloudWatch takes percentiles of them).
+   */
+  #emitLatencies(invocation: Invocation): void {
+    const values = invocation.latencies.splice(0);
+    if (values.length === 0) return;
+    this.#log(
+      JSON.stringify({
+        _aws: {
+          Timestamp: this.#deps.clock.now(),
+          CloudWatchMetrics: [
+            {
+              Namespace: "Cascade",
+              Dimensions: [["app"]],
+              Metrics: [{ Name: "TransitionLatency", Unit: "Milliseconds" }],
+            },
+          ],
+        },
+        app: this.#options.app,
+        TransitionLatency: values,
+      }),
+    );
   }
 
   /** Appends the invocation's history: one request per 25 events, across executions. */

@@ -509,6 +509,10 @@ test("metrics: activity duration and errors, workflow duration and outcome, as C
   assert.equal(errors.find((m) => m.activity === "validate_order")?.ActivityErrors, 0);
   assert.equal(named("WorkflowOutcome")[0]?.outcome, "failed");
   assert.equal(named("WorkflowStarted")[0]?.workflow, "OrderFulfillment");
+  // One line per handled batch (here, per message), its latencies as an array.
+  const latencies = named("TransitionLatency").flatMap((m) => m.TransitionLatency as number[]);
+  assert.ok(latencies.length >= 3, "every queued transition reports its latency");
+  assert.ok(latencies.every((ms) => Number.isFinite(ms) && ms >= 0));
   assert.equal(typeof named("WorkflowDuration")[0]?.WorkflowDuration, "number");
 });
 

@@ -225,6 +225,7 @@ export const METRIC_NAMES = [
   "ActivityErrors",
   "CacheHits",
   "CacheMisses",
+  "TransitionLatency",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
