@@ -68,6 +68,31 @@ function printExecution(body: Json, io: CliIo): void {
   for (const [key, value] of rows) io.stdout(`${key.padEnd(9)} ${value}\n`);
 }
 
+/**
+ * Reads one page of a paged route (`items` or `events`, and `cursor` while there is
+ * more), or every page with `all`; returns the cursor of what is left unread.
+ */
+async function readPages(
+  client: ApiClient,
+  path: string,
+  key: "items" | "events",
+  params: URLSearchParams,
+  options: { readonly limit?: number; readonly cursor?: string; readonly all: boolean },
+): Promise<{ items: Json[]; cursor: string | undefined }> {
+  const items: Json[] = [];
+  let cursor = options.cursor;
+  if (options.limit !== undefined) params.set("limit", String(options.limit));
+  for (let page = 0; page < MAX_PAGES; page++) {
+    if (cursor) params.set("cursor", cursor);
+    const query = params.size > 0 ? `?${params}` : "";
+    const { body } = await client.request<Json>("GET", `${path}${query}`);
+    items.push(...((body[key] ?? []) as Json[]));
+    cursor = typeof body.cursor === "string" ? body.cursor : undefined;
+    if (!options.all || !cursor) break;
+  }
+  return { items, cursor };
+}
+
 const out = (body: unknown, io: CliIo) => io.stdout(`${JSON.stringify(body, null, 2)}\n`);
 
 /** `process start`: exit 0 once started; with `--wait`, 2 when the execution failed. */
@@ -126,21 +151,16 @@ export async function runProcessList(
   io: CliIo,
 ): Promise<ExitCode> {
   const { client, app } = await connect(options, io);
-  const items: Json[] = [];
-  let cursor = options.cursor;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const params = new URLSearchParams();
-    if (options.workflow) params.set("workflow", options.workflow);
-    if (options.status) params.set("status", options.status);
-    if (options.limit !== undefined) params.set("limit", String(options.limit));
-    if (cursor) params.set("cursor", cursor);
-    const query = params.size > 0 ? `?${params}` : "";
-    const { body } = await client.request<Json>("GET", `/v1/apps/${seg(app)}/executions${query}`);
-    items.push(...((body.items ?? body.executions ?? []) as Json[]));
-    const next = (body.cursor ?? body.nextCursor) as string | undefined | null;
-    cursor = next ?? undefined;
-    if (!options.all || !cursor) break;
-  }
+  const params = new URLSearchParams();
+  if (options.workflow) params.set("workflow", options.workflow);
+  if (options.status) params.set("status", options.status);
+  const { items, cursor } = await readPages(
+    client,
+    `/v1/apps/${seg(app)}/executions`,
+    "items",
+    params,
+    options,
+  );
   if (options.format === "json") {
     out({ items, ...(cursor && !options.all ? { cursor } : {}) }, io);
     return EXIT.OK;
@@ -166,22 +186,13 @@ export async function runProcessHistory(
   io: CliIo,
 ): Promise<ExitCode> {
   const { client, app } = await connect(options, io);
-  const events: Json[] = [];
-  let cursor = options.cursor;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const params = new URLSearchParams();
-    if (options.limit !== undefined) params.set("limit", String(options.limit));
-    if (cursor) params.set("cursor", cursor);
-    const query = params.size > 0 ? `?${params}` : "";
-    const { body } = await client.request<Json>(
-      "GET",
-      `/v1/apps/${seg(app)}/executions/${seg(id)}/history${query}`,
-    );
-    events.push(...((body.events ?? body.items ?? []) as Json[]));
-    const next = (body.cursor ?? body.nextCursor) as string | undefined | null;
-    cursor = next ?? undefined;
-    if (!options.all || !cursor) break;
-  }
+  const { items: events, cursor } = await readPages(
+    client,
+    `/v1/apps/${seg(app)}/executions/${seg(id)}/history`,
+    "events",
+    new URLSearchParams(),
+    options,
+  );
   if (options.format === "json") {
     out({ events, ...(cursor && !options.all ? { cursor } : {}) }, io);
     return EXIT.OK;
