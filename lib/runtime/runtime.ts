@@ -715,7 +715,7 @@ export class Runtime {
     const definition = await this.#deps.definitions.byHash(header.definitionHash);
     const context = this.#context(header, await this.#headerCodec.load(header.input));
     let snapshot = carried;
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+    return this.#untilCommitted(`thread ${threadId} of ${header.executionId}`, async () => {
       if (!snapshot) {
         const record = await this.#deps.store.getThread(header, threadId);
         if (!record) {
@@ -727,42 +727,44 @@ export class Runtime {
           }
           // A branch with no record yet (its first run is queued): leave a cancelled record,
           // so that run's first commit finds it and stops instead of carrying on.
-          if (threadId === ROOT_THREAD) return false;
-          if (
-            await this.#deps.store.putThread(
-              tombstone(header, threadId, event, mid, this.#deps.clock.now()),
-              0,
-            )
-          )
-            return true;
-          continue;
+          if (threadId === ROOT_THREAD) return { value: false };
+          const written = await this.#deps.store.putThread(
+            tombstone(header, threadId, event, mid, this.#deps.clock.now()),
+            0,
+          );
+          return written ? { value: true } : CONFLICT;
         }
         if (committedBy(record.causedBy, mid)) {
           await this.#resend(record, invocation);
-          return true;
+          return { value: true };
         }
         snapshot = { thread: record.thread, version: record.version };
       }
       const thread = await this.#loadThread(snapshot.thread);
-      const now = this.#deps.clock.now();
-      const step = applyThreadEvent(definition, context, thread, event, now);
-      if (!step.changed) return false;
-      const committed = await this.#commitThread(
-        header,
-        step,
-        snapshot.version,
-        mid,
-        invocation,
-        consumed,
-      );
-      if (committed) return true;
+      const step = applyThreadEvent(definition, context, thread, event, this.#deps.clock.now());
+      if (!step.changed) return { value: false };
+      if (await this.#commitThread(header, step, snapshot.version, mid, invocation, consumed)) {
+        return { value: true };
+      }
       snapshot = undefined;
-      await this.#backoff(attempt);
+      return CONFLICT;
+    });
+  }
+
+  /**
+   * Runs `attempt` until it settles, backing off between lost conditional writes.
+   * @throws RuntimeError CONFLICT after MAX_CONFLICT_RETRIES: the message is redelivered.
+   */
+  async #untilCommitted<T>(
+    what: string,
+    attempt: () => Promise<{ value: T } | typeof CONFLICT>,
+  ): Promise<T> {
+    for (let n = 0; n < MAX_CONFLICT_RETRIES; n++) {
+      const outcome = await attempt();
+      if (outcome !== CONFLICT) return outcome.value;
+      await this.#backoff(n);
     }
-    throw new RuntimeError(
-      "CONFLICT",
-      `thread ${threadId} of ${header.executionId} kept changing under us`,
-    );
+    throw new RuntimeError("CONFLICT", `${what} kept changing under us`);
   }
 
   async #startBranch(
@@ -849,7 +851,7 @@ export class Runtime {
     invocation: Invocation,
   ): Promise<void> {
     const { store } = this.#deps;
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+    await this.#untilCommitted(`join ${joinId} of ${header.executionId}`, async () => {
       const record = await store.getJoin(header, joinId);
       if (!record) {
         throw new RuntimeError(
@@ -905,14 +907,10 @@ export class Runtime {
         const target = changed ? next : record;
         for (const { mid, commands } of caused)
           await this.#dispatch(await this.#joinMessages(target, commands, mid), invocation);
-        return;
+        return { value: undefined };
       }
-      await this.#backoff(attempt);
-    }
-    throw new RuntimeError(
-      "CONFLICT",
-      `join ${joinId} of ${header.executionId} kept changing under us`,
-    );
+      return CONFLICT;
+    });
   }
 
   /** The messages of a join's commands; their ids depend only on the causing report, so re-sends dedupe. */
@@ -1586,6 +1584,9 @@ function tombstone(
 function runningKey(header: ExecutionHeader, thread: string): string {
   return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
 }
+
+/** A conditional write lost to another writer: read again and retry. */
+const CONFLICT = Symbol("conflict");
 
 /** What running one attempt of an activity needs: the fields `run` and `work` messages share. */
 type AttemptBody = Pick<
