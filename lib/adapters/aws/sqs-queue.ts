@@ -40,12 +40,16 @@ export function delaySeconds(notBefore: number | undefined, now: number): number
  * Splits messages into SendMessageBatch requests: at most 10 entries and at most
  * 256 KiB of bodies per request (SQS counts the whole batch against the message limit).
  */
-export function chunkForSqs(messages: readonly OutMessage[]): OutMessage[][] {
-  const chunks: OutMessage[][] = [];
-  let current: OutMessage[] = [];
+export function chunkForSqs(
+  messages: readonly OutMessage[],
+): { message: OutMessage; body: string }[][] {
+  const chunks: { message: OutMessage; body: string }[][] = [];
+  let current: { message: OutMessage; body: string }[] = [];
   let bytes = 0;
   for (const message of messages) {
-    const size = Buffer.byteLength(JSON.stringify(message));
+    // Serialised once: the size decides the chunk, and the same text is sent.
+    const body = JSON.stringify(message);
+    const size = Buffer.byteLength(body);
     if (
       current.length > 0 &&
       (current.length === SQS_MAX_BATCH || bytes + size > SQS_MESSAGE_LIMIT_BYTES)
@@ -54,7 +58,7 @@ export function chunkForSqs(messages: readonly OutMessage[]): OutMessage[][] {
       current = [];
       bytes = 0;
     }
-    current.push(message);
+    current.push({ message, body });
     bytes += size;
   }
   if (current.length > 0) chunks.push(current);
@@ -87,10 +91,14 @@ export class SqsMessageQueue implements MessageQueue {
     );
   }
 
-  async #sendBatch(url: string, batch: readonly OutMessage[], now: number): Promise<void> {
-    let pending = batch.map((message, index) => ({
+  async #sendBatch(
+    url: string,
+    batch: readonly { message: OutMessage; body: string }[],
+    now: number,
+  ): Promise<void> {
+    let pending = batch.map(({ message, body }, index) => ({
       Id: String(index),
-      MessageBody: JSON.stringify(message),
+      MessageBody: body,
       DelaySeconds: delaySeconds(message.notBefore, now),
     }));
     for (let round = 0; round < 3 && pending.length > 0; round++) {
