@@ -4,11 +4,10 @@
  * refused, so a request can never reach another tenant's data. Definitions (shared by
  * content hash, holding no tenant data) live in the first table.
  */
-import type { HistoryEvent } from "../core/engine/index.ts";
 import type {
   ExecutionHeader,
   ExecutionStore,
-  HistoryAppend,
+  FailureNote,
   JoinRecord,
   ListFilter,
   Stored,
@@ -67,24 +66,26 @@ export class TenantTablesStore implements ExecutionStore {
   async putJoin(record: JoinRecord, expected: number, expiresAt?: number) {
     return this.#of(record.header.tenant).putJoin(record, expected, expiresAt);
   }
-  async appendHistory(
-    header: ExecutionHeader,
-    events: readonly HistoryEvent[],
-    expiresAt?: number,
-  ) {
-    return this.#of(header.tenant).appendHistory(header, events, expiresAt);
+  async putSummary(record: ThreadRecord, expiresAt?: number) {
+    return this.#of(record.header.tenant).putSummary(record, expiresAt);
   }
-  async appendHistories(entries: readonly HistoryAppend[]): Promise<void> {
-    const byTenant = new Map<string, HistoryAppend[]>();
-    for (const entry of entries) {
-      this.#of(entry.header.tenant);
-      const list = byTenant.get(entry.header.tenant) ?? [];
-      list.push(entry);
-      byTenant.set(entry.header.tenant, list);
-    }
-    await Promise.all(
-      [...byTenant].map(([tenant, list]) => this.#of(tenant).appendHistories(list)),
-    );
+  async getSummary(tenant: string, executionId: string) {
+    return this.#of(tenant).getSummary(tenant, executionId);
+  }
+  async recentSteps(header: ExecutionHeader, threadId: string, limit: number) {
+    return this.#of(header.tenant).recentSteps(header, threadId, limit);
+  }
+  async stateAt(header: ExecutionHeader, threadId: string, step: number) {
+    return this.#of(header.tenant).stateAt(header, threadId, step);
+  }
+  async bufferedEventConsumer(header: ExecutionHeader, event: string, key: string) {
+    return this.#of(header.tenant).bufferedEventConsumer(header, event, key);
+  }
+  async requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number) {
+    return this.#of(header.tenant).requestCancel(header, reason, expiresAt);
+  }
+  async cancelRequested(header: ExecutionHeader) {
+    return this.#of(header.tenant).cancelRequested(header);
   }
   async readHistory(tenant: string, executionId: string, limit: number, cursor?: string) {
     return this.#of(tenant).readHistory(tenant, executionId, limit, cursor);
@@ -111,11 +112,16 @@ export class TenantTablesStore implements ExecutionStore {
   async peekBufferedEvent(header: ExecutionHeader, event: string) {
     return this.#of(header.tenant).peekBufferedEvent(header, event);
   }
-  async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string) {
-    return this.#of(header.tenant).deleteBufferedEvent(header, event, key);
+  async deleteBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    consumedBy?: string,
+  ) {
+    return this.#of(header.tenant).deleteBufferedEvent(header, event, key, consumedBy);
   }
-  async noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number) {
-    return this.#of(header.tenant).noteFailure(header, reason, expiresAt);
+  async noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number) {
+    return this.#of(header.tenant).noteFailure(header, note, expiresAt);
   }
   async lastFailure(header: ExecutionHeader) {
     return this.#of(header.tenant).lastFailure(header);

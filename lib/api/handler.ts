@@ -274,7 +274,7 @@ function summary(view: ExecutionView): Record<string, unknown> {
     workflow: header.workflow,
     status: thread.status,
     startedAt: iso(header.startedAt),
-    ...(thread.status === "running" ? {} : { endedAt: iso(thread.enteredAt) }),
+    ...(thread.status === "running" ? {} : { endedAt: iso(view.committedAt) }),
     ...(thread.error ? { error: thread.error } : {}),
     links: links(header.app, header.executionId),
   };
@@ -292,7 +292,10 @@ function details(d: ExecutionDetails): Record<string, unknown> {
     startedAt: iso(d.startedAt),
     stateEnteredAt: iso(d.stateEnteredAt),
     ...(ended
-      ? { endedAt: iso(d.stateEnteredAt), durationMs: d.stateEnteredAt - d.startedAt }
+      ? {
+          endedAt: iso(d.endedAt ?? d.stateEnteredAt),
+          durationMs: (d.endedAt ?? d.stateEnteredAt) - d.startedAt,
+        }
       : {}),
     transitions: d.transitions,
     input: d.input,
@@ -670,10 +673,13 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         const view = await findExecution(ctx);
         const id = view.header.executionId;
         const reason = (body.reason as string | undefined) ?? "cancelled through the API";
-        if (view.thread.status !== "running" || !(await runtime.cancel(ctx.tenant, id, reason)))
+        // 202 only once the cancel took effect (a retried cancel too); 409 with the status
+        // the execution really ended in when it ended otherwise, even in a race with its end.
+        const cancelled = await runtime.cancel(ctx.tenant, id, reason);
+        if (cancelled.outcome !== "cancelled")
           throw new HttpError(
             "EXECUTION_ENDED",
-            `execution '${id}' has already ended (${view.thread.status})`,
+            `execution '${id}' has already ended (${cancelled.outcome === "ended" ? cancelled.status : view.thread.status})`,
           );
         return {
           status: 202,

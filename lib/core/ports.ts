@@ -9,6 +9,7 @@ import type {
   HistoryEvent,
   JoinOutcome,
   JoinState,
+  Metric,
   ThreadState,
   WorkflowError,
 } from "./engine/types.ts";
@@ -48,14 +49,29 @@ export interface OutMessage {
   readonly body: WireMessage;
 }
 
-/** A thread as stored: its state (data possibly offloaded), version, and the messages its last transition caused. */
+/**
+ * One step of a thread's log (DESIGN.md section 5): the thread's state after the
+ * step (data possibly offloaded), the step's history events and the messages it
+ * caused. Written once, with a conditional put of a new item: the commit, the
+ * history and the optimistic lock at once.
+ */
 export interface ThreadRecord {
   readonly header: ExecutionHeader;
   readonly thread: StoredThread;
-  /** 1 after the first write; a write must name the version it replaces (0: none yet). */
+  /** The step's number in the thread's log, from 1; a write of step N+1 names N (0: none yet). */
   readonly version: number;
-  /** The logical id of the message whose transition produced this version. */
+  /** The logical id of the message whose transition produced this step. */
   readonly causedBy: string;
+  /**
+   * The received message whose invocation made this step, when it is not `causedBy`
+   * (the step was caused by one of its follow-ups, processed inline): a redelivery of
+   * that message finds this step and re-sends its outbox.
+   */
+  readonly origin?: string;
+  /** The step's history events: a committed step always has its history. */
+  readonly events: readonly HistoryEvent[];
+  /** Epoch ms the step was committed (an execution's end is its root's last commit). */
+  readonly committedAt: number;
   /** The buffered event this transition consumed, deleted after the commit (again on a redelivery). */
   readonly consumed?: { readonly event: string; readonly key: string };
   /**
@@ -100,7 +116,7 @@ export interface ParentSnapshot {
   readonly version: number;
 }
 
-/** The execution as users see it: its root thread's record. */
+/** The execution as users see it: its root thread's latest step (or, before the first, its summary). */
 export type ExecutionView = ThreadRecord;
 
 /** One page of results and the cursor for the next (absent: no more). */
@@ -134,6 +150,12 @@ export type WireMessage =
       readonly heartbeatMs?: number;
       /** The Task's `cache` policy, its key evaluated. */
       readonly cache?: CachePolicy;
+      /**
+       * What to read before running queued work that may no longer be wanted: a
+       * branch's first run checks the execution's cancel request (`cancel`), and
+       * also its own thread when the join may drop it (`thread`: ANY/AT_LEAST, a retry).
+       */
+      readonly check?: RunCheck;
     }
   | {
       /** Apply one event to one thread (timers, worker results, cancellation, external events, joins). */
@@ -152,6 +174,8 @@ export type WireMessage =
       readonly input: Stored;
       /** Set for a Map item: its index (the item is the input). */
       readonly mapIndex?: number;
+      /** What the branch's first run reads before it starts (see `run`). */
+      readonly check?: RunCheck;
     }
   | {
       readonly kind: "finished";
@@ -160,8 +184,10 @@ export type WireMessage =
       readonly index: number;
       readonly status: "succeeded" | "failed" | "cancelled";
       readonly error?: WorkflowError;
-      /** A small output of a Parallel branch, kept in the join so the branch needs no record of its own. */
+      /** A small output of a Parallel branch, kept in the join (no read of the branch at the end). */
       readonly output?: JsonValue;
+      /** Applied at once, not with the batch's other reports (ANY and AT_LEAST continue early). */
+      readonly eager?: true;
     }
   | { readonly kind: "cancel-join"; readonly header: ExecutionHeader; readonly joinId: string }
   | {
@@ -170,8 +196,8 @@ export type WireMessage =
       readonly header: ExecutionHeader;
       readonly joinId: string;
       readonly indexes: readonly number[];
-      /** The message that fanned out: branch messages are `<cause>/branch/<index>`. */
-      readonly cause: string;
+      /** The join as the fan-out created it: a re-send creates it if the first send stopped before. */
+      readonly create?: { readonly join: JoinState; readonly inputs: Stored };
     }
   | {
       /** A thread started waiting for an event: deliver one that arrived early, if any. */
@@ -199,8 +225,12 @@ export type WireMessage =
       readonly state: string;
       readonly idempotencyKey: string;
       readonly timeoutMs?: number;
+      readonly heartbeatMs?: number;
       readonly cache?: CachePolicy;
     };
+
+/** See the `run` message's `check`. */
+export type RunCheck = "cancel" | "thread";
 
 /** A thread event whose payload (activity output, event payload) may be offloaded. */
 export type StoredEvent =
@@ -228,47 +258,54 @@ export type StoredEvent =
   | { readonly type: "CancelRequested"; readonly reason: string }
   | { readonly type: "Aborted"; readonly error: WorkflowError };
 
-/** Execution state: one conditional write per transition, no transactions. */
-/** One execution's events to append, and when their items expire (epoch seconds, the TTL attribute). */
-export interface HistoryAppend {
-  readonly header: ExecutionHeader;
-  readonly events: readonly HistoryEvent[];
-  readonly expiresAt?: number;
-}
-
+/**
+ * Execution state as a step log: one conditional put of a new item per step, no
+ * transactions, no read on the happy path (messages carry the state they apply to).
+ */
 export interface ExecutionStore {
-  /** Creates the execution (its root thread item) unless one with that id exists; returns the existing one then. */
+  /**
+   * Writes the execution's summary (listing keys, status) unless one with that id
+   * exists; returns the existing one then. At start its record is the root's first step.
+   */
   createExecution(
     record: ThreadRecord,
     expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }>;
+  /** Rewrites the summary (at the end: status and outcome); idempotent. */
+  putSummary(record: ThreadRecord, expiresAt?: number): Promise<void>;
+  /** The summary as listed (status and times), without the root's log. */
+  getSummary(tenant: string, executionId: string): Promise<ThreadRecord | undefined>;
+  /** The root thread's latest step, or the summary when no step is written yet. */
   getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined>;
+  /** A thread's latest step. */
   getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined>;
-  /** Writes a thread if its stored version is `expected` (0: it must not exist). False on a conflict. */
+  /** A thread's latest `limit` steps, newest first. */
+  recentSteps(header: ExecutionHeader, threadId: string, limit: number): Promise<ThreadRecord[]>;
+  /** Step `step` of a thread's log: the state after it (redrive, the step inspector). */
+  stateAt(
+    header: ExecutionHeader,
+    threadId: string,
+    step: number,
+  ): Promise<ThreadRecord | undefined>;
+  /**
+   * Writes step `expected + 1` (`record.version`) of a thread unless it exists.
+   * False when another writer committed that step first.
+   */
   putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean>;
-  /** The branch threads of a join (ids `<joinId>[<index>]`). */
+  /** The latest step of each branch thread of a join (ids `<joinId>[<index>]`). */
   joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]>;
-  /** Every branch thread of an execution (not the root). */
+  /** The latest step of every branch thread of an execution (not the root). */
   branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]>;
   getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined>;
   putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean>;
-  appendHistory(
-    header: ExecutionHeader,
-    events: readonly HistoryEvent[],
-    expiresAt?: number,
-  ): Promise<void>;
-  /**
-   * Appends the history of several executions at once: on DynamoDB, one
-   * BatchWriteItem per 25 events whatever execution they belong to (an SQS batch
-   * of ten executions' steps costs one request, not ten). Idempotent per event.
-   */
-  appendHistories(entries: readonly HistoryAppend[]): Promise<void>;
+  /** A page of the execution's history: each thread's steps in order, the root's first. */
   readHistory(
     tenant: string,
     executionId: string,
     limit: number,
     cursor?: string,
   ): Promise<Page<HistoryEvent>>;
+  /** Execution summaries, newest first. */
   listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>>;
   putDefinition(hash: string, name: string, source: string): Promise<void>;
   getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;
@@ -290,19 +327,66 @@ export interface ExecutionStore {
     header: ExecutionHeader,
     event: string,
   ): Promise<{ key: string; payload: Stored } | undefined>;
+  /** The thread that consumed the event with this id, once one did. */
+  bufferedEventConsumer(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+  ): Promise<{ consumedBy?: string } | undefined>;
   /**
    * Marks a buffered event consumed once a thread's commit has taken it (it leaves a
-   * marker, so its id stays used); idempotent.
+   * marker naming the thread, so its id stays used); idempotent.
    */
-  deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void>;
-  /** Notes why a message keeps failing, for the dead-letter handler to report. */
-  noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void>;
-  lastFailure(header: ExecutionHeader): Promise<string | undefined>;
+  deleteBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    consumedBy?: string,
+  ): Promise<void>;
+  /**
+   * Records that the execution is to stop, before the cancel is applied: queued work
+   * (a delayed retry, a branch's first run) and running activities check it.
+   */
+  requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void>;
+  /** The reason of a cancel request, if one was made. */
+  cancelRequested(header: ExecutionHeader): Promise<string | undefined>;
+  /**
+   * Notes why a message failed, for the dead-letter handler to report and for its
+   * redelivery to tell a handler that threw from one that died (a killed function).
+   */
+  noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void>;
+  lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined>;
 }
 
-/** Sends messages: batched, delayed when `notBefore` is in the future (chained past SQS's 15 minutes). */
+/** Why a message of an execution last failed. */
+export interface FailureNote {
+  /** The failed message's logical id. */
+  readonly mid: string;
+  /** The error, cut to a readable length. */
+  readonly reason: string;
+}
+
+/**
+ * Sends messages: batched, delayed when `notBefore` is in the future (chained past
+ * SQS's 15 minutes). @throws an error with `unsent` (the logical ids not sent; the
+ * others were) when the queue refused some of them.
+ */
 export interface MessageQueue {
   send(messages: readonly OutMessage[], now: number): Promise<void>;
+}
+
+/** The ids of the messages a failed `send` did not send, when it says which. */
+export function unsentOf(error: unknown): readonly string[] | undefined {
+  const unsent = (error as { unsent?: unknown } | null)?.unsent;
+  return Array.isArray(unsent) && unsent.every((m) => typeof m === "string") ? unsent : undefined;
+}
+
+/** Where metrics go: CloudWatch EMF lines on Lambda, the same samples locally. */
+export interface MetricsSink {
+  /** Metrics of one execution that share their dimensions. `at` is epoch ms. */
+  emit(header: ExecutionHeader, metrics: readonly Metric[], at: number): void;
+  /** The transition latencies (ms) of the messages one batch handled. */
+  latencies(app: string, values: readonly number[], at: number): void;
 }
 
 /** Large JSON values, by key. */

@@ -33,6 +33,13 @@ export const DEFAULT_DEV_PORT = 4000;
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
 /** File changes closer together than this are reloaded once. */
 const RELOAD_DEBOUNCE_MS = 150;
+/**
+ * The reconciler's period and idle threshold on this machine: a process killed between a
+ * commit and its sends (or an HTTP call that stopped halfway) is repaired within about
+ * half a minute. On AWS it is a scheduled function (minutes).
+ */
+const RECONCILE_EVERY_MS = 5_000;
+const RECONCILE_IDLE_MS = 20_000;
 
 /** Why `cascade dev` cannot start; `problems` lists every validation problem. */
 export class DevError extends Error {
@@ -158,6 +165,11 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
       config.messaging.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS,
     ...(options.emulatorThread === undefined ? {} : { emulatorThread: options.emulatorThread }),
     ...(cache ? { cache: cache.cache } : {}),
+    reconcile: {
+      everyMs: RECONCILE_EVERY_MS,
+      idleMs: RECONCILE_IDLE_MS,
+      tenants: config.tenants.names.length > 0 ? config.tenants.names : ["default"],
+    },
     runtime: {
       workerRegions: workerRegionsOf(definitions),
       offloadThresholdBytes: config.offloadThresholdBytes,

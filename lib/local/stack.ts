@@ -40,6 +40,16 @@ export interface LocalStackOptions {
   readonly cache?: ResultCache;
   /** Run the emulators on a worker thread (the second core). Default true. */
   readonly emulatorThread?: boolean;
+  /**
+   * Run the reconciler every `everyMs` (the scheduled function on AWS): it re-sends what
+   * idle executions committed but never sent. Default: not run.
+   */
+  readonly reconcile?: {
+    readonly everyMs: number;
+    readonly tenants: readonly string[];
+    readonly idleMs: number;
+    readonly activityGraceMs?: number;
+  };
 }
 
 export interface LocalStack {
@@ -127,6 +137,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     pollers.push(poller);
   }
 
+  let reconciling: Promise<void> | undefined;
+  const reconcileOptions = options.reconcile;
+  const reconciler = reconcileOptions
+    ? setInterval(() => {
+        if (reconciling) return;
+        reconciling = runtime
+          .reconcile({
+            tenants: reconcileOptions.tenants,
+            idleMs: reconcileOptions.idleMs,
+            ...(reconcileOptions.activityGraceMs === undefined
+              ? {}
+              : { activityGraceMs: reconcileOptions.activityGraceMs }),
+          })
+          .then(
+            () => undefined,
+            (error: unknown) => onError(error),
+          )
+          .finally(() => {
+            reconciling = undefined;
+          });
+      }, reconcileOptions.everyMs)
+    : undefined;
+  reconciler?.unref();
+
   return {
     runtime,
     store,
@@ -149,6 +183,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     },
     async stop() {
+      if (reconciler) clearInterval(reconciler);
+      await reconciling;
       await Promise.all(pollers.map((p) => p.stop()));
       clients.destroy();
       await emulators.close();

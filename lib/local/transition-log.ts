@@ -5,7 +5,7 @@
  */
 
 import type { HistoryEvent } from "../core/engine/types.ts";
-import type { ExecutionHeader, ExecutionStore } from "../core/ports.ts";
+import type { ExecutionHeader, ExecutionStore, ThreadRecord } from "../core/ports.ts";
 
 export type LogFormat = "text" | "json";
 
@@ -122,8 +122,8 @@ export function formatRuntimeLine(line: string, format: LogFormat): string | und
 }
 
 /**
- * Wraps a store so every history append is also reported, after it is written:
- * the runtime appends a batch's history once its transitions are committed.
+ * Wraps a store so the history of every committed step is also reported, after it is
+ * written: a step's events are written with the step itself.
  */
 export function observeHistory(
   store: ExecutionStore,
@@ -131,35 +131,17 @@ export function observeHistory(
 ): ExecutionStore {
   return new Proxy(store, {
     get(target, property, receiver) {
-      if (property === "appendHistory") {
-        return async (
-          header: ExecutionHeader,
-          events: readonly HistoryEvent[],
-          expiresAt?: number,
-        ) => {
-          await target.appendHistory(header, events, expiresAt);
-          try {
-            onEvents(header, events);
-          } catch {
-            // A log line must never fail a transition.
-          }
-        };
-      }
-      if (property === "appendHistories") {
-        return async (
-          entries: readonly {
-            readonly header: ExecutionHeader;
-            readonly events: readonly HistoryEvent[];
-          }[],
-        ) => {
-          await target.appendHistories(entries);
-          for (const { header, events } of entries) {
+      if (property === "putThread") {
+        return async (record: ThreadRecord, expected: number, expiresAt?: number) => {
+          const written = await target.putThread(record, expected, expiresAt);
+          if (written && record.events.length > 0) {
             try {
-              onEvents(header, events);
+              onEvents(record.header, record.events);
             } catch {
               // A log line must never fail a transition.
             }
           }
+          return written;
         };
       }
       const value = Reflect.get(target, property, receiver) as unknown;

@@ -41,18 +41,22 @@ export const TABLE = {
 
 /** Sort-key shapes of the item types under an execution's partition `X#<tenant>#<execution>`. */
 export const ITEM = {
-  /** The execution: status, pinned definition hash, root thread, outcome. */
+  /** The execution's summary: listing keys, status, pinned definition hash, outcome. */
   execution: "EXEC",
-  /** A branch or iteration thread: `T#<thread id>`. */
-  threadPrefix: "T#",
+  /**
+   * One step of one thread's log: `S#<thread id>#<step, 10 digits>`, with the step's
+   * state, history and outbox (DESIGN.md section 5). Thread ids end in `]` or are
+   * `root`, so `S#<thread>#` matches that thread's steps only.
+   */
+  stepPrefix: "S#",
   /** A Parallel or Map activation's join: `J#<join id>`. */
   joinPrefix: "J#",
-  /** History events: `H#<epoch ms, 13 digits>#<thread>#<step, 6 digits>#<n, 3 digits>`. */
-  historyPrefix: "H#",
   /** An external event that arrived before a state waited for it: `E#<event>#<arrival>`. */
   eventPrefix: "E#",
   /** Why the execution's messages last failed (for the dead-letter handler). */
   failure: "FAIL",
+  /** A cancel request, written before the cancel is applied: queued and running work checks it. */
+  cancel: "CANCEL",
 } as const;
 
 /** Partition keys. */

@@ -15,8 +15,17 @@ export interface ActivityLogger {
 
 /** What an activity receives besides its input. */
 export interface ActivityContext {
-  /** Stable across redeliveries of this attempt: use it to make side effects idempotent. */
+  /**
+   * One attempt's key, stable across redeliveries of that attempt; includes the tenant
+   * and the app (45 characters).
+   */
   readonly idempotencyKey: string;
+  /**
+   * The step's key: the same across every retry of this Task in this step, different in
+   * each tenant, app, execution and step (45 characters). Hand this one to a payment
+   * provider, so a retried charge is not charged twice.
+   */
+  readonly stepKey: string;
   /** From 1. */
   readonly attempt: number;
   readonly executionId: string;
@@ -41,6 +50,7 @@ export type ActivityOutcome = { readonly ok: JsonValue } | { readonly error: Wor
 
 export interface AttemptOptions {
   readonly idempotencyKey: string;
+  readonly stepKey: string;
   readonly attempt: number;
   readonly executionId: string;
   readonly workflow: string;
@@ -113,6 +123,7 @@ export async function runActivity(
 
   const context: ActivityContext = {
     idempotencyKey: options.idempotencyKey,
+    stepKey: options.stepKey,
     attempt: options.attempt,
     executionId: options.executionId,
     workflow: options.workflow,

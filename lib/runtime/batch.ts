@@ -13,11 +13,16 @@ export interface BatchRecord {
   readonly receiveCount: number;
 }
 
-/** Handles a batch; returns the ids of records that failed. Never throws. */
+/**
+ * Handles a batch; returns the ids of records that failed. Never throws. With
+ * `options.signal` (fired when the invocation is killed at its function's timeout), it
+ * commits and sends nothing once the signal fired.
+ */
 export async function processBatch(
   runtime: Runtime,
   records: readonly BatchRecord[],
   onError: (record: BatchRecord, error: unknown) => void = () => {},
+  options: { readonly signal?: AbortSignal } = {},
 ): Promise<string[]> {
   const failed: string[] = [];
   const byExecution = new Map<string, { record: BatchRecord; envelope: OutMessage }[]>();
@@ -38,7 +43,7 @@ export async function processBatch(
     list.push({ record, envelope });
     byExecution.set(key, list);
   }
-  const batch = runtime.startBatch();
+  const batch = runtime.startBatch(options.signal);
   const handleOne = async ({ record, envelope }: { record: BatchRecord; envelope: OutMessage }) => {
     try {
       await runtime.handle(envelope, record.receiveCount, batch);
@@ -59,11 +64,11 @@ export async function processBatch(
       for (const entry of list) await handleOne(entry);
     }),
   );
-  // Join reports are written here, then every message the batch caused is sent, then the
-  // history is appended. A report whose join could not be written fails the message that
-  // caused it (its id is a prefix of the report's); a failed send fails the whole batch.
-  let finished: Awaited<ReturnType<Runtime["finishBatch"]>>;
+  // Join reports are written here, then every message the batch caused is sent. A
+  // received message whose work failed there (a join it could not write, a follow-up
+  // that threw, a message the queue did not take) is failed alone; the others succeed.
   const handled = [...byExecution.values()].flat();
+  let finished: Awaited<ReturnType<Runtime["finishBatch"]>>;
   try {
     finished = await runtime.finishBatch(batch);
   } catch (error) {
@@ -74,18 +79,14 @@ export async function processBatch(
     }
     return failed;
   }
-  for (const { mid, error } of finished.unwritten) {
-    const cause = handled.find(
-      ({ envelope }) => mid === envelope.mid || mid.startsWith(`${envelope.mid}/`),
-    );
+  for (const { mid, error } of finished.failed) {
+    const cause = handled.find(({ envelope }) => envelope.mid === mid);
     if (cause && !failed.includes(cause.record.id)) {
       onError(cause.record, error);
       failed.push(cause.record.id);
       await runtime.noteFailure(cause.envelope, error).catch(() => {});
     }
   }
-  if (finished.historyError !== undefined)
-    onError({ id: "(history)", body: "", receiveCount: 0 }, finished.historyError);
   return failed;
 }
 

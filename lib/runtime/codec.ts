@@ -8,6 +8,11 @@ import type { JsonValue } from "../core/expr/index.ts";
 import type { PayloadStore, Stored } from "../core/ports.ts";
 import { DEFAULT_OFFLOAD_THRESHOLD_BYTES, PAYLOAD_PREFIX } from "../manifest/index.ts";
 
+/** Where an execution's payloads live: `payloads/<execution>/`. */
+export function payloadPrefix(executionId: string): string {
+  return `${PAYLOAD_PREFIX}${encodeURIComponent(executionId)}/`;
+}
+
 /** Stores JSON values inline or by reference, by size. */
 export class PayloadCodec {
   readonly #payloads: PayloadStore;
@@ -34,7 +39,7 @@ export class PayloadCodec {
     const bytes = Buffer.byteLength(text);
     if (bytes <= (force ? 1024 : this.#threshold)) return { inline: value };
     const digest = createHash("sha256").update(text).digest("hex");
-    const key = `${PAYLOAD_PREFIX}${encodeURIComponent(executionId)}/${digest}.json`;
+    const key = `${payloadPrefix(executionId)}${digest}.json`;
     // Content-addressed: a key this process has written holds this very text already.
     if (!this.#cache.has(key)) await this.#payloads.put(key, text);
     this.#remember(key, value);

@@ -6,7 +6,8 @@
 import type { HistoryEvent, WorkflowError } from "../core/engine/types.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { ExecutionStatus, ExecutionStore, ExecutionView, ListFilter } from "../core/ports.ts";
-import type { PayloadCodec } from "./codec.ts";
+import type { HistoryRef } from "./budget.ts";
+import { type PayloadCodec, payloadPrefix } from "./codec.ts";
 
 /** A thread that is still running: where it is and what it waits for. */
 export interface CurrentState {
@@ -32,6 +33,8 @@ export interface ExecutionDetails {
   readonly startedAt: number;
   /** Epoch ms the current (or, once ended, the final) state of the root thread was entered. */
   readonly stateEnteredAt: number;
+  /** Epoch ms the execution ended: its root's last commit (absent while it runs). */
+  readonly endedAt?: number;
   readonly transitions: number;
   readonly input: JsonValue;
   /** The final data, when the execution succeeded. */
@@ -91,6 +94,7 @@ export async function describeExecution(
     status: thread.status as ExecutionStatus,
     startedAt: header.startedAt,
     stateEnteredAt: thread.enteredAt,
+    ...(thread.status === "running" ? {} : { endedAt: view.committedAt }),
     transitions: thread.transitions,
     input,
     ...(output === undefined ? {} : { output }),
@@ -131,15 +135,16 @@ export async function listExecutions(
   return next === undefined ? { items } : { items, cursor: next };
 }
 
-const isRef = (value: unknown): value is { $ref: string; bytes: number } =>
-  typeof value === "object" &&
-  value !== null &&
-  !Array.isArray(value) &&
-  typeof (value as { $ref?: unknown }).$ref === "string" &&
-  Object.keys(value).length === 2 &&
-  typeof (value as { bytes?: unknown }).bytes === "number";
+/** A history reference (see budget.ts) to this execution's own payloads; anything else is data. */
+const refOf = (value: unknown, prefix: string): HistoryRef | undefined => {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const ref = value as Partial<HistoryRef>;
+  if (typeof ref.$cascadeRef !== "string" || typeof ref.bytes !== "number") return undefined;
+  if (Object.keys(value).length !== 2 || !ref.$cascadeRef.startsWith(prefix)) return undefined;
+  return ref as HistoryRef;
+};
 
-/** A page of history with offloaded `input`/`output` values (`{$ref, bytes}`) read back. */
+/** A page of history with offloaded `input`/`output` values (`{$cascadeRef, bytes}`) read back. */
 export async function readHistory(
   store: ExecutionStore,
   codec: PayloadCodec,
@@ -149,13 +154,16 @@ export async function readHistory(
   cursor?: string,
 ): Promise<{ items: HistoryEvent[]; cursor?: string }> {
   const page = await store.readHistory(tenant, executionId, limit, cursor);
+  // Only references under this execution's payloads are read: a value in user data that
+  // looks like one names nothing else (no confused deputy across executions or tenants).
+  const prefix = payloadPrefix(executionId);
   const items = await Promise.all(
     page.items.map(async (event) => {
       let out: HistoryEvent = event;
       for (const field of ["input", "output"] as const) {
-        const value = event[field];
-        if (isRef(value))
-          out = { ...out, [field]: await codec.load({ ref: value.$ref, bytes: value.bytes }) };
+        const ref = refOf(event[field], prefix);
+        if (ref)
+          out = { ...out, [field]: await codec.load({ ref: ref.$cascadeRef, bytes: ref.bytes }) };
       }
       return out;
     }),

@@ -348,7 +348,15 @@ test("events deliver an external event; cancel stops a waiting execution; both o
   assert.equal(cancelled.body.cancelRequested, true);
   const ended = await waitEnded("wait-cancel");
   assert.equal(ended.body.status, "cancelled");
-  expectError(await call("POST", `${EXEC}/wait-cancel/cancel`), 409, "EXECUTION_ENDED");
+  assert.ok(
+    Date.parse(String(ended.body.endedAt)) >= Date.parse(String(ended.body.startedAt)),
+    "endedAt is when the cancel ended it",
+  );
+  const again = await call("POST", `${EXEC}/wait-cancel/cancel`);
+  assert.equal(again.status, 202, "a retried cancel is answered as the first: it took effect");
+  const late = await call("POST", `${EXEC}/wait-sig/cancel`);
+  expectError(late, 409, "EXECUTION_ENDED");
+  assert.match(JSON.stringify(late.body), /\(succeeded\)/, "the 409 names the status it ended in");
 });
 
 test("tenants never see each other's executions: get, list, history, cancel and events are 404", async () => {

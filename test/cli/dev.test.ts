@@ -259,7 +259,7 @@ test("history shows the transitions in order", async () => {
   assert.match(text.stdout, /ExecutionSucceeded/);
 });
 
-test("signal delivers an external event; cancel stops a waiting execution, and again is a conflict", async () => {
+test("signal delivers an external event; cancel stops a waiting execution (a retry says so again); cancelling an ended one is a conflict", async () => {
   const waiting = (
     await cli("process", "start", "--app", "shop", "--workflow", "Waiter", "--id", "wait-sig")
   ).stdout.trim();
@@ -287,7 +287,10 @@ test("signal delivers an external event; cancel stops a waiting execution, and a
   const ended = await waitEnded(other);
   assert.equal(ended.status, "cancelled");
   const again = await cli("process", "cancel", other, "--app", "shop");
-  assert.equal(again.code, 4, again.stderr);
+  assert.equal(again.code, 0, `a retried cancel took effect: ${again.stderr}`);
+  const late = await cli("process", "cancel", waiting, "--app", "shop");
+  assert.equal(late.code, 4, late.stderr);
+  assert.match(late.stderr, /succeeded/, "the conflict names the status it ended in");
 });
 
 test("error exits: unknown workflow or execution 3, bad JSON or id 1, nothing listening 69, bad flags 64", async () => {

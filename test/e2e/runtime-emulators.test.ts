@@ -166,7 +166,9 @@ test("timers, early events and cancellation on the real queues", async () => {
 
   await stack.runtime.startExecution("Waits", {}, { id: "wait-2" });
   await new Promise((resolve) => setTimeout(resolve, 1_500));
-  assert.equal(await stack.runtime.cancel("default", "wait-2", "test"), true);
+  assert.deepEqual(await stack.runtime.cancel("default", "wait-2", "test"), {
+    outcome: "cancelled",
+  });
   assert.equal((await stack.waitFor("wait-2")).thread.status, "cancelled");
 });
 

@@ -65,17 +65,21 @@ test("finished executions carry the TTL attribute: now plus the retention", asyn
   );
 });
 
-test("a message that keeps failing is dead-lettered and fails its execution with the reason", async () => {
+test("a message that keeps failing is dead-lettered and fails the thread it concerns with the reason", async () => {
   const { record } = await stack.runtime.startExecution("Hold", {}, { id: "poison-1" });
+  // An event for the root whose payload cannot be read: every delivery fails.
   const poison: OutMessage = {
     mid: "poison",
     queue: "transitions",
     body: {
-      kind: "finished",
+      kind: "event",
       header: record.header,
-      joinId: "root/Nope@1",
-      index: 0,
-      status: "succeeded",
+      thread: "root",
+      event: {
+        type: "EventReceived",
+        event: "never",
+        payload: { ref: "payloads/poison-1/missing.json", bytes: 2 },
+      },
     },
   };
   await stack.clients.sqs.send(
@@ -89,6 +93,6 @@ test("a message that keeps failing is dead-lettered and fails its execution with
   assert.equal(ended.thread.error?.name, "Cascade.RuntimeFailure");
   assert.match(
     ended.thread.error?.message ?? "",
-    /dead-lettered: RuntimeError: join root\/Nope@1 of poison-1 does not exist/,
+    /a message of this execution \(event\) failed repeatedly and was dead-lettered: NoSuchKey/,
   );
 });

@@ -114,17 +114,53 @@ test("runtime lines: metric records are dropped in text, activity logs made read
   assert.equal(formatRuntimeLine("plain text", "text"), "plain text");
 });
 
-test("observeHistory reports what each append wrote, one execution or a batch of them", async () => {
+test("observeHistory reports the events of each committed step, after it is written", async () => {
   const seen: string[] = [];
   const store = observeHistory(new MemoryExecutionStore(), (header, events) => {
     for (const e of events) seen.push(`${header.executionId}:${e.type}`);
   });
   const other = { ...HEADER, executionId: "order-2" };
-  await store.appendHistory(HEADER, [event({ type: "ExecutionStarted" })]);
-  await store.appendHistories([
-    { header: HEADER, events: [event({ type: "StateEntered", seq: 1, state: "A" })] },
-    { header: other, events: [event({ type: "ExecutionStarted" })] },
-  ]);
+  const step = (header: typeof HEADER, version: number, events: HistoryEvent[]) => ({
+    header,
+    version,
+    causedBy: `m-${version}`,
+    outbox: [],
+    events,
+    committedAt: 1,
+    thread: {
+      id: "root",
+      flow: [],
+      status: "running" as const,
+      current: "A",
+      step: version,
+      attempt: 1,
+      enteredAt: 0,
+      data: { inline: null },
+      rng: 1,
+      transitions: version,
+      recorded: events.length,
+    },
+  });
+  assert.equal(
+    await store.putThread(step(HEADER, 1, [event({ type: "ExecutionStarted" })]), 0),
+    true,
+  );
+  assert.equal(
+    await store.putThread(
+      step(HEADER, 2, [event({ type: "StateEntered", seq: 1, state: "A" })]),
+      1,
+    ),
+    true,
+  );
+  assert.equal(
+    await store.putThread(
+      step(HEADER, 2, [event({ type: "StateEntered", seq: 1, state: "B" })]),
+      1,
+    ),
+    false,
+    "a step that lost its conditional write is not reported",
+  );
+  await store.putThread(step(other, 1, [event({ type: "ExecutionStarted" })]), 0);
   assert.deepEqual(seen, [
     "order-1:ExecutionStarted",
     "order-1:StateEntered",

@@ -186,7 +186,7 @@ for (const { workflow, input, seeds } of cases) {
       );
       const inputsByKey = new Map<string, string>();
       for (const call of run.calls) {
-        assert.match(call.key, /^x-1\/root(\/[^/]+@\d+\[\d+\])?\/[A-Za-z0-9]+\/\d+\/\d+$/);
+        assert.match(call.key, /^a_[A-Za-z0-9_-]{43}$/, "an attempt's key has a fixed length");
         const seen = inputsByKey.get(call.key);
         if (seen !== undefined)
           assert.equal(call.input, seen, `${where}: a redelivered attempt is the same attempt`);

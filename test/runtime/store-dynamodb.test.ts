@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { QueryCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
-import { KEYS, TABLE } from "../../lib/manifest/index.ts";
+import { ITEM, KEYS, TABLE } from "../../lib/manifest/index.ts";
 import { useEmulators } from "../support/emulators.ts";
-import { storeContract } from "./store.contract.ts";
+import { storeContract, thread } from "./store.contract.ts";
 
 const env = useEmulators("store-contract");
 storeContract(
@@ -38,10 +38,10 @@ test("a history cursor from one execution is refused for another", async () => {
     at: seq < 5 ? 7_000 : 7_001,
     state: `S${seq}`,
   }));
-  await store.appendHistories([
-    { header: a, events },
-    { header: b, events },
-  ]);
+  for (const h of [a, b]) {
+    await store.putThread({ ...thread(h, "root", 1), events: events.slice(0, 5) }, 0);
+    await store.putThread({ ...thread(h, "root", 2), events: events.slice(5) }, 1);
+  }
   const first = await store.readHistory("t1", "cursor-a", 5);
   assert.deepEqual(
     first.items.map((e) => e.seq),
@@ -60,7 +60,7 @@ test("a history cursor from one execution is refused for another", async () => {
   await assert.rejects(store.readHistory("t1", "cursor-a", 5, "not-a-cursor"), /cursor/);
 });
 
-test("history items, buffered events and failure notes carry the TTL attribute they are given", async () => {
+test("steps, buffered events, cancel requests and failure notes carry the TTL attribute they are given", async () => {
   const store = new DynamoDbExecutionStore(env.clients.lean.dynamodb, env.provisioned.table);
   const header = {
     tenant: "t1",
@@ -72,17 +72,22 @@ test("history items, buffered events and failure notes carry the TTL attribute t
     input: { inline: null },
   };
   const event = { type: "ExecutionStarted" as const, thread: "root", seq: 0, step: 0, at: 1 };
-  await store.appendHistories([{ header, events: [event], expiresAt: 1_900_000_000 }]);
+  await store.putThread({ ...thread(header, "root", 1), events: [event] }, 0, 1_900_000_000);
   const result = await env.clients.dynamodb.send(
     new QueryCommand({
       TableName: env.provisioned.table,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :h)",
-      ExpressionAttributeValues: { ":pk": { S: KEYS.execution("t1", "ttl-1") }, ":h": { S: "H#" } },
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :s)",
+      ExpressionAttributeValues: {
+        ":pk": { S: KEYS.execution("t1", "ttl-1") },
+        ":s": { S: ITEM.stepPrefix },
+      },
     }),
   );
   assert.equal(result.Items?.[0]?.[TABLE.ttlAttribute]?.N, "1900000000");
+  assert.equal(result.Items?.[0]?.sk?.S, "S#root#0000000001", "steps sort by number");
   await store.bufferEvent(header, "paid", "a", "0001-a", { inline: { ok: true } }, 1_900_000_001);
-  await store.noteFailure(header, "boom", 1_900_000_002);
+  await store.noteFailure(header, { mid: "m", reason: "boom" }, 1_900_000_002);
+  await store.requestCancel(header, "stop", 1_900_000_003);
   const all = await env.clients.dynamodb.send(
     new QueryCommand({
       TableName: env.provisioned.table,
@@ -93,7 +98,7 @@ test("history items, buffered events and failure notes carry the TTL attribute t
   const ttls = (all.Items ?? []).map((item) => item[TABLE.ttlAttribute]?.N).sort();
   assert.deepEqual(
     ttls,
-    ["1900000000", "1900000001", "1900000002"],
-    "history, event, failure note",
+    ["1900000000", "1900000001", "1900000002", "1900000003"],
+    "step, event, failure note, cancel request",
   );
 });

@@ -84,7 +84,30 @@ test("a tenant without a table is refused; each tenant's data stays in its table
     input: { inline: null },
   };
   const event = { type: "ExecutionStarted" as const, thread: "root", seq: 0, step: 0, at: 1 };
-  await store.appendHistories([{ header, events: [event] }]);
+  await store.putThread(
+    {
+      header,
+      version: 1,
+      causedBy: "m",
+      outbox: [],
+      events: [event],
+      committedAt: 1,
+      thread: {
+        id: "root",
+        flow: [],
+        status: "running",
+        current: "A",
+        step: 1,
+        attempt: 1,
+        enteredAt: 0,
+        data: { inline: null },
+        rng: 1,
+        transitions: 1,
+        recorded: 1,
+      },
+    },
+    0,
+  );
   assert.equal((await a.readHistory("acme", "e1", 10)).items.length, 1);
   assert.equal((await b.readHistory("acme", "e1", 10)).items.length, 0);
   await store.putDefinition("hash", "W", "states: []");

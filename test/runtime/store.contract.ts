@@ -35,6 +35,8 @@ export function thread(
     version,
     causedBy: `m-${version}`,
     outbox: [],
+    events: [],
+    committedAt: 1_000 + version,
     thread: {
       id,
       flow: [],
@@ -52,29 +54,43 @@ export function thread(
 }
 
 export function storeContract(name: string, make: () => ExecutionStore): void {
-  test(`${name}: conditional writes on the version`, async () => {
+  test(`${name}: a thread is a log of steps, each written once`, async () => {
     const store = make();
     const h = header();
+    const id = "root/F@1[0]";
+    assert.equal(await store.putThread(thread(h, id, 1), 0), true, "step 1 is written");
+    assert.equal(await store.putThread(thread(h, id, 1), 0), false, "step 1 is written once");
+    assert.equal(await store.putThread(thread(h, id, 2), 1), true);
     assert.equal(
-      await store.putThread(thread(h, "root/F@1[0]", 1), 0),
-      true,
-      "creates when absent",
-    );
-    assert.equal(
-      await store.putThread(thread(h, "root/F@1[0]", 1), 0),
+      await store.putThread(thread(h, id, 2), 1),
       false,
-      "expected 0 fails when present",
+      "two writers of step 2: one wins",
     );
-    assert.equal(await store.putThread(thread(h, "root/F@1[0]", 2), 1), true);
-    assert.equal(
-      await store.putThread(thread(h, "root/F@1[0]", 3), 1),
-      false,
-      "a stale version fails",
+    await assert.rejects(
+      async () => store.putThread(thread(h, id, 4), 2),
+      RangeError,
+      "a step names the step it follows",
     );
-    const read = await store.getThread(h, "root/F@1[0]");
-    assert.equal(read?.version, 2);
+    const read = await store.getThread(h, id);
+    assert.equal(read?.version, 2, "the latest step");
     assert.deepEqual(read?.thread.data, { inline: { v: 2 } });
+    assert.deepEqual((await store.stateAt(h, id, 1))?.thread.data, { inline: { v: 1 } });
+    assert.equal(await store.stateAt(h, id, 3), undefined);
+    assert.deepEqual(
+      (await store.recentSteps(h, id, 5)).map((r) => r.version),
+      [2, 1],
+      "newest first",
+    );
+    assert.deepEqual(
+      (await store.recentSteps(h, id, 1)).map((r) => r.version),
+      [2],
+    );
     assert.equal(await store.getThread(h, "nope"), undefined);
+    assert.equal(
+      await store.getThread(h, "root/F@1"),
+      undefined,
+      "no prefix match of another thread",
+    );
   });
 
   test(`${name}: executions are created once and listed by app, workflow and status, newest first`, async () => {
@@ -88,7 +104,20 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     const again = await store.createExecution({ ...thread(a), causedBy: "other" });
     assert.equal(again.created, false);
     if (!again.created) assert.equal(again.existing.causedBy, "m-1", "the first one is kept");
+    assert.equal(
+      (await store.getExecution("t1", a.executionId))?.version,
+      1,
+      "before its first step, an execution reads as its summary",
+    );
+    assert.equal(await store.putThread(thread(c, "root", 1), 0), true);
     assert.equal(await store.putThread(thread(c, "root", 2, "succeeded"), 1), true);
+    await store.putSummary(thread(c, "root", 2, "succeeded"));
+    assert.equal(
+      (await store.getExecution("t1", c.executionId))?.version,
+      2,
+      "the root's latest step",
+    );
+    assert.equal((await store.getSummary("t1", c.executionId))?.thread.status, "succeeded");
 
     const all = await store.listExecutions({ tenant: "t1", app }, 10);
     assert.deepEqual(
@@ -133,13 +162,17 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     const store = make();
     const h = header();
     await store.createExecution(thread(h));
-    for (const id of ["root/F@1[0]", "root/F@1[1]", "root/G@2[0]"])
+    for (const id of ["root/F@1[0]", "root/F@1[1]", "root/G@2[0]", "root/F@1[0]/H@1[0]"])
       await store.putThread(thread(h, id), 0);
-    assert.deepEqual((await store.joinThreads(h, "root/F@1")).map((t) => t.thread.id).sort(), [
-      "root/F@1[0]",
-      "root/F@1[1]",
-    ]);
-    assert.equal((await store.branchThreads(h)).length, 3, "every branch thread, not the root");
+    await store.putThread(thread(h, "root/F@1[1]", 2), 1);
+    await store.putThread(thread(h, "root", 1), 0);
+    const joined = await store.joinThreads(h, "root/F@1");
+    assert.deepEqual(
+      joined.map((t) => `${t.thread.id}@${t.version}`).sort(),
+      ["root/F@1[0]@1", "root/F@1[1]@2"],
+      "the latest step of each of the join's own branches (not nested ones)",
+    );
+    assert.equal((await store.branchThreads(h)).length, 4, "every branch thread, not the root");
 
     const join: JoinRecord = {
       header: h,
@@ -178,103 +211,55 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.deepEqual(await store.getJoin(h, "root/F@1"), closed);
   });
 
-  test(`${name}: history is idempotent, ordered and paged`, async () => {
+  test(`${name}: history is the steps' events, each thread in order, paged wherever a page ends`, async () => {
     const store = make();
     const h = header();
-    const events: HistoryEvent[] = Array.from({ length: 30 }, (_, i) => ({
-      type: "StateEntered",
-      thread: i % 2 === 0 ? "root" : "root/F@1[0]",
-      seq: i,
-      step: i,
-      at: 1_000 + i,
-      state: `S${i}`,
-    }));
-    await store.appendHistory(h, events.slice(0, 20));
-    await store.appendHistory(h, events.slice(10));
-    const seen: HistoryEvent[] = [];
-    let cursor: string | undefined;
-    let pages = 0;
-    do {
-      const page = await store.readHistory(h.tenant, h.executionId, 7, cursor);
-      seen.push(...page.items);
-      cursor = page.cursor;
-      pages++;
-    } while (cursor && pages < 20);
-    assert.deepEqual(
-      seen.map((e) => e.seq),
-      events.map((e) => e.seq),
-      "each event once, in time order",
-    );
-    assert.ok(pages >= 5);
-  });
-
-  test(`${name}: several executions' history in one append, each under its own execution`, async () => {
-    const store = make();
-    const a = header();
-    const b = { ...header(), executionId: `${a.executionId}-b` };
-    const event = (seq: number): HistoryEvent => ({
-      type: "StateEntered",
-      thread: "root",
-      seq,
-      step: seq,
-      at: 2_000 + seq,
-      state: `S${seq}`,
-    });
-    // 40 events: more than one BatchWriteItem's 25, across two executions.
-    await store.appendHistories([
-      { header: a, events: Array.from({ length: 30 }, (_, i) => event(i)) },
-      { header: b, events: Array.from({ length: 10 }, (_, i) => event(i)) },
-    ]);
-    await store.appendHistories([{ header: b, events: [event(9), event(10)] }]);
-    const pageA = await store.readHistory(a.tenant, a.executionId, 100);
-    const pageB = await store.readHistory(b.tenant, b.executionId, 100);
-    assert.equal(pageA.items.length, 30);
-    assert.deepEqual(
-      pageB.items.map((e) => e.seq),
-      Array.from({ length: 11 }, (_, i) => i),
-    );
-  });
-
-  test(`${name}: a step's events (one thread, one time) page correctly wherever a page ends`, async () => {
-    const store = make();
-    const h = header();
-    // Three steps of 4, 1 and 6 events; two threads; written twice (idempotent).
-    const steps = [
-      { thread: "root", at: 5_000, n: 4 },
-      { thread: "root/F@1[0]", at: 5_000, n: 1 },
-      { thread: "root", at: 5_001, n: 6 },
+    // Steps of 4, 1, 6 and 2 events on two threads.
+    const plan = [
+      { thread: "root", n: 4 },
+      { thread: "root/F@1[0]", n: 1 },
+      { thread: "root", n: 6 },
+      { thread: "root/F@1[0]", n: 2 },
     ];
-    let seq = 0;
-    const events: HistoryEvent[] = steps.flatMap(({ thread, at, n }) =>
-      Array.from({ length: n }, () => ({
-        type: "StateEntered" as const,
-        thread,
-        seq: seq++,
-        step: 1,
-        at,
-        state: `S${seq}`,
-      })),
-    );
-    await store.appendHistories([{ header: h, events }]);
-    await store.appendHistories([{ header: h, events }]);
+    const versions = new Map<string, number>();
+    const seqs = new Map<string, number>();
+    for (const { thread: id, n } of plan) {
+      const version = (versions.get(id) ?? 0) + 1;
+      versions.set(id, version);
+      const events: HistoryEvent[] = Array.from({ length: n }, () => {
+        const seq = seqs.get(id) ?? 0;
+        seqs.set(id, seq + 1);
+        return {
+          type: "StateEntered" as const,
+          thread: id,
+          seq,
+          step: version,
+          at: 5_000 + seq,
+          state: `S${seq}`,
+        };
+      });
+      assert.equal(await store.putThread({ ...thread(h, id, version), events }, version - 1), true);
+    }
+    const expected = [
+      ...Array.from({ length: 10 }, (_, i) => `root:${i}`),
+      ...Array.from({ length: 3 }, (_, i) => `root/F@1[0]:${i}`),
+    ];
     for (const limit of [1, 2, 3, 5, 11, 50]) {
-      const seen: number[] = [];
+      const seen: string[] = [];
       let cursor: string | undefined;
       let pages = 0;
       do {
         const page = await store.readHistory(h.tenant, h.executionId, limit, cursor);
         assert.ok(page.items.length <= limit, `a page holds at most ${limit}`);
-        seen.push(...page.items.map((e) => e.seq));
+        seen.push(...page.items.map((e) => `${e.thread}:${e.seq}`));
         cursor = page.cursor;
         pages++;
       } while (cursor && pages < 50);
-      assert.deepEqual(
-        [...seen].sort((a, b) => a - b),
-        events.map((e) => e.seq),
-        `limit ${limit}: every event once`,
-      );
-      assert.ok(pages >= Math.ceil(events.length / limit));
+      assert.deepEqual(seen, expected, `limit ${limit}: every event once, the root's first`);
+      assert.ok(pages >= Math.ceil(expected.length / limit));
     }
+    const other = header();
+    assert.deepEqual((await store.readHistory(other.tenant, other.executionId, 10)).items, []);
   });
 
   test(`${name}: definitions, buffered events, failures`, async () => {
@@ -296,8 +281,13 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     const first = await store.peekBufferedEvent(h, "approval");
     assert.deepEqual(first, { key: "a", payload: { inline: 1 } }, "oldest first");
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), first, "peeking takes nothing");
-    await store.deleteBufferedEvent(h, "approval", "a");
-    await store.deleteBufferedEvent(h, "approval", "a");
+    assert.deepEqual(await store.bufferedEventConsumer(h, "approval", "a"), {}, "not consumed yet");
+    await store.deleteBufferedEvent(h, "approval", "a", "root/W@2[1]");
+    await store.deleteBufferedEvent(h, "approval", "a", "root/W@2[1]");
+    assert.deepEqual(await store.bufferedEventConsumer(h, "approval", "a"), {
+      consumedBy: "root/W@2[1]",
+    });
+    assert.equal(await store.bufferedEventConsumer(h, "approval", "zz"), undefined);
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), {
       key: "b",
       payload: { inline: 2 },
@@ -312,7 +302,12 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.deepEqual((await store.peekBufferedEvent(h, "other"))?.payload, { inline: 3 });
 
     assert.equal(await store.lastFailure(h), undefined);
-    await store.noteFailure(h, "boom");
-    assert.equal(await store.lastFailure(h), "boom");
+    await store.noteFailure(h, { mid: "m-1", reason: "boom" });
+    assert.deepEqual(await store.lastFailure(h), { mid: "m-1", reason: "boom" });
+
+    assert.equal(await store.cancelRequested(h), undefined);
+    await store.requestCancel(h, "changed my mind");
+    assert.equal(await store.cancelRequested(h), "changed my mind");
+    assert.equal(await store.cancelRequested(header()), undefined, "per execution");
   });
 }

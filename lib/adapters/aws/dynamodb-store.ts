@@ -1,12 +1,12 @@
 /**
  * The ExecutionStore on DynamoDB: one table (see `lib/manifest` and
  * docs/data-model.md). Each record is one item whose `d` attribute holds the
- * record as JSON (cheap to marshal); `v` is its version for conditional writes.
- * Reads that decide a write are strongly consistent. No transactions.
+ * record as JSON (cheap to marshal). A thread is a log of step items, each written
+ * once with `attribute_not_exists`; joins carry a version `v` for conditional
+ * writes. Reads that decide a write are strongly consistent. No transactions.
  */
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -20,14 +20,15 @@ import type {
   ExecutionHeader,
   ExecutionStore,
   ExecutionView,
-  HistoryAppend,
+  FailureNote,
   JoinRecord,
   ListFilter,
   Page,
   Stored,
   ThreadRecord,
 } from "../../core/ports.ts";
-import { DYNAMODB_MAX_BATCH_WRITE, ITEM, KEYS, TABLE } from "../../manifest/index.ts";
+import { ITEM, KEYS, TABLE } from "../../manifest/index.ts";
+import { checkStep, isChildOf } from "../step-log.ts";
 import type { AwsJsonClient } from "./json-client.ts";
 
 type Item = Record<string, AttributeValue>;
@@ -62,52 +63,60 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return S(KEYS.execution(header.tenant, header.executionId));
   }
 
-  #threadSk(threadId: string): string {
-    return threadId === ROOT ? ITEM.execution : `${ITEM.threadPrefix}${threadId}`;
+  #stepSk(threadId: string, step: number): string {
+    return `${ITEM.stepPrefix}${threadId}#${String(step).padStart(STEP_DIGITS, "0")}`;
   }
 
-  #threadItem(record: ThreadRecord, expiresAt?: number): Item {
+  #summaryItem(record: ThreadRecord, expiresAt?: number): Item {
     const { header, thread } = record;
+    const started = `${new Date(header.startedAt).toISOString()}#${header.executionId}`;
     const item: Item = {
       [TABLE.partitionKey]: this.#pk(header),
-      [TABLE.sortKey]: S(this.#threadSk(thread.id)),
-      v: N(record.version),
+      [TABLE.sortKey]: S(ITEM.execution),
       d: S(JSON.stringify(record)),
-    };
-    if (thread.id === ROOT) {
-      const started = `${new Date(header.startedAt).toISOString()}#${header.executionId}`;
-      item[TABLE.indexes.byWorkflow.partitionKey] = S(
+      [TABLE.indexes.byWorkflow.partitionKey]: S(
         `${header.tenant}#${header.app}#${header.workflow}`,
-      );
-      item[TABLE.indexes.byWorkflow.sortKey] = S(started);
-      item[TABLE.indexes.byApp.partitionKey] = S(`${header.tenant}#${header.app}`);
-      item[TABLE.indexes.byApp.sortKey] = S(started);
-      item.st = S(thread.status);
-      item.wf = S(header.workflow);
-    }
+      ),
+      [TABLE.indexes.byWorkflow.sortKey]: S(started),
+      [TABLE.indexes.byApp.partitionKey]: S(`${header.tenant}#${header.app}`),
+      [TABLE.indexes.byApp.sortKey]: S(started),
+      st: S(thread.status),
+      wf: S(header.workflow),
+    };
     if (expiresAt !== undefined) item[TABLE.ttlAttribute] = N(expiresAt);
     return item;
   }
 
-  async #put(item: Item, expected: number): Promise<boolean> {
+  async #putNew(item: Item): Promise<boolean> {
     try {
       await this.#client.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: item,
-          ...(expected === 0
-            ? { ConditionExpression: "attribute_not_exists(pk)" }
-            : { ConditionExpression: "v = :v", ExpressionAttributeValues: { ":v": N(expected) } }),
+          ConditionExpression: "attribute_not_exists(pk)",
         }),
       );
       return true;
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === "ConditionalCheckFailedException"
-      ) {
-        return false;
-      }
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async #put(item: Item, expected: number): Promise<boolean> {
+    if (expected === 0) return this.#putNew(item);
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: item,
+          ConditionExpression: "v = :v",
+          ExpressionAttributeValues: { ":v": N(expected) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -152,7 +161,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     record: ThreadRecord,
     expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
-    if (await this.#put(this.#threadItem(record, expiresAt), 0)) return { created: true };
+    if (await this.#putNew(this.#summaryItem(record, expiresAt))) return { created: true };
     const existing = await this.#get<ThreadRecord>(this.#pk(record.header), ITEM.execution);
     if (!existing)
       throw new DynamoDbStoreError(
@@ -161,34 +170,89 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return { created: false, existing };
   }
 
-  getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
-    return this.#get<ThreadRecord>(S(KEYS.execution(tenant, executionId)), ITEM.execution);
-  }
-
-  getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
-    return this.#get<ThreadRecord>(this.#pk(header), this.#threadSk(threadId));
-  }
-
-  putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
-    return this.#put(this.#threadItem(record, expiresAt), expected);
-  }
-
-  #prefixQuery(header: ExecutionHeader, prefix: string): Omit<QueryCommandInput, "TableName"> {
-    return {
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": this.#pk(header), ":prefix": S(prefix) },
-      ConsistentRead: true,
-    };
-  }
-
-  joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
-    return this.#queryAll<ThreadRecord>(
-      this.#prefixQuery(header, `${ITEM.threadPrefix}${joinId}[`),
+  async putSummary(record: ThreadRecord, expiresAt?: number): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({ TableName: this.#table, Item: this.#summaryItem(record, expiresAt) }),
     );
   }
 
-  branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]> {
-    return this.#queryAll<ThreadRecord>(this.#prefixQuery(header, ITEM.threadPrefix));
+  getSummary(tenant: string, executionId: string): Promise<ThreadRecord | undefined> {
+    return this.#get<ThreadRecord>(S(KEYS.execution(tenant, executionId)), ITEM.execution);
+  }
+
+  async getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
+    const header = { tenant, executionId };
+    const [latest] = await this.#latest(header, ROOT, 1);
+    return latest ?? this.getSummary(tenant, executionId);
+  }
+
+  #latest(
+    header: { tenant: string; executionId: string },
+    threadId: string,
+    limit: number,
+  ): Promise<ThreadRecord[]> {
+    return this.#query<ThreadRecord>({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: {
+        ":pk": this.#pk(header),
+        ":prefix": S(`${ITEM.stepPrefix}${threadId}#`),
+      },
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: true,
+    }).then((page) => page.items);
+  }
+
+  async getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
+    const [latest] = await this.#latest(header, threadId, 1);
+    return latest;
+  }
+
+  recentSteps(header: ExecutionHeader, threadId: string, limit: number): Promise<ThreadRecord[]> {
+    return this.#latest(header, threadId, limit);
+  }
+
+  stateAt(
+    header: ExecutionHeader,
+    threadId: string,
+    step: number,
+  ): Promise<ThreadRecord | undefined> {
+    return this.#get<ThreadRecord>(this.#pk(header), this.#stepSk(threadId, step));
+  }
+
+  putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
+    checkStep(record, expected);
+    return this.#putNew({
+      [TABLE.partitionKey]: this.#pk(record.header),
+      [TABLE.sortKey]: S(this.#stepSk(record.thread.id, record.version)),
+      d: S(JSON.stringify(record)),
+      ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+    });
+  }
+
+  /** The latest step of each thread whose id starts with `prefix` (all of their steps are read). */
+  async #latestOfThreads(header: ExecutionHeader, prefix: string): Promise<ThreadRecord[]> {
+    const steps = await this.#queryAll<ThreadRecord>({
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: {
+        ":pk": this.#pk(header),
+        ":prefix": S(`${ITEM.stepPrefix}${prefix}`),
+      },
+      ConsistentRead: true,
+    });
+    const latest = new Map<string, ThreadRecord>();
+    for (const step of steps) latest.set(step.thread.id, step);
+    return [...latest.values()];
+  }
+
+  async joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
+    return (await this.#latestOfThreads(header, `${joinId}[`)).filter((r) =>
+      isChildOf(r.thread.id, joinId),
+    );
+  }
+
+  async branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]> {
+    return (await this.#latestOfThreads(header, "")).filter((r) => r.thread.id !== ROOT);
   }
 
   getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined> {
@@ -209,93 +273,54 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return this.#put(this.#joinItem(record, expiresAt), expected);
   }
 
-  async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {
-    await this.appendHistories([{ header, events }]);
-  }
-
-  async appendHistories(entries: readonly HistoryAppend[]): Promise<void> {
-    // One item per step of a thread (its events share a time), not one per event: an
-    // execution of the seed workflow writes about 8 history items instead of 31.
-    let requests = entries.flatMap(({ header, events, expiresAt }) => {
-      const pk = this.#pk(header);
-      return groupHistory(events).map((group) => ({
-        PutRequest: {
-          Item: {
-            [TABLE.partitionKey]: pk,
-            [TABLE.sortKey]: S(historySortKey(group[0] as HistoryEvent)),
-            d: S(JSON.stringify(group)),
-            ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
-          },
-        },
-      }));
-    });
-    for (let round = 0; requests.length > 0; round++) {
-      if (round > 8)
-        throw new DynamoDbStoreError(`history: ${requests.length} writes kept failing`);
-      const batches: (typeof requests)[] = [];
-      for (let i = 0; i < requests.length; i += DYNAMODB_MAX_BATCH_WRITE)
-        batches.push(requests.slice(i, i + DYNAMODB_MAX_BATCH_WRITE));
-      const results = await Promise.all(
-        batches.map((batch) =>
-          this.#client.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: batch } })),
-        ),
-      );
-      requests = results.flatMap(
-        (result) => (result.UnprocessedItems?.[this.#table] ?? []) as typeof requests,
-      );
-      if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 2 ** round * 10));
-    }
-  }
-
   async readHistory(
     tenant: string,
     executionId: string,
     limit: number,
     cursor?: string,
   ): Promise<Page<HistoryEvent>> {
-    // An item holds one or more events (older items: exactly one). A page may end inside
-    // an item: the cursor then says which item to start after and how many events to skip.
+    // Each step item holds its events. A page may end inside an item: the cursor then
+    // says which item to start after and how many of the next one's events to skip.
     const pk = KEYS.execution(tenant, executionId);
     const from = cursor === undefined ? { skip: 0 } : decodeHistoryCursor(cursor);
     if (from.after && from.after[TABLE.partitionKey]?.S !== pk) {
       throw new DynamoDbStoreError("the history cursor belongs to another execution");
     }
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: {
-          ":pk": S(pk),
-          ":prefix": S(ITEM.historyPrefix),
-        },
-        Limit: limit,
-        ...(from.after ? { ExclusiveStartKey: from.after } : {}),
-      }),
-    );
     const items: HistoryEvent[] = [];
     let after = from.after;
     let skip = from.skip;
-    for (const item of result.Items ?? []) {
-      const parsed = JSON.parse(item.d?.S ?? "[]") as HistoryEvent | HistoryEvent[];
-      const events = (Array.isArray(parsed) ? parsed : [parsed]).slice(skip);
-      const room = limit - items.length;
-      if (events.length > room) {
-        items.push(...events.slice(0, room));
-        return {
-          items,
-          cursor: encodeHistoryCursor({ ...(after ? { after } : {}), skip: skip + room }),
-        };
+    for (;;) {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": S(pk), ":prefix": S(ITEM.stepPrefix) },
+          Limit: Math.min(limit, HISTORY_QUERY_ITEMS),
+          ...(after ? { ExclusiveStartKey: after } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const record = JSON.parse(item.d?.S ?? "{}") as Partial<ThreadRecord>;
+        const events = (record.events ?? []).slice(skip);
+        const room = limit - items.length;
+        if (events.length > room) {
+          items.push(...events.slice(0, room));
+          return {
+            items,
+            cursor: encodeHistoryCursor({ ...(after ? { after } : {}), skip: skip + room }),
+          };
+        }
+        items.push(...events);
+        after = {
+          [TABLE.partitionKey]: item[TABLE.partitionKey],
+          [TABLE.sortKey]: item[TABLE.sortKey],
+        } as Item;
+        skip = 0;
       }
-      items.push(...events);
-      after = {
-        [TABLE.partitionKey]: item[TABLE.partitionKey],
-        [TABLE.sortKey]: item[TABLE.sortKey],
-      } as Item;
-      skip = 0;
+      if (!result.LastEvaluatedKey) return { items };
+      after = result.LastEvaluatedKey;
+      if (items.length >= limit) return { items, cursor: encodeHistoryCursor({ after, skip: 0 }) };
     }
-    return result.LastEvaluatedKey
-      ? { items, cursor: encodeHistoryCursor({ after: result.LastEvaluatedKey, skip: 0 }) }
-      : { items };
   }
 
   async listExecutions(
@@ -404,24 +429,53 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return best ? { key: best.key, payload: JSON.parse(best.d) as Stored } : undefined;
   }
 
-  async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void> {
+  async bufferedEventConsumer(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+  ): Promise<{ consumedBy?: string } | undefined> {
+    const result = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.#table,
+        Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
+        ProjectionExpression: "c, #by",
+        ExpressionAttributeNames: { "#by": "by" },
+        ConsistentRead: true,
+      }),
+    );
+    if (!result.Item) return undefined;
+    const by = result.Item.by?.S;
+    return by === undefined ? {} : { consumedBy: by };
+  }
+
+  async deleteBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    consumedBy?: string,
+  ): Promise<void> {
     await this.#client.send(
       new UpdateItemCommand({
         TableName: this.#table,
         Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
-        UpdateExpression: "SET c = :c REMOVE d",
-        ExpressionAttributeValues: { ":c": { BOOL: true } },
+        UpdateExpression:
+          consumedBy === undefined ? "SET c = :c REMOVE d" : "SET c = :c, #by = :by REMOVE d",
+        ExpressionAttributeValues: {
+          ":c": { BOOL: true },
+          ...(consumedBy === undefined ? {} : { ":by": S(consumedBy) }),
+        },
+        ...(consumedBy === undefined ? {} : { ExpressionAttributeNames: { "#by": "by" } }),
       }),
     );
   }
 
-  async noteFailure(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void> {
+  async requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void> {
     await this.#client.send(
       new PutItemCommand({
         TableName: this.#table,
         Item: {
           pk: this.#pk(header),
-          sk: S(ITEM.failure),
+          sk: S(ITEM.cancel),
           d: S(JSON.stringify(reason)),
           ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
         },
@@ -429,42 +483,39 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     );
   }
 
-  lastFailure(header: ExecutionHeader): Promise<string | undefined> {
-    return this.#get<string>(this.#pk(header), ITEM.failure);
+  cancelRequested(header: ExecutionHeader): Promise<string | undefined> {
+    return this.#get<string>(this.#pk(header), ITEM.cancel);
+  }
+
+  async noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          pk: this.#pk(header),
+          sk: S(ITEM.failure),
+          d: S(JSON.stringify(note)),
+          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+        },
+      }),
+    );
+  }
+
+  lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined> {
+    return this.#get<FailureNote>(this.#pk(header), ITEM.failure);
   }
 }
 
-/** `H#<at, 13 digits>#<thread>#<seq, 8 digits>`: time order, unique per event, idempotent on re-append. */
-export function historySortKey(event: HistoryEvent): string {
-  return `${ITEM.historyPrefix}${String(event.at).padStart(13, "0")}#${event.thread}#${String(event.seq).padStart(8, "0")}`;
-}
+/** Steps are numbered with this many digits in their sort key (lexical order is step order). */
+const STEP_DIGITS = 10;
+/** Step items read per history query (a step is usually a few hundred bytes). */
+const HISTORY_QUERY_ITEMS = 200;
 
-/** History items above this size are split (a step's events are usually a few hundred bytes). */
-export const HISTORY_ITEM_MAX_BYTES = 32 * 1024;
-
-/** Splits events into items: consecutive events of one thread at one time, up to the size cap. */
-export function groupHistory(events: readonly HistoryEvent[]): HistoryEvent[][] {
-  const groups: HistoryEvent[][] = [];
-  let current: HistoryEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = Buffer.byteLength(JSON.stringify(event));
-    const first = current[0];
-    if (
-      first &&
-      (first.thread !== event.thread ||
-        first.at !== event.at ||
-        bytes + size > HISTORY_ITEM_MAX_BYTES)
-    ) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error).name === "ConditionalCheckFailedException"
+  );
 }
 
 function encodeHistoryCursor(cursor: { after?: Item; skip: number }): string {

@@ -20,20 +20,34 @@ import {
 } from "../../manifest/index.ts";
 import type { AwsJsonClient } from "./json-client.ts";
 
-/** Raised when SQS refuses messages after a retry; the caller's message is redelivered. */
+/**
+ * Raised when SQS refuses messages after a retry. `unsent` names them (logical ids):
+ * the others were sent, so only the messages that caused these need redelivery.
+ */
 export class SqsQueueError extends Error {
-  readonly failed: number;
-  constructor(message: string, failed: number) {
-    super(message);
+  readonly unsent: readonly string[];
+  constructor(message: string, unsent: readonly string[], options?: ErrorOptions) {
+    super(message, options);
     this.name = "SqsQueueError";
-    this.failed = failed;
+    this.unsent = unsent;
+  }
+
+  get failed(): number {
+    return this.unsent.length;
   }
 }
 
-/** Seconds to delay a message due at `notBefore`, clamped to SQS's limit. */
+/**
+ * Whole seconds to delay a message due at `notBefore`, clamped to SQS's limit. SQS
+ * delays by whole seconds: a message due in under a second is sent at once and its
+ * handler waits out the rest (a 200 ms retry interval waits 200 ms, not 1 s); a longer
+ * delay is rounded up, so it never arrives early.
+ */
 export function delaySeconds(notBefore: number | undefined, now: number): number {
   if (notBefore === undefined || notBefore <= now) return 0;
-  return Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil((notBefore - now) / 1000));
+  const ms = notBefore - now;
+  if (ms < 1_000) return 0;
+  return Math.min(SQS_MAX_DELAY_SECONDS, Math.ceil(ms / 1000));
 }
 
 /**
@@ -82,13 +96,36 @@ export class SqsMessageQueue implements MessageQueue {
       list.push(message);
       byQueue.set(message.queue, list);
     }
+    const unsent: string[] = [];
+    const errors: unknown[] = [];
     await Promise.all(
       [...byQueue].map(async ([queue, list]) => {
         const url = this.#urls.get(queue);
-        if (!url) throw new SqsQueueError(`no queue URL for '${queue}'`, list.length);
-        await Promise.all(chunkForSqs(list).map((chunk) => this.#sendBatch(url, chunk, now)));
+        if (!url) {
+          unsent.push(...list.map((m) => m.mid));
+          errors.push(new Error(`no queue URL for '${queue}'`));
+          return;
+        }
+        await Promise.all(
+          chunkForSqs(list).map(async (chunk) => {
+            try {
+              await this.#sendBatch(url, chunk, now);
+            } catch (error) {
+              unsent.push(
+                ...(error instanceof SqsQueueError
+                  ? error.unsent
+                  : chunk.map((c) => c.message.mid)),
+              );
+              errors.push(error);
+            }
+          }),
+        );
       }),
     );
+    if (unsent.length > 0)
+      throw new SqsQueueError(`SQS did not take ${unsent.length} message(s)`, unsent, {
+        cause: errors[0],
+      });
   }
 
   async #sendBatch(
@@ -96,6 +133,7 @@ export class SqsMessageQueue implements MessageQueue {
     batch: readonly { message: OutMessage; body: string }[],
     now: number,
   ): Promise<void> {
+    const mids = batch.map(({ message }) => message.mid);
     let pending = batch.map(({ message, body }, index) => ({
       Id: String(index),
       MessageBody: body,
@@ -111,7 +149,7 @@ export class SqsMessageQueue implements MessageQueue {
     if (pending.length > 0)
       throw new SqsQueueError(
         `SQS refused ${pending.length} message(s) for ${url}`,
-        pending.length,
+        pending.map((entry) => mids[Number(entry.Id)] ?? entry.Id),
       );
   }
 }

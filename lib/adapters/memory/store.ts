@@ -9,7 +9,7 @@ import type {
   ExecutionHeader,
   ExecutionStore,
   ExecutionView,
-  HistoryAppend,
+  FailureNote,
   JoinRecord,
   ListFilter,
   Page,
@@ -17,32 +17,39 @@ import type {
   ThreadRecord,
 } from "../../core/ports.ts";
 
+import { checkStep, isChildOf } from "../step-log.ts";
+import { assertItemWithinLimits } from "./limits.ts";
+
 const ROOT = "root";
 const clone = <T>(value: T): T => structuredClone(value);
 
 export class MemoryExecutionStore implements ExecutionStore {
-  readonly threads = new Map<string, ThreadRecord>();
+  /** Every thread's log: key (tenant, execution, thread) to its steps, step N at index N-1. */
+  readonly logs = new Map<string, ThreadRecord[]>();
+  readonly summaries = new Map<string, ThreadRecord>();
   readonly joins = new Map<string, JoinRecord>();
-  readonly history = new Map<string, HistoryEvent[]>();
   readonly definitions = new Map<string, { name: string; source: string }>();
   readonly buffered = new Map<
     string,
-    { id: string; order: string; payload: Stored; consumed: boolean }[]
+    { id: string; order: string; payload: Stored; consumed: boolean; consumedBy?: string }[]
   >();
-  readonly failures = new Map<string, string>();
+  readonly failures = new Map<string, FailureNote>();
+  readonly cancels = new Map<string, string>();
   readonly expiries = new Map<string, number>();
   /** Counts calls, for tests and benchmarks; `endings` counts root writes that ended an execution. */
   readonly calls = { reads: 0, writes: 0, queries: 0, endings: 0, largestItemBytes: 0 };
 
   #measure(record: unknown): void {
-    this.calls.largestItemBytes = Math.max(
-      this.calls.largestItemBytes,
-      JSON.stringify(record).length,
-    );
+    const bytes = assertItemWithinLimits(record);
+    this.calls.largestItemBytes = Math.max(this.calls.largestItemBytes, bytes);
   }
 
   #key(tenant: string, executionId: string, id: string): string {
     return `${tenant}\u0000${executionId}\u0000${id}`;
+  }
+
+  #log(header: { tenant: string; executionId: string }, threadId: string): ThreadRecord[] {
+    return this.logs.get(this.#key(header.tenant, header.executionId, threadId)) ?? [];
   }
 
   async createExecution(
@@ -51,59 +58,98 @@ export class MemoryExecutionStore implements ExecutionStore {
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
     const key = this.#key(record.header.tenant, record.header.executionId, ROOT);
     this.calls.writes++;
-    const existing = this.threads.get(key);
+    const existing = this.summaries.get(key);
     if (existing) return { created: false, existing: clone(existing) };
     this.#measure(record);
-    this.threads.set(key, clone(record));
-    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
+    this.summaries.set(key, clone(record));
+    if (expiresAt !== undefined) this.expiries.set(`summary\u0000${key}`, expiresAt);
     return { created: true };
   }
 
-  async getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
+  async putSummary(record: ThreadRecord, expiresAt?: number): Promise<void> {
+    const key = this.#key(record.header.tenant, record.header.executionId, ROOT);
+    this.calls.writes++;
+    this.#measure(record);
+    this.summaries.set(key, clone(record));
+    if (expiresAt !== undefined) this.expiries.set(`summary\u0000${key}`, expiresAt);
+  }
+
+  async getSummary(tenant: string, executionId: string): Promise<ThreadRecord | undefined> {
     this.calls.reads++;
-    const record = this.threads.get(this.#key(tenant, executionId, ROOT));
+    const record = this.summaries.get(this.#key(tenant, executionId, ROOT));
+    return record ? clone(record) : undefined;
+  }
+
+  async getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
+    this.calls.queries++;
+    const latest = this.#log({ tenant, executionId }, ROOT).at(-1);
+    const record = latest ?? this.summaries.get(this.#key(tenant, executionId, ROOT));
     return record ? clone(record) : undefined;
   }
 
   async getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
+    this.calls.queries++;
+    const record = this.#log(header, threadId).at(-1);
+    return record ? clone(record) : undefined;
+  }
+
+  async recentSteps(
+    header: ExecutionHeader,
+    threadId: string,
+    limit: number,
+  ): Promise<ThreadRecord[]> {
+    this.calls.queries++;
+    return this.#log(header, threadId).slice(-limit).reverse().map(clone);
+  }
+
+  async stateAt(
+    header: ExecutionHeader,
+    threadId: string,
+    step: number,
+  ): Promise<ThreadRecord | undefined> {
     this.calls.reads++;
-    const record = this.threads.get(this.#key(header.tenant, header.executionId, threadId));
+    const record = step >= 1 ? this.#log(header, threadId)[step - 1] : undefined;
     return record ? clone(record) : undefined;
   }
 
   async putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
+    checkStep(record, expected);
     this.calls.writes++;
     const key = this.#key(record.header.tenant, record.header.executionId, record.thread.id);
-    const current = this.threads.get(key);
-    if ((current?.version ?? 0) !== expected) return false;
+    const log = this.logs.get(key) ?? [];
+    if (log.length !== expected) return false;
     this.#measure(record);
+    const previous = log.at(-1);
     if (
       record.thread.id === ROOT &&
       record.thread.status !== "running" &&
-      current?.thread.status === "running"
+      (previous === undefined || previous.thread.status === "running")
     ) {
       this.calls.endings++;
     }
-    this.threads.set(key, clone(record));
-    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
+    log.push(clone(record));
+    this.logs.set(key, log);
+    if (expiresAt !== undefined) this.expiries.set(`${key}\u0000${record.version}`, expiresAt);
     return true;
   }
 
   async joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
-    return this.#threadsWithPrefix(header, `${joinId}[`);
+    return this.#latestWithPrefix(header, `${joinId}[`).filter((r) =>
+      isChildOf(r.thread.id, joinId),
+    );
   }
 
   async branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]> {
-    return (await this.#threadsWithPrefix(header, "")).filter((r) => r.thread.id !== ROOT);
+    return this.#latestWithPrefix(header, "").filter((r) => r.thread.id !== ROOT);
   }
 
-  async #threadsWithPrefix(header: ExecutionHeader, prefix: string): Promise<ThreadRecord[]> {
+  #latestWithPrefix(header: ExecutionHeader, prefix: string): ThreadRecord[] {
     this.calls.queries++;
     const start = this.#key(header.tenant, header.executionId, prefix);
-    return [...this.threads.entries()]
-      .filter(([key]) => key.startsWith(start))
+    return [...this.logs.entries()]
+      .filter(([key, log]) => key.startsWith(start) && log.length > 0)
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([, record]) => clone(record));
+      .map(([, log]) => clone(log.at(-1) as ThreadRecord));
   }
 
   async getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined> {
@@ -122,20 +168,6 @@ export class MemoryExecutionStore implements ExecutionStore {
     return true;
   }
 
-  async appendHistory(header: ExecutionHeader, events: readonly HistoryEvent[]): Promise<void> {
-    this.calls.writes++;
-    const key = this.#key(header.tenant, header.executionId, "");
-    const list = this.history.get(key) ?? [];
-    const seen = new Set(list.map(historyKey));
-    for (const event of events) if (!seen.has(historyKey(event))) list.push(clone(event));
-    list.sort((a, b) => (historyKey(a) < historyKey(b) ? -1 : 1));
-    this.history.set(key, list);
-  }
-
-  async appendHistories(entries: readonly HistoryAppend[]): Promise<void> {
-    for (const { header, events } of entries) await this.appendHistory(header, events);
-  }
-
   async readHistory(
     tenant: string,
     executionId: string,
@@ -143,7 +175,13 @@ export class MemoryExecutionStore implements ExecutionStore {
     cursor?: string,
   ): Promise<Page<HistoryEvent>> {
     this.calls.queries++;
-    const list = this.history.get(this.#key(tenant, executionId, "")) ?? [];
+    // The DynamoDB adapter's order: threads by id (the root first), then steps.
+    const prefix = this.#key(tenant, executionId, "");
+    const list = [...this.logs.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, log]) => ({ thread: key.slice(prefix.length), log }))
+      .sort((a, b) => (stepKey(a.thread) < stepKey(b.thread) ? -1 : 1))
+      .flatMap(({ log }) => log.flatMap((record) => record.events));
     const start = cursor === undefined ? 0 : Number(cursor);
     const items = list.slice(start, start + limit).map(clone);
     const next = start + items.length;
@@ -156,11 +194,8 @@ export class MemoryExecutionStore implements ExecutionStore {
     cursor?: string,
   ): Promise<Page<ExecutionView>> {
     this.calls.queries++;
-    const all = [...this.threads.values()]
-      .filter(
-        (r) =>
-          r.thread.id === ROOT && r.header.tenant === filter.tenant && r.header.app === filter.app,
-      )
+    const all = [...this.summaries.values()]
+      .filter((r) => r.header.tenant === filter.tenant && r.header.app === filter.app)
       .filter((r) => filter.workflow === undefined || r.header.workflow === filter.workflow)
       .filter((r) => filter.status === undefined || r.thread.status === filter.status)
       .sort(
@@ -212,28 +247,52 @@ export class MemoryExecutionStore implements ExecutionStore {
     return first ? { key: first.id, payload: clone(first.payload) } : undefined;
   }
 
-  async deleteBufferedEvent(header: ExecutionHeader, event: string, key: string): Promise<void> {
+  async bufferedEventConsumer(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+  ): Promise<{ consumedBy?: string } | undefined> {
+    this.calls.reads++;
+    const entry = this.buffered
+      .get(this.#key(header.tenant, header.executionId, event))
+      ?.find((e) => e.id === key);
+    if (!entry) return undefined;
+    return entry.consumedBy === undefined ? {} : { consumedBy: entry.consumedBy };
+  }
+
+  async deleteBufferedEvent(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    consumedBy?: string,
+  ): Promise<void> {
     this.calls.writes++;
     const list = this.buffered.get(this.#key(header.tenant, header.executionId, event)) ?? [];
     const entry = list.find((e) => e.id === key);
-    if (entry) entry.consumed = true;
-    else list.push({ id: key, order: "", payload: { inline: null }, consumed: true });
+    const by = consumedBy === undefined ? {} : { consumedBy };
+    if (entry) Object.assign(entry, { consumed: true, payload: { inline: null }, ...by });
+    else list.push({ id: key, order: "", payload: { inline: null }, consumed: true, ...by });
     this.buffered.set(this.#key(header.tenant, header.executionId, event), list);
   }
 
-  async noteFailure(header: ExecutionHeader, reason: string): Promise<void> {
-    this.failures.set(this.#key(header.tenant, header.executionId, ""), reason);
+  async requestCancel(header: ExecutionHeader, reason: string): Promise<void> {
+    this.calls.writes++;
+    this.cancels.set(this.#key(header.tenant, header.executionId, ""), reason);
   }
 
-  async lastFailure(header: ExecutionHeader): Promise<string | undefined> {
+  async cancelRequested(header: ExecutionHeader): Promise<string | undefined> {
+    this.calls.reads++;
+    return this.cancels.get(this.#key(header.tenant, header.executionId, ""));
+  }
+
+  async noteFailure(header: ExecutionHeader, note: FailureNote): Promise<void> {
+    this.failures.set(this.#key(header.tenant, header.executionId, ""), clone(note));
+  }
+
+  async lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined> {
     return this.failures.get(this.#key(header.tenant, header.executionId, ""));
   }
 }
 
-/**
- * History items are keyed by time, thread and the event's position in its thread,
- * so they read in order and re-appending the same event is a no-op.
- */
-export function historyKey(event: HistoryEvent): string {
-  return `${String(event.at).padStart(13, "0")}#${event.thread}#${String(event.seq).padStart(8, "0")}`;
-}
+/** How the DynamoDB adapter orders a thread's steps: `S#<thread>#…` (so `#` sorts before `/`). */
+const stepKey = (thread: string): string => `${thread}#`;

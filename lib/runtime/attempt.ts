@@ -1,0 +1,212 @@
+/**
+ * One attempt of an activity as the runtime runs it: the result cache around it, its
+ * keys, its metrics, and a watch that aborts it when its thread no longer wants it
+ * (a cancel, a lost branch, a timeout that fired elsewhere), on whichever process runs it.
+ */
+import { createHash } from "node:crypto";
+import type { CachePolicy, WorkflowError } from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type { ExecutionHeader, WireMessage } from "../core/ports.ts";
+import { runActivity } from "./activities.ts";
+import { type RuntimeContext, runningKey } from "./context.ts";
+
+/** What running one attempt of an activity needs: the fields `run` and `work` messages share. */
+export type AttemptBody = Pick<
+  Extract<WireMessage, { kind: "run" }>,
+  "activity" | "token" | "state" | "idempotencyKey" | "timeoutMs" | "heartbeatMs" | "cache"
+>;
+
+/** Results larger than this are not cached (a cache holds many small results). */
+export const MAX_CACHED_RESULT_BYTES = 512 * 1024;
+/** Default interval of a running activity's check of its thread, in ms. */
+export const DEFAULT_CANCEL_POLL_MS = 2_000;
+
+/**
+ * Where a Task's result is cached: per tenant, app and activity, then the user's key
+ * (hashed, so any key fits and no key reaches into another's namespace).
+ */
+export function resultCacheKey(
+  header: ExecutionHeader,
+  body: { activity: string; cache?: CachePolicy },
+): string {
+  const digest = createHash("sha256")
+    .update(body.cache?.key ?? "")
+    .digest("base64url");
+  return `cascade:${header.tenant}:${header.app}:${body.activity}:${digest}`;
+}
+
+const digest = (...parts: readonly (string | number)[]): string =>
+  createHash("sha256").update(parts.join("\u0000")).digest("base64url");
+
+/**
+ * An attempt's keys, 45 characters whatever the names (payment providers cap theirs):
+ * `idempotencyKey` is one attempt's, `stepKey` stays the same across the retries of one
+ * step — the key to hand a payment provider. Both include tenant and app.
+ */
+export function activityKeys(
+  header: ExecutionHeader,
+  body: Pick<AttemptBody, "token" | "state">,
+): { idempotencyKey: string; stepKey: string } {
+  const { tenant, app, executionId } = header;
+  const { thread, step, attempt } = body.token;
+  return {
+    idempotencyKey: `a_${digest(tenant, app, executionId, thread, body.state, step, attempt)}`,
+    stepKey: `s_${digest(tenant, app, executionId, thread, body.state, step)}`,
+  };
+}
+
+/**
+ * Runs one attempt. With `watch`, the thread's latest step is read every
+ * `cancelPollMs` while the activity runs, and the attempt is aborted once the thread
+ * has moved past `watch.version` (cancelled, dropped by its join, timed out).
+ */
+export async function attempt(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  body: AttemptBody,
+  input: JsonValue,
+  watch?: { readonly thread: string; readonly version: number },
+): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
+  const cacheKey = body.cache && rt.deps.cache ? resultCacheKey(header, body) : undefined;
+  if (cacheKey !== undefined) {
+    const hit = await cacheGet(rt, header, body.activity, cacheKey);
+    if (hit !== undefined) return { ok: hit };
+  }
+  const outcome = await runAttempt(rt, header, body, input, watch);
+  if (cacheKey !== undefined && body.cache && "ok" in outcome)
+    await cacheSet(rt, header, body.activity, cacheKey, outcome.ok, body.cache.ttlMs);
+  return outcome;
+}
+
+/** A cached result; any cache failure is a miss (the cache only saves work). */
+async function cacheGet(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  activity: string,
+  key: string,
+): Promise<JsonValue | undefined> {
+  let value: JsonValue | undefined;
+  try {
+    const text = await rt.deps.cache?.get(key);
+    value = text === undefined ? undefined : (JSON.parse(text) as JsonValue);
+  } catch (error) {
+    rt.log(JSON.stringify({ level: "warn", message: "cache read failed", error: String(error) }));
+  }
+  rt.metrics.emit(
+    header,
+    [
+      {
+        name: value === undefined ? "CacheMisses" : "CacheHits",
+        value: 1,
+        unit: "Count",
+        dimensions: { workflow: header.workflow, activity },
+      },
+    ],
+    rt.now(),
+  );
+  return value;
+}
+
+async function cacheSet(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  activity: string,
+  key: string,
+  value: JsonValue,
+  ttlMs: number,
+): Promise<void> {
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text) > MAX_CACHED_RESULT_BYTES) return;
+  try {
+    await rt.deps.cache?.set(key, text, ttlMs);
+  } catch (error) {
+    rt.log(
+      JSON.stringify({
+        level: "warn",
+        message: "cache write failed",
+        activity,
+        execution: header.executionId,
+        error: String(error),
+      }),
+    );
+  }
+}
+
+async function runAttempt(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  body: AttemptBody,
+  input: JsonValue,
+  watch: { readonly thread: string; readonly version: number } | undefined,
+): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
+  const controller = new AbortController();
+  const key = runningKey(header, body.token.thread);
+  rt.running.set(key, controller);
+  const stopWatch = watch ? watchThread(rt, header, watch, controller) : () => {};
+  const started = performance.now();
+  let failed = true;
+  try {
+    const keys = activityKeys(header, body);
+    const outcome = await runActivity(rt.activities.get(body.activity), input, {
+      ...keys,
+      attempt: body.token.attempt,
+      executionId: header.executionId,
+      workflow: header.workflow,
+      state: body.state,
+      activity: body.activity,
+      ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }),
+      ...(body.heartbeatMs === undefined ? {} : { heartbeatMs: body.heartbeatMs }),
+      log: rt.log,
+      signal: controller.signal,
+    });
+    failed = !("ok" in outcome);
+    return outcome;
+  } finally {
+    stopWatch();
+    if (rt.running.get(key) === controller) rt.running.delete(key);
+    const dimensions = { workflow: header.workflow, activity: body.activity };
+    rt.metrics.emit(
+      header,
+      [
+        {
+          name: "ActivityDuration",
+          value: Math.round(performance.now() - started),
+          unit: "Milliseconds",
+          dimensions,
+        },
+        { name: "ActivityErrors", value: failed ? 1 : 0, unit: "Count", dimensions },
+      ],
+      rt.now(),
+    );
+  }
+}
+
+/** Polls the thread while its activity runs; aborts the attempt once the thread moved on. */
+function watchThread(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  watch: { readonly thread: string; readonly version: number },
+  controller: AbortController,
+): () => void {
+  const every = rt.options.cancelPollMs ?? DEFAULT_CANCEL_POLL_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const poll = async () => {
+    try {
+      const latest = await rt.store.getThread(header, watch.thread);
+      if (latest && latest.version !== watch.version) {
+        controller.abort();
+        return;
+      }
+    } catch {
+      // A failed check is tried again at the next poll.
+    }
+    if (!stopped) timer = setTimeout(poll, every);
+  };
+  timer = setTimeout(poll, every);
+  timer.unref?.();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Size budgets: what keeps every item under DynamoDB's 400 KB and every message under
+ * SQS's 256 KiB whatever the data (DESIGN.md invariant 7), and what is cheaper to
+ * reference than to carry.
+ */
+import type { HistoryEvent, ThreadState } from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type {
+  JoinRecord,
+  OutMessage,
+  Stored,
+  StoredThread,
+  ThreadRecord,
+  WireMessage,
+} from "../core/ports.ts";
+import type { PayloadCodec } from "./codec.ts";
+
+/** Inputs up to this size ride in every message's header; larger ones are referenced. */
+export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
+/**
+ * A message or item over this many bytes of JSON has its large parts moved to the
+ * payload store, whatever the offload threshold: SQS takes 256 KiB per message and
+ * DynamoDB 400 KB per item, and a step's data and an activity's input could each be
+ * just under the threshold.
+ */
+export const ENVELOPE_BUDGET_BYTES = 200 * 1024;
+/** History events keep inputs and outputs up to this size inline; larger ones are referenced. */
+export const HISTORY_INLINE_BYTES = 8 * 1024;
+/** Branch outputs up to this size travel in the `finished` report and live in the join. */
+export const SMALL_OUTPUT_BYTES = 1024;
+/** Parallel branches past this index keep their output in their own record (the join item stays small). */
+export const MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN = 64;
+/** Snapshots of the waiting thread larger than this are not carried in its join (a read is cheaper than the bytes). */
+export const PARENT_SNAPSHOT_BYTES = 8 * 1024;
+
+const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * Keeps a step within its budget: when the outbox stored with it (inputs of runs and
+ * branches) would make it too large, those inputs move to the payload store, largest
+ * first. A Parallel of 50 branches on 100 KB of data would otherwise put 5 MB in one item.
+ */
+export async function fit(
+  codec: PayloadCodec,
+  executionId: string,
+  thread: StoredThread,
+  outbox: OutMessage[],
+): Promise<void> {
+  let size = bytes(thread) + bytes(outbox);
+  if (size <= ENVELOPE_BUDGET_BYTES) return;
+  const order = outbox
+    .map((message, index) => ({
+      index,
+      input: "input" in message.body ? message.body.input : undefined,
+    }))
+    .filter(
+      (e): e is { index: number; input: Stored } => e.input !== undefined && "inline" in e.input,
+    )
+    .sort((a, b) => bytes(b.input) - bytes(a.input));
+  for (const { index, input } of order) {
+    if (size <= ENVELOPE_BUDGET_BYTES || !("inline" in input)) break;
+    const message = outbox[index];
+    if (!message) continue;
+    const before = bytes(input);
+    const stored = await codec.store(input.inline, executionId, true);
+    outbox[index] = { ...message, body: { ...message.body, input: stored } as WireMessage };
+    size -= before - bytes(stored);
+  }
+}
+
+/**
+ * A large value in a history event: a key of this execution's payloads. The marker
+ * key is one user data cannot collide with by accident, and reading history resolves
+ * it only under this execution's own prefix (a forged reference reads nothing else).
+ */
+export interface HistoryRef {
+  readonly $cascadeRef: string;
+  readonly bytes: number;
+}
+
+/** History events carry inputs and outputs; large ones are replaced by a reference. */
+export async function storeHistory(
+  codec: PayloadCodec,
+  executionId: string,
+  events: readonly HistoryEvent[],
+): Promise<HistoryEvent[]> {
+  const out: HistoryEvent[] = [];
+  for (const event of events) {
+    let next = event;
+    for (const field of ["input", "output"] as const) {
+      const value = next[field];
+      if (value === undefined) continue;
+      // A step item is billed per KB on every write: past a few KB a reference is
+      // cheaper, and the payload is usually stored already (content-addressed).
+      if (bytes(value) <= HISTORY_INLINE_BYTES) continue;
+      const stored: Stored = await codec.store(value, executionId, true);
+      if ("ref" in stored) {
+        const ref: HistoryRef = { $cascadeRef: stored.ref, bytes: stored.bytes };
+        next = { ...next, [field]: ref as unknown as JsonValue };
+      }
+    }
+    out.push(next);
+  }
+  return out;
+}
+
+/** The output of a Parallel branch thread that ended, when small enough to travel with its report. */
+export function smallBranchOutput(thread: ThreadState): JsonValue | undefined {
+  const last = thread.flow.at(-1);
+  if (!thread.parent || last?.branch === undefined) return undefined;
+  if (thread.parent.index >= MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN) return undefined;
+  return bytes(thread.data) <= SMALL_OUTPUT_BYTES ? thread.data : undefined;
+}
+
+/** The join with a snapshot of the thread that starts it, when small enough. */
+export function withParent(join: JoinRecord, parent: ThreadRecord): JoinRecord {
+  const snapshot = { thread: parent.thread, version: parent.version };
+  return bytes(snapshot) <= PARENT_SNAPSHOT_BYTES ? { ...join, parent: snapshot } : join;
+}

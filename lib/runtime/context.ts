@@ -1,0 +1,174 @@
+/**
+ * What every part of the runtime shares: the ports, the options, the payload codecs,
+ * the metrics sink, the activities running in this process, and the small helpers
+ * over them (the clock, TTLs, loading and storing thread state).
+ */
+import { MAX_DURATION_MS } from "../core/cdl/duration.ts";
+import type {
+  ExecutionContext,
+  ThreadEvent,
+  ThreadState,
+  WorkflowError,
+} from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type {
+  Clock,
+  ExecutionHeader,
+  ExecutionStore,
+  MessageQueue,
+  MetricsSink,
+  PayloadStore,
+  ResultCache,
+  StoredEvent,
+  StoredThread,
+} from "../core/ports.ts";
+import { DEFAULT_RETENTION_DAYS } from "../manifest/index.ts";
+import type { ActivityFunction } from "./activities.ts";
+import { HEADER_INPUT_INLINE_BYTES } from "./budget.ts";
+import { PayloadCodec } from "./codec.ts";
+import type { DefinitionRegistry } from "./definitions.ts";
+import { EmfMetrics } from "./metrics.ts";
+
+export interface RuntimeOptions {
+  readonly app: string;
+  /** Values larger than this (JSON bytes) are offloaded to the payload store. Default 200 KB. */
+  readonly offloadThresholdBytes?: number;
+  /** Finished executions expire after this many days (TTL). Default 30. */
+  readonly retentionDays?: number;
+  /** Regions that have a dedicated worker queue; other `@region` activities run inline. */
+  readonly workerRegions?: ReadonlySet<string>;
+  /** Process follow-ups that would return to the transition queue in the same invocation. Default true. */
+  readonly inline?: boolean;
+  /** Where activity logs (and, without `metrics`, metric lines) go. Default: standard output. */
+  readonly log?: (line: string) => void;
+  /** Upper bound of the random pause before retrying a conflicting write, in ms (grows with each try). Default 10. */
+  readonly conflictBackoffMs?: number;
+  /**
+   * How often a running activity checks that its thread still wants it (a cancel, a
+   * lost branch), in ms: its `ctx.signal` fires within about this long. Default 2,000.
+   */
+  readonly cancelPollMs?: number;
+}
+
+export interface RuntimeDeps {
+  /** Where Tasks with a `cache` policy keep results. Without it, `cache` is ignored. */
+  readonly cache?: ResultCache;
+  readonly store: ExecutionStore;
+  readonly queue: MessageQueue;
+  readonly payloads: PayloadStore;
+  readonly clock: Clock;
+  readonly definitions: DefinitionRegistry;
+  readonly activities: ReadonlyMap<string, ActivityFunction>;
+  /** Default: EMF lines to `options.log`. */
+  readonly metrics?: MetricsSink;
+}
+
+/** Identifies an activity running in this process: tenants may reuse execution ids. */
+export function runningKey(header: ExecutionHeader, thread: string): string {
+  return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
+}
+
+export class RuntimeContext {
+  readonly deps: RuntimeDeps;
+  readonly options: RuntimeOptions;
+  readonly codec: PayloadCodec;
+  /** Execution inputs ride in every message's header only up to a few KB. */
+  readonly headerCodec: PayloadCodec;
+  readonly log: (line: string) => void;
+  readonly metrics: MetricsSink;
+  /** Activities running in this process, by `runningKey`: a cancel aborts them at once. */
+  readonly running = new Map<string, AbortController>();
+  #activities: ReadonlyMap<string, ActivityFunction>;
+
+  constructor(deps: RuntimeDeps, options: RuntimeOptions) {
+    this.deps = deps;
+    this.options = options;
+    this.codec = new PayloadCodec(deps.payloads, options.offloadThresholdBytes);
+    this.headerCodec = new PayloadCodec(
+      deps.payloads,
+      Math.min(HEADER_INPUT_INLINE_BYTES, this.codec.threshold),
+    );
+    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.metrics = deps.metrics ?? new EmfMetrics(this.log);
+    this.#activities = deps.activities;
+  }
+
+  get store(): ExecutionStore {
+    return this.deps.store;
+  }
+
+  get activities(): ReadonlyMap<string, ActivityFunction> {
+    return this.#activities;
+  }
+
+  /** New executions and attempts use these activities (`cascade dev` reloads them). */
+  replaceActivities(activities: ReadonlyMap<string, ActivityFunction>): void {
+    this.#activities = activities;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  /** The TTL of a record that has ended: now plus the retention. */
+  expiry(ended: boolean): number | undefined {
+    if (!ended) return undefined;
+    const days = this.options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    return Math.floor(this.now() / 1000) + days * 86_400;
+  }
+
+  /**
+   * When an item written while its execution still runs (steps, buffered events)
+   * expires: the retention after the longest an execution can run, counted from its
+   * start. An execution that outlives that keeps running; its oldest steps go.
+   */
+  runningExpiry(header: ExecutionHeader): number {
+    const days = this.options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    return Math.floor((header.startedAt + MAX_DURATION_MS) / 1000) + days * 86_400;
+  }
+
+  async executionContext(header: ExecutionHeader): Promise<ExecutionContext> {
+    return {
+      executionId: header.executionId,
+      workflowName: header.workflow,
+      input: await this.headerCodec.load(header.input),
+      startTime: header.startedAt,
+    };
+  }
+
+  async storeThread(thread: ThreadState, executionId: string): Promise<StoredThread> {
+    const data = await this.codec.store(thread.data, executionId);
+    return { ...thread, ...(thread.error ? { error: boundError(thread.error) } : {}), data };
+  }
+
+  async loadThread(thread: StoredThread): Promise<ThreadState> {
+    return { ...thread, data: await this.codec.load(thread.data) };
+  }
+
+  async loadEvent(event: StoredEvent): Promise<ThreadEvent> {
+    switch (event.type) {
+      case "ActivitySucceeded":
+        return { ...event, output: await this.codec.load(event.output) };
+      case "EventReceived":
+        return { ...event, payload: await this.codec.load(event.payload) };
+      default:
+        return event;
+    }
+  }
+
+  async storeValue(value: JsonValue, executionId: string, force = false) {
+    return this.codec.store(value, executionId, force);
+  }
+}
+
+/** Error names and messages kept in items and messages are cut to this many characters. */
+export const MAX_STORED_ERROR_CHARS = 8 * 1024;
+
+/** An error as stored: a `Fail` state's cause of a million characters must not fill an item. */
+export function boundError(error: WorkflowError): WorkflowError {
+  const cut = (text: string) =>
+    text.length > MAX_STORED_ERROR_CHARS ? `${text.slice(0, MAX_STORED_ERROR_CHARS)}…` : text;
+  if (error.name.length <= MAX_STORED_ERROR_CHARS && error.message.length <= MAX_STORED_ERROR_CHARS)
+    return error;
+  return { ...error, name: cut(error.name), message: cut(error.message) };
+}

@@ -1,0 +1,234 @@
+/**
+ * The dispatch table: one handler per message kind, and the work loop that processes
+ * a received message and the follow-ups it causes inline (no mutual recursion: every
+ * handler only queues what comes next).
+ */
+import { applyThreadEvent, ERRORS, type ThreadEvent } from "../core/engine/index.ts";
+import type { StoredEvent, WireMessage } from "../core/ports.ts";
+import { attempt } from "./attempt.ts";
+import {
+  applyEvent,
+  CONFLICT,
+  commitThread,
+  findCaused,
+  resend,
+  type Snapshot,
+  untilCommitted,
+} from "./commit.ts";
+import type { RuntimeContext } from "./context.ts";
+import { RuntimeError } from "./errors.ts";
+import { cancelJoinBranches, finished, joinComplete, startBranch, startBranches } from "./joins.ts";
+import { MESSAGE_IDS } from "./message-ids.ts";
+import { TRANSITIONS, type Work } from "./unit-of-work.ts";
+
+/** Processes the work's pending follow-ups until none is left. */
+export async function drain(rt: RuntimeContext, work: Work): Promise<void> {
+  for (let next = work.take(); next; next = work.take())
+    await processMessage(rt, work, next.mid, next.body, { receiveCount: 1 });
+}
+
+/** How a message arrived: its receive count, and when it was sent (epoch ms). */
+export interface Arrival {
+  readonly receiveCount: number;
+  readonly sentAt?: number;
+}
+
+export async function processMessage(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: WireMessage,
+  arrival: Arrival,
+): Promise<void> {
+  switch (body.kind) {
+    case "run":
+      return run(rt, work, mid, body, arrival);
+    case "event":
+      await applyEvent(rt, work, body.header, body.thread, await rt.loadEvent(body.event), mid);
+      return;
+    case "branch":
+      return startBranch(rt, work, mid, body);
+    case "finished":
+      return finished(rt, work, mid, body);
+    case "cancel-join":
+      return cancelJoinBranches(rt, work, mid, body.header, body.joinId);
+    case "join-complete":
+      return joinComplete(rt, work, mid, body);
+    case "start-branches":
+      return startBranches(rt, work, body);
+    case "take-event":
+      return takeEvent(rt, work, mid, body);
+    case "work":
+      return workJob(rt, work, mid, body, arrival);
+    default: {
+      const unreachable: never = body;
+      throw new RuntimeError("BAD_MESSAGE", `unknown message kind ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The error of an attempt whose process stopped before it finished (killed or crashed). */
+const stoppedError = (state: string) => ({
+  name: ERRORS.TIMEOUT,
+  message: `the process running '${state}' stopped before the attempt finished (its function timed out or crashed)`,
+});
+
+/**
+ * True when a redelivered activity message's previous delivery died with its process
+ * (killed at its function timeout, or crashed) while the attempt's time ran out: not
+ * a handler that failed with an error this runtime noted, and not one redelivered
+ * sooner than the Task's timeout.
+ */
+async function attemptTimedOut(
+  rt: RuntimeContext,
+  body: Extract<WireMessage, { kind: "run" | "work" }>,
+  mid: string,
+  arrival: Arrival,
+): Promise<boolean> {
+  if (arrival.receiveCount < 2 || body.timeoutMs === undefined) return false;
+  if (arrival.sentAt === undefined || rt.now() - arrival.sentAt < body.timeoutMs) return false;
+  const note = await rt.store.lastFailure(body.header);
+  return note?.mid !== mid;
+}
+
+async function run(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "run" }>,
+  arrival: Arrival,
+): Promise<void> {
+  const { header, token } = body;
+  const { receiveCount } = arrival;
+  let carried: Snapshot | undefined = body.thread
+    ? { thread: body.thread, version: body.version }
+    : undefined;
+  if (receiveCount > 1 || body.check === "thread") {
+    // A redelivery, a retry that waited in the queue, or a branch its join may drop:
+    // if its step is committed, re-send what it caused; if its thread moved on, stop.
+    const found = await findCaused(rt, header, token.thread, mid);
+    if (found.kind === "chain") {
+      await resend(rt, work, found.steps);
+      return;
+    }
+    if (found.kind === "done") return;
+    const latest = found.latest;
+    if (latest) {
+      const t = latest.thread;
+      const waiting =
+        latest.version === body.version &&
+        t.status === "running" &&
+        t.waiting?.kind === "activity" &&
+        t.step === token.step &&
+        t.attempt === token.attempt;
+      if (!waiting) return;
+      carried = latest;
+    } else if (body.version !== 0) {
+      throw new RuntimeError(
+        "MISSING_RECORD",
+        `thread ${token.thread} of ${header.executionId} has no step ${body.version}`,
+      );
+    }
+  }
+  if (
+    body.check !== undefined &&
+    (await work.batch.cancelRequested(rt.store, header)) !== undefined
+  )
+    return; // The execution is being cancelled: queued work does not start.
+  let event: ThreadEvent;
+  if (await attemptTimedOut(rt, body, mid, arrival)) {
+    // The attempt's process died mid-run: that attempt timed out, and the Task's own
+    // retry and catch decide what comes next (not five redeliveries and a dead letter).
+    event = { type: "ActivityFailed", token, error: stoppedError(body.state) };
+  } else {
+    const outcome = await attempt(rt, header, body, await rt.codec.load(body.input), {
+      thread: token.thread,
+      version: body.version,
+    });
+    event =
+      "ok" in outcome
+        ? { type: "ActivitySucceeded", token, output: outcome.ok }
+        : { type: "ActivityFailed", token, error: outcome.error };
+  }
+  await applyEvent(rt, work, header, token.thread, event, mid, carried);
+}
+
+/**
+ * A thread started waiting for an event: deliver the oldest one that arrived, only to
+ * a thread that waits for it now, at that very step. The event is marked consumed
+ * after the commit that took it, never before.
+ */
+async function takeEvent(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "take-event" }>,
+): Promise<void> {
+  const { header } = body;
+  const definition = await rt.deps.definitions.byHash(header.definitionHash);
+  const context = await rt.executionContext(header);
+  // On a lost write everything is read again — the thread and the oldest event — never
+  // the same event applied to the thread's next wait.
+  await untilCommitted(rt, `thread ${body.thread} of ${header.executionId}`, async () => {
+    const found = await findCaused(rt, header, body.thread, mid);
+    if (found.kind === "chain") {
+      await resend(rt, work, found.steps);
+      return { value: undefined };
+    }
+    const record = found.kind === "none" ? found.latest : undefined;
+    const waiting = record?.thread.waiting;
+    if (
+      record?.thread.status !== "running" ||
+      waiting?.kind !== "event" ||
+      waiting.event !== body.event
+    )
+      return { value: undefined };
+    const head = await rt.store.peekBufferedEvent(header, body.event);
+    if (head === undefined) return { value: undefined };
+    const event: ThreadEvent = {
+      type: "EventReceived",
+      event: body.event,
+      payload: await rt.codec.load(head.payload),
+      token: { thread: body.thread, step: record.thread.step },
+    };
+    const thread = await rt.loadThread(record.thread);
+    const step = applyThreadEvent(definition, context, thread, event, rt.now());
+    if (!step.changed) return { value: undefined };
+    const consumed = { event: body.event, key: head.key };
+    return (await commitThread(rt, work, header, step, record, mid, consumed))
+      ? { value: undefined }
+      : CONFLICT;
+  });
+}
+
+/** A dedicated worker's job: run the activity, send its outcome back as an event. */
+async function workJob(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "work" }>,
+  arrival: Arrival,
+): Promise<void> {
+  let event: StoredEvent;
+  if (await attemptTimedOut(rt, body, mid, arrival)) {
+    event = { type: "ActivityFailed", token: body.token, error: stoppedError(body.state) };
+  } else {
+    const outcome = await attempt(rt, body.header, body, await rt.codec.load(body.input));
+    event =
+      "ok" in outcome
+        ? {
+            type: "ActivitySucceeded",
+            token: body.token,
+            output: await rt.codec.store(outcome.ok, body.header.executionId),
+          }
+        : { type: "ActivityFailed", token: body.token, error: outcome.error };
+  }
+  work.batch.outgoing.push({
+    cause: work.cause,
+    message: {
+      mid: MESSAGE_IDS.result(mid),
+      queue: TRANSITIONS,
+      body: { kind: "event", header: body.header, thread: body.token.thread, event },
+    },
+  });
+}

@@ -1,0 +1,357 @@
+/**
+ * Joins: starting a Parallel's branches or a Map's items, their reports, and the
+ * parent's continuation. A join is one item written conditionally on its version. It
+ * keeps no outbox: for each report it records the branches that report started (until
+ * they finish) and which report closed it, so a redelivered report re-derives what it
+ * caused. Join-caused messages are named after the join (`<join>!b<i>`, `<join>!done`),
+ * so re-derived copies dedupe wherever they come from.
+ */
+import {
+  applyBranchFinished,
+  type BranchResult,
+  type BranchSpec,
+  branchThreadId,
+  type Command,
+  cancelJoin,
+  closingCommands,
+  startBranch as engineStartBranch,
+  type JoinOutcome,
+  type JoinState,
+  type JoinStep,
+  type ThreadEvent,
+} from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type { ExecutionHeader, JoinRecord, OutMessage, WireMessage } from "../core/ports.ts";
+import {
+  applyEvent,
+  CONFLICT,
+  commitThread,
+  findCaused,
+  resend,
+  untilCommitted,
+} from "./commit.ts";
+import type { RuntimeContext } from "./context.ts";
+import { RuntimeError } from "./errors.ts";
+import { MESSAGE_IDS } from "./message-ids.ts";
+import { branchMessage, cancelBranchMessages, prepare } from "./outbox.ts";
+import { type Batch, type JoinReport, TRANSITIONS, Work } from "./unit-of-work.ts";
+
+/** Starts branch `index` of a join: lazily when it begins with a Task (its run carries its state). */
+export async function startBranch(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "branch" }>,
+): Promise<void> {
+  const { header } = body;
+  const definition = await rt.deps.definitions.byHash(header.definitionHash);
+  const context = await rt.executionContext(header);
+  const input = await rt.codec.load(body.input);
+  const spec: BranchSpec = {
+    id: branchThreadId(body.joinId, body.index),
+    flow: body.flow,
+    parent: { joinId: body.joinId, index: body.index },
+    input,
+    ...(body.mapIndex === undefined ? {} : { map: { index: body.mapIndex, item: input } }),
+  };
+  const step = engineStartBranch(definition, context, spec, rt.now());
+  // A branch that starts by running an activity needs no step yet: the run message
+  // carries its state, and the run's commit is the branch's first step.
+  const lazy = await prepare(rt, header, step, 0, mid, body.check ? { check: body.check } : {});
+  if (lazy.live.length > 0 && lazy.live.every((m) => m.body.kind === "run")) {
+    work.dispatch(lazy.live);
+    return;
+  }
+  if (await commitThread(rt, work, header, step, { version: 0 }, mid)) return;
+  const found = await findCaused(rt, header, spec.id, mid);
+  if (found.kind === "chain") await resend(rt, work, found.steps);
+}
+
+/** A branch's report to its join. */
+export async function finished(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "finished" }>,
+): Promise<void> {
+  const output = body.output === undefined ? undefined : { index: body.index, value: body.output };
+  await updateJoin(rt, work, body.header, body.joinId, mid, output, body.eager === true, (join) =>
+    applyBranchFinished(join, {
+      joinId: body.joinId,
+      index: body.index,
+      status: body.status,
+      ...(body.error === undefined ? {} : { error: body.error }),
+    }),
+  );
+}
+
+/** Cancels what still runs under a join. */
+export async function cancelJoinBranches(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  header: ExecutionHeader,
+  joinId: string,
+): Promise<void> {
+  await updateJoin(rt, work, header, joinId, mid, undefined, true, cancelJoin);
+}
+
+async function updateJoin(
+  rt: RuntimeContext,
+  work: Work,
+  header: ExecutionHeader,
+  joinId: string,
+  mid: string,
+  output: { index: number; value: JsonValue } | undefined,
+  eager: boolean,
+  apply: (join: JoinState) => JoinStep,
+): Promise<void> {
+  const report: JoinReport = { mid, cause: work.cause, output, apply };
+  const joins = work.batch.joins;
+  if (joins && !eager) {
+    // In a batch: applied with the batch's other reports to this join, in one write.
+    const key = `${header.tenant}/${header.executionId}/${joinId}`;
+    const entry = joins.get(key);
+    if (entry) entry.reports.push(report);
+    else joins.set(key, { header, joinId, reports: [report] });
+    return;
+  }
+  const caused = await applyJoinReports(rt, header, joinId, [report]);
+  for (const { messages } of caused) work.dispatch(messages);
+}
+
+/**
+ * Applies a batch's reports to their joins (one conditional write per join) and works
+ * off what they cause, each report's follow-ups charged to the message that caused it.
+ * Completing a join continues its parent, which may report to an outer join: rounds.
+ * @returns the causes whose work failed, with the error.
+ */
+export async function finishJoins(
+  rt: RuntimeContext,
+  batch: Batch,
+  drain: (work: Work) => Promise<void>,
+): Promise<{ cause: string; error: unknown }[]> {
+  const failed: { cause: string; error: unknown }[] = [];
+  const joins = batch.joins;
+  while (joins && joins.size > 0) {
+    const pending = [...joins.values()];
+    joins.clear();
+    await Promise.all(
+      pending.map(async ({ header, joinId, reports }) => {
+        let caused: { cause: string; messages: OutMessage[] }[];
+        try {
+          batch.checkAlive();
+          caused = await applyJoinReports(rt, header, joinId, reports);
+        } catch (error) {
+          for (const report of reports) failed.push({ cause: report.cause, error });
+          return;
+        }
+        for (const { cause, messages } of caused) {
+          const work = new Work(batch, cause, rt.options.inline ?? true, () => rt.now());
+          work.dispatch(messages);
+          try {
+            await drain(work);
+          } catch (error) {
+            failed.push({ cause, error });
+          }
+        }
+      }),
+    );
+  }
+  return failed;
+}
+
+/** Applies reports to a join in order and commits them with one conditional write. */
+async function applyJoinReports(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  joinId: string,
+  reports: readonly JoinReport[],
+): Promise<{ cause: string; messages: OutMessage[] }[]> {
+  const { store } = rt;
+  return untilCommitted(rt, `join ${joinId} of ${header.executionId}`, async () => {
+    const record = await store.getJoin(header, joinId);
+    if (!record) {
+      throw new RuntimeError(
+        "MISSING_RECORD",
+        `join ${joinId} of ${header.executionId} does not exist (yet)`,
+      );
+    }
+    let join = record.join;
+    let starts = [...record.starts];
+    let closedBy = record.closedBy;
+    let outputs = record.outputs;
+    let causedBy = record.causedBy;
+    const caused: { report: JoinReport; commands: readonly Command[] }[] = [];
+    let changed = false;
+    for (const report of reports) {
+      const step = report.apply(join);
+      if (!step.changed) {
+        // A redelivery: re-derive what this very report caused.
+        const commands: Command[] = [];
+        const mine = starts.filter((s) => s.mid === report.mid).flatMap((s) => s.indexes);
+        if (mine.length > 0 && join.status === "open")
+          commands.push({ type: "StartBranches", joinId, indexes: mine });
+        if (closedBy === report.mid) commands.push(...closingCommands(join));
+        if (commands.length > 0) caused.push({ report, commands });
+        continue;
+      }
+      changed = true;
+      const ended = new Set([...step.join.succeeded, ...step.join.failed]);
+      starts = starts.filter((s) => s.indexes.some((i) => !ended.has(i)));
+      for (const command of step.commands) {
+        if (command.type === "StartBranches")
+          starts.push({ mid: report.mid, indexes: command.indexes });
+      }
+      if (join.status === "open" && step.join.status !== "open") closedBy = report.mid;
+      if (report.output)
+        outputs = { ...outputs, [String(report.output.index)]: report.output.value };
+      causedBy = report.mid;
+      join = step.join;
+      caused.push({ report, commands: step.commands });
+    }
+    const next: JoinRecord = {
+      ...record,
+      join,
+      version: record.version + 1,
+      causedBy,
+      starts,
+      ...(closedBy === undefined ? {} : { closedBy }),
+      ...(outputs === undefined ? {} : { outputs }),
+    };
+    if (changed && !(await store.putJoin(next, record.version, rt.expiry(join.status !== "open"))))
+      return CONFLICT;
+    const target = changed ? next : record;
+    const out: { cause: string; messages: OutMessage[] }[] = [];
+    for (const { report, commands } of caused)
+      out.push({ cause: report.cause, messages: await joinMessages(rt, target, commands) });
+    return { value: out };
+  });
+}
+
+/** The messages of a join's commands; their ids name the join, so every copy dedupes. */
+async function joinMessages(
+  rt: RuntimeContext,
+  record: JoinRecord,
+  commands: readonly Command[],
+): Promise<OutMessage[]> {
+  const out: OutMessage[] = [];
+  const header = record.header;
+  for (const command of commands) {
+    if (command.type === "StartBranches") {
+      const inputs = await rt.codec.load(record.inputs);
+      for (const index of command.indexes) {
+        out.push({
+          mid: MESSAGE_IDS.branch(command.joinId, index),
+          queue: TRANSITIONS,
+          body: await branchMessage(rt, header, record.join, inputs, index),
+        });
+      }
+    } else if (command.type === "CancelBranches") {
+      out.push(
+        ...cancelBranchMessages(
+          header,
+          command.joinId,
+          command.indexes,
+          "the join no longer needs this branch",
+        ),
+      );
+    } else if (command.type === "CompleteJoin") {
+      out.push({
+        mid: MESSAGE_IDS.joinDone(command.joinId),
+        queue: TRANSITIONS,
+        body: {
+          kind: "join-complete",
+          header,
+          joinId: command.joinId,
+          parent: command.parent,
+          outcome: withOutputs(command.outcome, record.outputs),
+          ...(record.parent ? { parentSnapshot: record.parent } : {}),
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Re-sent from a thread's stored outbox: the branches a fan-out started, rebuilt from
+ * the join — which it creates first if the fan-out's invocation stopped before.
+ */
+export async function startBranches(
+  rt: RuntimeContext,
+  work: Work,
+  body: Extract<WireMessage, { kind: "start-branches" }>,
+): Promise<void> {
+  let join = await rt.store.getJoin(body.header, body.joinId);
+  if (!join && body.create) {
+    const created: JoinRecord = {
+      header: body.header,
+      join: body.create.join,
+      inputs: body.create.inputs,
+      version: 1,
+      causedBy: "start-branches",
+      starts: [],
+    };
+    await rt.store.putJoin(created, 0);
+    join = await rt.store.getJoin(body.header, body.joinId);
+  }
+  if (!join)
+    throw new RuntimeError(
+      "MISSING_RECORD",
+      `join ${body.joinId} of ${body.header.executionId} does not exist`,
+    );
+  // A join that closed meanwhile starts nothing more: what it caused is derived again
+  // instead (the parent's continuation, which dedupes on its id).
+  const commands: Command[] =
+    join.join.status === "open"
+      ? [{ type: "StartBranches", joinId: body.joinId, indexes: body.indexes }]
+      : closingCommands(join.join);
+  work.dispatch(await joinMessages(rt, join, commands));
+}
+
+/** Continues the thread that waits for a join, with its branches' outputs. */
+export async function joinComplete(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "join-complete" }>,
+): Promise<void> {
+  let event: ThreadEvent;
+  if (body.outcome.status === "succeeded") {
+    const missing = body.outcome.branches.some(
+      (b) => b.status === "succeeded" && b.output === undefined,
+    );
+    const threads = missing ? await rt.store.joinThreads(body.header, body.joinId) : [];
+    const byId = new Map(threads.map((t) => [t.thread.id, t]));
+    const branches: BranchResult[] = [];
+    for (const branch of body.outcome.branches) {
+      const record = byId.get(branchThreadId(body.joinId, branch.index));
+      if (branch.status === "succeeded" && branch.output === undefined && record) {
+        branches.push({ ...branch, output: await rt.codec.load(record.thread.data) });
+      } else {
+        branches.push(branch);
+      }
+    }
+    event = {
+      type: "JoinCompleted",
+      token: body.parent,
+      outcome: { status: "succeeded", branches },
+    };
+  } else {
+    event = { type: "JoinCompleted", token: body.parent, outcome: body.outcome };
+  }
+  await applyEvent(rt, work, body.header, body.parent.thread, event, mid, body.parentSnapshot);
+}
+
+/** A join's outcome with the outputs it holds. */
+function withOutputs(outcome: JoinOutcome, outputs: JoinRecord["outputs"]): JoinOutcome {
+  if (outcome.status !== "succeeded" || !outputs) return outcome;
+  return {
+    status: "succeeded",
+    branches: outcome.branches.map((b) => {
+      const output = outputs[String(b.index)];
+      return b.status === "succeeded" && output !== undefined ? { ...b, output } : b;
+    }),
+  };
+}

@@ -1,0 +1,351 @@
+/**
+ * The one place where the engine's commands become messages: a step of a thread
+ * turns into the record to commit (state, history, stored outbox), the messages to
+ * send once it is committed, the joins it creates, its metrics and the running
+ * activities it stops. Message ids name the step (`message-ids.ts`).
+ */
+import {
+  branchSpecFor,
+  branchThreadId,
+  type FlowRef,
+  fanOutState,
+  type HistoryEvent,
+  type JoinState,
+  type Metric,
+  resolveFlow,
+  type ThreadStep,
+} from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type {
+  ExecutionHeader,
+  JoinRecord,
+  OutMessage,
+  RunCheck,
+  ThreadRecord,
+  WireMessage,
+} from "../core/ports.ts";
+import { ENVELOPE_BUDGET_BYTES, fit, smallBranchOutput, storeHistory } from "./budget.ts";
+import { boundError, type RuntimeContext, runningKey } from "./context.ts";
+import { RuntimeError } from "./errors.ts";
+import { MESSAGE_IDS } from "./message-ids.ts";
+import { TRANSITIONS } from "./unit-of-work.ts";
+
+export interface Prepared {
+  /** The step to commit: its outbox keeps one line per fan-out, not one message per branch. */
+  readonly record: ThreadRecord;
+  /** What to send once the step is committed. */
+  readonly live: OutMessage[];
+  /** Joins the step creates (written after its commit; a re-send creates them again if needed). */
+  readonly joins: JoinRecord[];
+  readonly metrics: Metric[];
+  /** Activities running in this process that the step stops (`runningKey`s). */
+  readonly cancels: string[];
+}
+
+export interface PrepareOptions {
+  /** The message that began this thread's chain of steps, when not `mid` (see ThreadRecord.origin). */
+  readonly origin?: string;
+  /** For a branch's start: what its first run reads before it starts. */
+  readonly check?: RunCheck;
+}
+
+/** Turns a step into the record to write and the messages it causes. */
+export async function prepare(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  step: ThreadStep,
+  version: number,
+  mid: string,
+  options: PrepareOptions = {},
+): Promise<Prepared> {
+  const executionId = header.executionId;
+  const events: HistoryEvent[] = [];
+  const metrics: Metric[] = [];
+  const joins: JoinRecord[] = [];
+  const cancels: string[] = [];
+  const outbox: OutMessage[] = [];
+  const stored: OutMessage[] = [];
+  const thread = await rt.storeThread(step.thread, executionId);
+  let n = 0;
+  const id = () => MESSAGE_IDS.step(thread.id, version, n++);
+  // Activities enforce their own timeout and heartbeat where they run; a process that
+  // dies is found by the redelivery of its message (see dispatch.ts), so no timer is sent.
+  const activityTokens = new Set<string>();
+  for (const command of step.commands) {
+    if (command.type === "RunActivity")
+      activityTokens.add(`${command.token.thread}/${command.token.step}/${command.token.attempt}`);
+  }
+  for (const command of step.commands) {
+    switch (command.type) {
+      case "RecordHistory":
+        events.push(...command.events);
+        break;
+      case "EmitMetric":
+        metrics.push(command.metric);
+        break;
+      case "RunActivity": {
+        let input = await rt.codec.store(command.input, executionId);
+        if ("inline" in input && "inline" in thread.data) {
+          const size =
+            Buffer.byteLength(JSON.stringify(command.input)) +
+            Buffer.byteLength(JSON.stringify(thread.data.inline));
+          if (size > ENVELOPE_BUDGET_BYTES)
+            input = await rt.codec.store(command.input, executionId, true);
+        }
+        const worker =
+          command.region !== undefined && rt.options.workerRegions?.has(command.region);
+        const base = {
+          header,
+          input,
+          activity: command.activity,
+          token: command.token,
+          state: command.state,
+          idempotencyKey: command.idempotencyKey,
+          ...(command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs }),
+          ...(command.heartbeatMs === undefined ? {} : { heartbeatMs: command.heartbeatMs }),
+          ...(command.cache === undefined ? {} : { cache: command.cache }),
+        };
+        const delay = command.notBefore === undefined ? {} : { notBefore: command.notBefore };
+        if (worker) {
+          outbox.push({
+            mid: id(),
+            queue: `worker:${command.region}`,
+            ...delay,
+            body: { kind: "work", ...base },
+          });
+        } else {
+          // A retry waits in the queue: it reads its thread first (a cancel may have come).
+          const check: RunCheck | undefined =
+            command.notBefore !== undefined ? "thread" : version === 0 ? options.check : undefined;
+          outbox.push({
+            mid: id(),
+            queue: TRANSITIONS,
+            ...delay,
+            body: { kind: "run", ...base, version, ...(check ? { check } : {}) },
+          });
+        }
+        break;
+      }
+      case "ScheduleTimer": {
+        const token = command.token;
+        if (
+          (command.purpose === "timeout" || command.purpose === "heartbeat") &&
+          activityTokens.has(`${token.thread}/${token.step}/${token.attempt ?? 1}`)
+        ) {
+          break;
+        }
+        outbox.push({
+          mid: id(),
+          queue: TRANSITIONS,
+          notBefore: command.at,
+          body: {
+            kind: "event",
+            header,
+            thread: token.thread,
+            event: {
+              type: "TimerFired",
+              token,
+              purpose: command.purpose,
+              ...(command.seq === undefined ? {} : { seq: command.seq }),
+            },
+          },
+        });
+        break;
+      }
+      case "AwaitEvent":
+        outbox.push({
+          mid: id(),
+          queue: TRANSITIONS,
+          body: { kind: "take-event", header, thread: command.token.thread, event: command.event },
+        });
+        break;
+      case "StartJoin": {
+        const inputs =
+          command.inputs.kind === "items"
+            ? (command.inputs.items as JsonValue)
+            : command.inputs.value;
+        joins.push({
+          header,
+          join: command.join,
+          inputs: await rt.codec.store(inputs, executionId),
+          version: 1,
+          causedBy: mid,
+          starts: [],
+        });
+        break;
+      }
+      case "StartBranches": {
+        const join = joins.find((j) => j.join.id === command.joinId);
+        if (!join)
+          throw new RuntimeError("BAD_MESSAGE", `StartBranches for unknown join ${command.joinId}`);
+        const inputs = await rt.codec.load(join.inputs);
+        for (const index of command.indexes) {
+          outbox.push({
+            mid: MESSAGE_IDS.branch(command.joinId, index),
+            queue: TRANSITIONS,
+            body: await branchMessage(rt, header, join.join, inputs, index),
+          });
+        }
+        // Stored as one line: a fan-out of a thousand items must not fill the thread's item.
+        stored.push({
+          mid: id(),
+          queue: TRANSITIONS,
+          body: {
+            kind: "start-branches",
+            header,
+            joinId: command.joinId,
+            indexes: [...command.indexes],
+            create: { join: join.join, inputs: join.inputs },
+          },
+        });
+        break;
+      }
+      case "CancelJoin":
+        outbox.push({
+          mid: id(),
+          queue: TRANSITIONS,
+          body: { kind: "cancel-join", header, joinId: command.joinId },
+        });
+        break;
+      case "CancelBranches":
+        outbox.push(...cancelBranchMessages(header, command.joinId, command.indexes, "cancelled"));
+        break;
+      case "FinishBranch": {
+        const output =
+          command.branch.status === "succeeded" ? smallBranchOutput(step.thread) : undefined;
+        const eager = await continuesEarly(rt, header, step.thread.flow);
+        outbox.push({
+          mid: id(),
+          queue: TRANSITIONS,
+          body: {
+            kind: "finished",
+            header,
+            joinId: command.branch.joinId,
+            index: command.branch.index,
+            status: command.branch.status,
+            ...(command.branch.error === undefined
+              ? {}
+              : { error: boundError(command.branch.error) }),
+            ...(output === undefined ? {} : { output }),
+            ...(eager ? { eager } : {}),
+          },
+        });
+        break;
+      }
+      case "CancelActivity":
+        cancels.push(runningKey(header, command.token.thread));
+        break;
+      case "CompleteJoin":
+      case "CompleteExecution":
+      case "FailExecution":
+      case "CancelExecution":
+        // The root thread's step is the execution: its status and output are in the commit itself.
+        break;
+      default: {
+        const unreachable: never = command;
+        throw new RuntimeError("BAD_MESSAGE", `unknown command ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+  const kept = [...outbox.filter((m) => m.body.kind !== "branch"), ...stored];
+  await fit(rt.codec, executionId, thread, kept);
+  const record: ThreadRecord = {
+    header,
+    thread,
+    version,
+    causedBy: mid,
+    ...(options.origin === undefined ? {} : { origin: options.origin }),
+    outbox: kept.map(compactRun),
+    events: (await storeHistory(rt.codec, executionId, events)).map((e) =>
+      e.error ? { ...e, error: boundError(e.error) } : e,
+    ),
+    committedAt: rt.now(),
+  };
+  const live = outboxOf({ ...record, outbox: outbox.map(compactRun) });
+  return { record, live, joins, metrics, cancels };
+}
+
+/**
+ * True for a branch of a Parallel that completes with ANY or AT_LEAST: its report is
+ * applied at once, so the parent continues as soon as enough branches are done, even
+ * when the others arrived in the same SQS batch.
+ */
+async function continuesEarly(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  flow: FlowRef,
+): Promise<boolean> {
+  const last = flow.at(-1);
+  if (last?.branch === undefined) return false;
+  const definition = await rt.deps.definitions.byHash(header.definitionHash);
+  const state = fanOutState(resolveFlow(definition, flow.slice(0, -1)), last.state);
+  return state.type === "Parallel" && state.completion !== "ALL";
+}
+
+/** `run` messages are stored without the thread they carry: it is the record's own. */
+function compactRun(message: OutMessage): OutMessage {
+  if (message.body.kind !== "run" || message.body.thread === undefined) return message;
+  const { thread: _thread, ...body } = message.body;
+  return { ...message, body };
+}
+
+/** A record's outbox as sent: `run` messages carry the record's own thread again. */
+export function outboxOf(record: ThreadRecord): OutMessage[] {
+  return record.outbox.map((message) =>
+    message.body.kind === "run" && message.body.thread === undefined
+      ? { ...message, body: { ...message.body, thread: record.thread, version: record.version } }
+      : message,
+  );
+}
+
+/** The message that starts branch `index` of a join. */
+export async function branchMessage(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  join: JoinState,
+  inputs: JsonValue,
+  index: number,
+): Promise<WireMessage> {
+  const spec = branchSpecFor(
+    join,
+    join.kind === "map"
+      ? { kind: "items", items: inputs as JsonValue[] }
+      : { kind: "shared", value: inputs },
+    index,
+  );
+  return {
+    kind: "branch",
+    header,
+    joinId: join.id,
+    index,
+    flow: spec.flow,
+    input: await rt.codec.store(spec.input, header.executionId),
+    ...(spec.map ? { mapIndex: spec.map.index } : {}),
+    // ANY and AT_LEAST drop the branches they no longer need: their first run checks.
+    check: join.waitForAll ? "cancel" : "thread",
+  };
+}
+
+/** Cancel events for branches of a join; one id per branch, whoever sends it. */
+export function cancelBranchMessages(
+  header: ExecutionHeader,
+  joinId: string,
+  indexes: readonly number[],
+  reason: string,
+): OutMessage[] {
+  return indexes.map((index) => ({
+    mid: MESSAGE_IDS.cancelBranch(joinId, index),
+    queue: TRANSITIONS,
+    body: {
+      kind: "event",
+      header,
+      thread: branchThreadId(joinId, index),
+      event: { type: "CancelRequested", reason },
+    },
+  }));
+}
+
+/** The summary of an execution as listed: the root's step without its outbox and history. */
+export function summaryOf(record: ThreadRecord): ThreadRecord {
+  return { ...record, outbox: [], events: [] };
+}

@@ -1,0 +1,122 @@
+/**
+ * The reconciler (DESIGN.md invariant 10): finds executions whose committed work was
+ * never sent — a process that died between a commit and its sends, an HTTP call that
+ * stopped halfway — and sends it. Every receiver is idempotent, so re-sending is always
+ * safe; it only waits long enough not to duplicate work that is merely slow. A
+ * scheduled function on AWS, a periodic task in `cascade dev`.
+ */
+import { ROOT_THREAD } from "../core/engine/index.ts";
+import type { ThreadRecord } from "../core/ports.ts";
+import { applyEvent, resend } from "./commit.ts";
+import type { RuntimeContext } from "./context.ts";
+import { MESSAGE_IDS } from "./message-ids.ts";
+import { outboxOf, summaryOf } from "./outbox.ts";
+import type { Work } from "./unit-of-work.ts";
+
+export interface ReconcileOptions {
+  /** The tenants to look at (`tenants.names` of cascade.yaml; `default` without). */
+  readonly tenants: readonly string[];
+  /** A thread idle this long (ms since its last step) has its outbox sent again. Default 5 minutes. */
+  readonly idleMs?: number;
+  /**
+   * A thread waiting for an activity is left alone this long, since the activity may
+   * still run (a worker's function may take 15 minutes). Default 30 minutes.
+   */
+  readonly activityGraceMs?: number;
+  /** Executions looked at per call, per tenant. Default 1,000. */
+  readonly limit?: number;
+}
+
+export interface ReconcileReport {
+  /** Running executions looked at. */
+  readonly examined: number;
+  /** Executions something was done for, with what. */
+  readonly repaired: readonly { readonly executionId: string; readonly what: string }[];
+}
+
+export const DEFAULT_IDLE_MS = 5 * 60_000;
+export const DEFAULT_ACTIVITY_GRACE_MS = 30 * 60_000;
+
+export async function reconcile(
+  rt: RuntimeContext,
+  work: Work,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const graceMs = Math.max(idleMs, options.activityGraceMs ?? DEFAULT_ACTIVITY_GRACE_MS);
+  const limit = options.limit ?? 1_000;
+  const now = rt.now();
+  const repaired: { executionId: string; what: string }[] = [];
+  let examined = 0;
+  for (const tenant of options.tenants) {
+    let cursor: string | undefined;
+    let seen = 0;
+    do {
+      const page = await rt.store.listExecutions(
+        { tenant, app: rt.options.app, status: "running" },
+        Math.min(100, limit - seen),
+        cursor,
+      );
+      cursor = page.cursor;
+      for (const summary of page.items) {
+        seen++;
+        examined++;
+        const what = await repair(rt, work, summary, now, idleMs, graceMs);
+        if (what) repaired.push({ executionId: summary.header.executionId, what });
+      }
+    } while (cursor !== undefined && seen < limit);
+  }
+  return { examined, repaired };
+}
+
+/** What the reconciler does for one execution listed as running; undefined: nothing. */
+async function repair(
+  rt: RuntimeContext,
+  work: Work,
+  summary: ThreadRecord,
+  now: number,
+  idleMs: number,
+  graceMs: number,
+): Promise<string | undefined> {
+  const { header } = summary;
+  const { store } = rt;
+  if (now - summary.committedAt < idleMs) return undefined;
+  const root = await store.stateAt(header, ROOT_THREAD, 1);
+  if (!root) {
+    // The start stopped between its summary and its first step.
+    await store.putThread(summary, 0, rt.expiry(summary.thread.status !== "running"));
+    await resend(rt, work, [summary]);
+    return "wrote the first step of a start that stopped";
+  }
+  const latest = (await store.getThread(header, ROOT_THREAD)) ?? root;
+  if (latest.thread.status !== "running") {
+    await store.putSummary(summaryOf(latest), rt.expiry(true));
+    await resend(rt, work, [latest]);
+    return "recorded the end";
+  }
+  const cancel = await store.cancelRequested(header);
+  if (cancel !== undefined) {
+    await applyEvent(
+      rt,
+      work,
+      header,
+      ROOT_THREAD,
+      { type: "CancelRequested", reason: cancel },
+      MESSAGE_IDS.cancel(header.executionId),
+    );
+    return "applied a cancel request";
+  }
+  const threads = [latest, ...(await store.branchThreads(header))].filter(
+    (r) => r.thread.status === "running" && now - r.committedAt >= idleMs,
+  );
+  let resent = 0;
+  for (const record of threads) {
+    const activity = record.thread.waiting?.kind === "activity";
+    if (activity && now - record.committedAt < graceMs) continue;
+    const messages = outboxOf(record);
+    if (messages.length === 0) continue;
+    work.dispatch(messages);
+    resent++;
+  }
+  return resent > 0 ? `re-sent the outbox of ${resent} idle thread(s)` : undefined;
+}

@@ -1,0 +1,111 @@
+/**
+ * The unit of work of one invocation: an SQS batch (or one HTTP call) as a whole.
+ * Messages it causes are sent together at the end, before any record is deleted;
+ * follow-ups bound for this same function are processed here instead, in a work loop
+ * per received message (so a failure is charged to the message that caused it).
+ */
+import type { JoinState, JoinStep } from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
+import type { ExecutionHeader, ExecutionStore, OutMessage, WireMessage } from "../core/ports.ts";
+import { RuntimeError } from "./errors.ts";
+
+/** The queue name of transitions; dedicated workers are `worker:<region>`. */
+export const TRANSITIONS = "transitions";
+
+/** A message to send, with the received message whose work caused it. */
+export interface Outgoing {
+  readonly message: OutMessage;
+  readonly cause: string;
+}
+
+/** A branch's report to its join, waiting to be applied with the batch's other reports. */
+export interface JoinReport {
+  readonly mid: string;
+  /** The received message whose work produced the report. */
+  readonly cause: string;
+  readonly output: { index: number; value: JsonValue } | undefined;
+  readonly apply: (join: JoinState) => JoinStep;
+}
+
+export interface PendingJoin {
+  readonly header: ExecutionHeader;
+  readonly joinId: string;
+  readonly reports: JoinReport[];
+}
+
+/** What an invocation still has to do when its messages are handled. */
+export class Batch {
+  readonly outgoing: Outgoing[] = [];
+  /** Transition latencies of the messages handled (ms), reported once. */
+  readonly latencies: number[] = [];
+  /** Reports to each join, applied together in one write per join (batches only). */
+  readonly joins: Map<string, PendingJoin> | undefined;
+  readonly #cancels = new Map<string, Promise<string | undefined>>();
+
+  /** Fired when the invocation is killed (its function timed out): it must commit nothing more. */
+  readonly signal: AbortSignal | undefined;
+
+  /** @param collectJoins true for an SQS batch: reports wait for `finish`. */
+  constructor(collectJoins: boolean, signal?: AbortSignal) {
+    this.joins = collectJoins ? new Map() : undefined;
+    this.signal = signal;
+  }
+
+  /** @throws RuntimeError STOPPED once the invocation was killed: a killed Lambda writes nothing. */
+  checkAlive(): void {
+    if (this.signal?.aborted)
+      throw new RuntimeError("STOPPED", "the invocation ran past its function's timeout");
+  }
+
+  /** Whether the execution has a cancel request; read once per batch and execution. */
+  cancelRequested(store: ExecutionStore, header: ExecutionHeader): Promise<string | undefined> {
+    const key = `${header.tenant}\u0000${header.executionId}`;
+    let check = this.#cancels.get(key);
+    if (!check) {
+      check = store.cancelRequested(header);
+      this.#cancels.set(key, check);
+    }
+    return check;
+  }
+
+  /** Forgets what was read of an execution's cancel request (after this process made one). */
+  forgetCancel(header: ExecutionHeader): void {
+    this.#cancels.delete(`${header.tenant}\u0000${header.executionId}`);
+  }
+}
+
+/** The work of one received message: its inline follow-ups wait here until processed. */
+export class Work {
+  readonly batch: Batch;
+  readonly cause: string;
+  readonly #inline: boolean;
+  readonly #now: () => number;
+  readonly #pending: { mid: string; body: WireMessage }[] = [];
+
+  constructor(batch: Batch, cause: string, inline: boolean, now: () => number) {
+    this.batch = batch;
+    this.cause = cause;
+    this.#inline = inline;
+    this.#now = now;
+  }
+
+  /**
+   * Sends messages; with `inline`, those bound for the transition queue with no delay
+   * (other than activity runs, which get a function invocation of their own) wait here
+   * to be processed by this invocation's work loop instead.
+   */
+  dispatch(outbox: readonly OutMessage[]): void {
+    const now = this.#now();
+    for (const message of outbox) {
+      const due = message.notBefore === undefined || message.notBefore <= now;
+      if (this.#inline && message.queue === TRANSITIONS && due && message.body.kind !== "run")
+        this.#pending.push({ mid: message.mid, body: message.body });
+      else this.batch.outgoing.push({ message, cause: this.cause });
+    }
+  }
+
+  /** The next follow-up to process here, in the order they were caused. */
+  take(): { mid: string; body: WireMessage } | undefined {
+    return this.#pending.shift();
+  }
+}
