@@ -27,8 +27,9 @@ import {
 export const DEFAULT_DEV_PORT = 4000;
 /**
  * Locally, a queue's visibility timeout when `cascade.yaml` sets none. The pollers
- * keep a message invisible while it is handled, so this only bounds how long a
- * message left in flight by a killed process waits before it is delivered again.
+ * keep a message invisible while it is handled (up to its function's timeout), so
+ * this only bounds how long a message left in flight by a killed process or a
+ * killed invocation waits before it is delivered again.
  */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
 /** File changes closer together than this are reloaded once. */
@@ -156,6 +157,26 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     maxReceiveCount: config.messaging.maxReceiveCount,
     visibilityTimeoutSeconds:
       config.messaging.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+    functionTimeouts: {
+      engineSeconds: config.deployments.engine.timeoutSeconds,
+      workersSeconds: config.deployments.workers.timeoutSeconds,
+    },
+    onFunctionTimeout: (timeout) =>
+      write(
+        format === "json"
+          ? JSON.stringify({
+              time: new Date().toISOString(),
+              level: "error",
+              kind: "function-timeout",
+              queue: timeout.queue,
+              function: timeout.function,
+              timeoutSeconds: timeout.timeoutSeconds,
+              executions: timeout.executions,
+              messages: timeout.messages,
+              message: timeout.message,
+            })
+          : `${new Date().toISOString().slice(11, 23)} [error] ${timeout.message}`,
+      ),
     ...(options.emulatorThread === undefined ? {} : { emulatorThread: options.emulatorThread }),
     ...(cache ? { cache: cache.cache } : {}),
     runtime: {

@@ -13,11 +13,16 @@ export interface BatchRecord {
   readonly receiveCount: number;
 }
 
-/** Handles a batch; returns the ids of records that failed. Never throws. */
+/**
+ * Handles a batch; returns the ids of records that failed. Never throws.
+ * `options.signal` is aborted when the invocation is killed (its function timed out);
+ * the runtime does not read it yet.
+ */
 export async function processBatch(
   runtime: Runtime,
   records: readonly BatchRecord[],
   onError: (record: BatchRecord, error: unknown) => void = () => {},
+  _options?: { signal?: AbortSignal },
 ): Promise<string[]> {
   const failed: string[] = [];
   const byExecution = new Map<string, { record: BatchRecord; envelope: OutMessage }[]>();
