@@ -13,6 +13,7 @@ import type { Diagnostic } from "../core/cdl/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "./app-check.ts";
 import { openLocalCache } from "./cache.ts";
+import { dataLayoutProblem, readDataLayout, writeDataLayout } from "./data-layout.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";
 import { serveApi as defaultServeApi, type serveApi } from "./serve-api.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
@@ -37,7 +38,8 @@ const RELOAD_DEBOUNCE_MS = 150;
 
 /** Why `cascade dev` cannot start; `problems` lists every validation problem. */
 export class DevError extends Error {
-  readonly code: "INVALID_APP" | "PORT_IN_USE" | "DATA_DIR_BUSY";
+  /** `DATA_LAYOUT`: the data folder was written by another version of Cascade. */
+  readonly code: "INVALID_APP" | "PORT_IN_USE" | "DATA_DIR_BUSY" | "DATA_LAYOUT";
   readonly problems: readonly AppProblem[];
   constructor(code: DevError["code"], message: string, problems: readonly AppProblem[] = []) {
     super(message);
@@ -104,7 +106,9 @@ export interface DevServer {
 
 /**
  * Checks the app and starts everything.
- * @throws DevError INVALID_APP (with every problem), PORT_IN_USE or DATA_DIR_BUSY.
+ * A data folder without data gets this version's layout marker; one with data of
+ * another layout (or with data and no marker: an older version's) is refused.
+ * @throws DevError INVALID_APP (with every problem), PORT_IN_USE, DATA_DIR_BUSY or DATA_LAYOUT.
  */
 export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const dir = resolve(options.cwd, options.dir);
@@ -131,7 +135,11 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
         `another cascade dev (pid ${running.pid}, ${running.url}) is using ${dataDir}; stop it or pass --data-dir or --ephemeral`,
       );
     }
+    const layout = readDataLayout(dataDir);
+    const problem = dataLayoutProblem(layout, relative(options.cwd, dataDir) || dataDir);
+    if (problem !== undefined) throw new DevError("DATA_LAYOUT", problem);
     mkdirSync(dataDir, { recursive: true });
+    if (layout.kind === "empty") writeDataLayout(dataDir);
   }
 
   const definitions = checked.workflows.flatMap((w) => (w.definition ? [w.definition] : []));

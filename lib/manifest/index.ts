@@ -46,6 +46,15 @@ export const FUNCTION_DEFAULTS = {
  */
 export const TASK_COMMIT_MARGIN_MS = 5_000;
 
+/**
+ * The version of the table layout (item types and keys) this Cascade writes. Raise it
+ * whenever data written by the previous version cannot be read by this one: `cascade
+ * dev` records it in its data folder (`.cascade/layout.json`) and refuses a folder of
+ * another layout rather than misread it. 1 was the layout before the step log (and
+ * folders without a marker); 2 is the step log (DESIGN section 5).
+ */
+export const DATA_LAYOUT_VERSION = 2;
+
 /** The single table: its keys, indexes and TTL attribute. */
 export const TABLE = {
   /** Logical id; the physical name is `<app>-cascade` unless configured. */

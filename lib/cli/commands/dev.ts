@@ -20,7 +20,8 @@ export interface DevCommandOptions {
 
 /**
  * Runs `cascade dev` until `stopSignal` aborts (default: SIGINT or SIGTERM).
- * @returns the exit code: 0 after a clean stop, 1 when the app is invalid, 69 when the port or data folder is taken.
+ * @returns the exit code: 0 after a clean stop, 1 when the app is invalid, 65 when the data
+ * folder was written by another version of Cascade, 69 when the port or data folder is taken.
  */
 export async function runDev(
   appDir: string,
@@ -54,7 +55,11 @@ export async function runDev(
       if (error.problems.length > 0) io.stderr(`${formatProblems(error.problems)}\n\n`);
       io.stderr(`cascade dev: ${error.message}\n`);
     }
-    return error.code === "INVALID_APP" ? EXIT.INVALID : EXIT.UNAVAILABLE;
+    return error.code === "INVALID_APP"
+      ? EXIT.INVALID
+      : error.code === "DATA_LAYOUT"
+        ? EXIT.INCOMPATIBLE_DATA
+        : EXIT.UNAVAILABLE;
   }
 
   const show = (path: string) => relative(io.cwd, path) || ".";
