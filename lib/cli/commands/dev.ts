@@ -62,6 +62,21 @@ export async function runDev(
         : EXIT.UNAVAILABLE;
   }
 
+  // Listen before saying "ready": a SIGTERM sent on that line must stop cleanly, not kill.
+  const stopped = new Promise<void>((resolveStop) => {
+    if (stopSignal) {
+      if (stopSignal.aborted) resolveStop();
+      stopSignal.addEventListener("abort", () => resolveStop(), { once: true });
+    }
+    const onSignal = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolveStop();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+
   const show = (path: string) => relative(io.cwd, path) || ".";
   const workflows = server.workflows();
   const data = server.dataDir
@@ -125,20 +140,6 @@ export async function runDev(
       );
     }
   };
-
-  const stopped = new Promise<void>((resolveStop) => {
-    if (stopSignal) {
-      if (stopSignal.aborted) resolveStop();
-      stopSignal.addEventListener("abort", () => resolveStop(), { once: true });
-    }
-    const onSignal = () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolveStop();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
 
   if (options.demo) {
     runDemo(server.stack, workflows, line).catch((error: unknown) =>
