@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import {
+  type ActivityRef,
   checkStructure,
   type Diagnostic,
   type DocPath,
@@ -15,7 +16,13 @@ import {
   parseYamlDocument,
   reporter,
   sortDiagnostics,
+  type TaskFunction,
 } from "../core/cdl/index.ts";
+import {
+  FUNCTION_DEFAULTS,
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+  TASK_COMMIT_MARGIN_MS,
+} from "../manifest/index.ts";
 import { APP_CONFIG_SCHEMA } from "./config-schema.ts";
 import { APP_CONFIG_FILE } from "./workflows.ts";
 
@@ -41,8 +48,7 @@ export type ConfigCode = (typeof CONFIG_CODES)[keyof typeof CONFIG_CODES];
 export const MAX_CONFIG_SOURCE_CHARS = 200_000;
 /** API Gateway's integration timeout caps how long a sync request may wait. */
 export const MAX_SYNC_WAIT_SECONDS = 29;
-/** Lambda's limits. */
-export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+/** Lambda's longest batching window (its longest timeout is in lib/manifest). */
 export const LAMBDA_MAX_BATCHING_WINDOW_SECONDS = 300;
 /** SQS's longest visibility timeout (12 hours). */
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
@@ -120,11 +126,7 @@ export const CONFIG_DEFAULTS = {
   tenant: "default",
   tenantClaim: "tenant",
   triggerTimeoutSeconds: 25,
-  deployments: {
-    api: { memoryMb: 512, timeoutSeconds: 30 },
-    engine: { memoryMb: 1_024, timeoutSeconds: 60 },
-    workers: { memoryMb: 1_024, timeoutSeconds: 300 },
-  },
+  deployments: FUNCTION_DEFAULTS,
   autoscaling: { min: 0, max: 100 },
   database: {
     maxConnections: 50,
@@ -376,6 +378,28 @@ function build(raw: RawConfig, dir: string): AppConfig {
       ...(raw.platform?.region === undefined ? {} : { region: raw.platform.region }),
       architecture: raw.platform?.architecture ?? "arm64",
     },
+  };
+}
+
+/**
+ * The function each Task of the app runs in, for CDL's timeout check: a Task whose
+ * resource names a region (`@us-east`) runs on that region's dedicated worker
+ * (`deployments.workers`); every other Task runs inline in the engine
+ * (`deployments.engine`). Each leaves `TASK_COMMIT_MARGIN_MS` to commit and send.
+ */
+export function taskFunctions(config: AppConfig): (resource: ActivityRef) => TaskFunction {
+  return (resource) => {
+    const role = resource.region === undefined ? "engine" : "workers";
+    return {
+      label:
+        resource.region === undefined
+          ? "the engine function"
+          : `the worker function for ${resource.region}`,
+      timeoutMs: config.deployments[role].timeoutSeconds * 1000,
+      marginMs: TASK_COMMIT_MARGIN_MS,
+      setting: `deployments.${role}.timeout in cascade.yaml`,
+      maxTimeoutMs: LAMBDA_MAX_TIMEOUT_SECONDS * 1000,
+    };
   };
 }
 

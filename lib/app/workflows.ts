@@ -2,7 +2,11 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
-import { type ValidationResult, validateWorkflow } from "../core/cdl/index.ts";
+import {
+  type ValidateOptions,
+  type ValidationResult,
+  validateWorkflow,
+} from "../core/cdl/index.ts";
 
 /** Folders never searched for workflows. */
 const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cascade", "cdk.out"]);
@@ -65,16 +69,21 @@ export function workflowStem(file: string): string {
   return basename(file, extname(file));
 }
 
-/** Reads and validates one workflow file; `display` is the name shown in diagnostics. */
+/**
+ * Reads and validates one workflow file, named relative to `cwd` in diagnostics.
+ * `activities` and `taskFunction` are the app's, when the file belongs to one.
+ */
 export async function validateWorkflowFile(
   file: string,
   cwd: string,
   activities?: ReadonlySet<string>,
+  taskFunction?: ValidateOptions["taskFunction"],
 ): Promise<ValidationResult> {
   const text = await readFile(file, "utf8");
   const display = relative(cwd, file) || file;
   return validateWorkflow(display, text, {
     defaultName: workflowStem(file),
     ...(activities ? { activities } : {}),
+    ...(taskFunction ? { taskFunction } : {}),
   });
 }

@@ -120,7 +120,8 @@ Examples:
 Stops cleanly on Ctrl-C (SIGINT) or SIGTERM; after a crash or kill -9, start it
 again on the same data and every running execution resumes.
 Exit codes: 0 stopped cleanly, 1 the app has errors (nothing started),
-69 the port or the data folder is taken.`,
+65 the data folder is from another version of Cascade (move or delete it, or
+use --ephemeral), 69 the port or the data folder is taken.`,
     )
     .action(
       async (

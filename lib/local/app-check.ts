@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { loadActivities } from "../app/activities.ts";
-import { type AppConfig, loadAppConfig } from "../app/config.ts";
+import { type AppConfig, loadAppConfig, taskFunctions } from "../app/config.ts";
 import { APP_CONFIG_FILE, findWorkflowFiles, workflowStem } from "../app/workflows.ts";
 import {
   type Definition,
@@ -52,9 +52,9 @@ export const importActivities = loadActivities;
 
 /**
  * Reads `<dir>/cascade.yaml`, the workflows and the activities it names, and
- * validates them together (a Task naming an unknown activity, a trigger naming an
- * unknown workflow, two files defining one workflow are errors). Never throws on
- * bad input.
+ * validates them together (a Task naming an unknown activity, a Task whose timeout
+ * does not fit in its function's timeout, a trigger naming an unknown workflow, two
+ * files defining one workflow are errors). Never throws on bad input.
  */
 export async function checkApp(
   dir: string,
@@ -91,6 +91,8 @@ export async function checkApp(
     const result = validateWorkflow(display, source, {
       defaultName: workflowStem(file),
       ...(activitiesLoaded ? { activities: new Set(activities.keys()) } : {}),
+      // With a broken cascade.yaml the functions' timeouts are unknown; its errors say why.
+      ...(first.config ? { taskFunction: taskFunctions(first.config) } : {}),
     });
     for (const diagnostic of result.diagnostics)
       problems.push({ diagnostic, source: result.source });

@@ -13,6 +13,7 @@ import type { Diagnostic } from "../core/cdl/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "./app-check.ts";
 import { openLocalCache } from "./cache.ts";
+import { dataLayoutProblem, readDataLayout, writeDataLayout } from "./data-layout.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";
 import { serveApi as defaultServeApi, type serveApi } from "./serve-api.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
@@ -27,8 +28,9 @@ import {
 export const DEFAULT_DEV_PORT = 4000;
 /**
  * Locally, a queue's visibility timeout when `cascade.yaml` sets none. The pollers
- * keep a message invisible while it is handled, so this only bounds how long a
- * message left in flight by a killed process waits before it is delivered again.
+ * keep a message invisible while it is handled (up to its function's timeout), so
+ * this only bounds how long a message left in flight by a killed process or a
+ * killed invocation waits before it is delivered again.
  */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 5;
 /** File changes closer together than this are reloaded once. */
@@ -43,7 +45,8 @@ const RECONCILE_IDLE_MS = 20_000;
 
 /** Why `cascade dev` cannot start; `problems` lists every validation problem. */
 export class DevError extends Error {
-  readonly code: "INVALID_APP" | "PORT_IN_USE" | "DATA_DIR_BUSY";
+  /** `DATA_LAYOUT`: the data folder was written by another version of Cascade. */
+  readonly code: "INVALID_APP" | "PORT_IN_USE" | "DATA_DIR_BUSY" | "DATA_LAYOUT";
   readonly problems: readonly AppProblem[];
   constructor(code: DevError["code"], message: string, problems: readonly AppProblem[] = []) {
     super(message);
@@ -110,7 +113,9 @@ export interface DevServer {
 
 /**
  * Checks the app and starts everything.
- * @throws DevError INVALID_APP (with every problem), PORT_IN_USE or DATA_DIR_BUSY.
+ * A data folder without data gets this version's layout marker; one with data of
+ * another layout (or with data and no marker: an older version's) is refused.
+ * @throws DevError INVALID_APP (with every problem), PORT_IN_USE, DATA_DIR_BUSY or DATA_LAYOUT.
  */
 export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const dir = resolve(options.cwd, options.dir);
@@ -137,7 +142,11 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
         `another cascade dev (pid ${running.pid}, ${running.url}) is using ${dataDir}; stop it or pass --data-dir or --ephemeral`,
       );
     }
+    const layout = readDataLayout(dataDir);
+    const problem = dataLayoutProblem(layout, relative(options.cwd, dataDir) || dataDir);
+    if (problem !== undefined) throw new DevError("DATA_LAYOUT", problem);
     mkdirSync(dataDir, { recursive: true });
+    if (layout.kind === "empty") writeDataLayout(dataDir);
   }
 
   const definitions = checked.workflows.flatMap((w) => (w.definition ? [w.definition] : []));
@@ -163,6 +172,26 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     maxReceiveCount: config.messaging.maxReceiveCount,
     visibilityTimeoutSeconds:
       config.messaging.visibilityTimeoutSeconds ?? LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+    functionTimeouts: {
+      engineSeconds: config.deployments.engine.timeoutSeconds,
+      workersSeconds: config.deployments.workers.timeoutSeconds,
+    },
+    onFunctionTimeout: (timeout) =>
+      write(
+        format === "json"
+          ? JSON.stringify({
+              time: new Date().toISOString(),
+              level: "error",
+              kind: "function-timeout",
+              queue: timeout.queue,
+              function: timeout.function,
+              timeoutSeconds: timeout.timeoutSeconds,
+              executions: timeout.executions,
+              messages: timeout.messages,
+              message: timeout.message,
+            })
+          : `${new Date().toISOString().slice(11, 23)} [error] ${timeout.message}`,
+      ),
     ...(options.emulatorThread === undefined ? {} : { emulatorThread: options.emulatorThread }),
     ...(cache ? { cache: cache.cache } : {}),
     reconcile: {

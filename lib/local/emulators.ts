@@ -26,6 +26,9 @@ import { QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
 
 const require = createRequire(import.meta.url);
 
+/** The sub-folders of a data folder where dynalite and fauxqs keep their data. */
+export const EMULATOR_DATA_DIRS = { dynamodb: "dynamodb", fauxqs: "fauxqs" } as const;
+
 export interface EmulatorOptions {
   /** Where data persists; ignored when ephemeral. */
   readonly dataDir?: string;
@@ -44,7 +47,7 @@ export interface Emulators {
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   const persistent = !options.ephemeral;
   const dataDir = options.dataDir ?? ".cascade";
-  if (persistent) mkdirSync(join(dataDir, "dynamodb"), { recursive: true });
+  if (persistent) mkdirSync(join(dataDir, EMULATOR_DATA_DIRS.dynamodb), { recursive: true });
   const dynalite = require("dynalite") as (
     options: Record<string, unknown>,
   ) => import("node:http").Server;
@@ -52,18 +55,18 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
-    ...(persistent ? { path: join(dataDir, "dynamodb") } : {}),
+    ...(persistent ? { path: join(dataDir, EMULATOR_DATA_DIRS.dynamodb) } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     dynamo.once("error", reject);
     dynamo.listen(options.dynamodbPort ?? 0, "127.0.0.1", () => resolve());
   });
   const dynamoPort = (dynamo.address() as AddressInfo).port;
-  if (persistent) mkdirSync(join(dataDir, "fauxqs"), { recursive: true });
+  if (persistent) mkdirSync(join(dataDir, EMULATOR_DATA_DIRS.fauxqs), { recursive: true });
   const fauxqs = await startFauxqs({
     port: options.fauxqsPort ?? 0,
     logger: false,
-    ...(persistent ? { dataDir: join(dataDir, "fauxqs") } : {}),
+    ...(persistent ? { dataDir: join(dataDir, EMULATOR_DATA_DIRS.fauxqs) } : {}),
   });
   return {
     endpoints: {

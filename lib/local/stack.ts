@@ -7,14 +7,14 @@ import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
 import type { ExecutionStore, PayloadStore, ResultCache, ThreadRecord } from "../core/ports.ts";
-import { QUEUE_DEFAULTS } from "../manifest/index.ts";
+import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS } from "../manifest/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { processBatch } from "../runtime/batch.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
 import { Runtime, type RuntimeOptions } from "../runtime/runtime.ts";
 import { startEmulatorThread } from "./emulator-thread.ts";
 import { type Emulators, type Provisioned, provision, startEmulators } from "./emulators.ts";
-import { Poller } from "./poller.ts";
+import { type KilledBatch, Poller } from "./poller.ts";
 
 export interface LocalStackOptions {
   readonly app: string;
@@ -31,6 +31,18 @@ export interface LocalStackOptions {
   readonly concurrency?: number;
   readonly batchSize?: number;
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The functions' timeouts, in seconds (`cascade.yaml`'s `deployments.<engine|workers>.timeout`):
+   * the engine's bounds each batch of the transition and dead-letter queues, the workers'
+   * each batch of a worker queue. A batch past it is killed as Lambda kills it (see
+   * `PollerOptions.functionTimeoutMs`). Default: `FUNCTION_DEFAULTS`, as on AWS.
+   */
+  readonly functionTimeouts?: {
+    readonly engineSeconds?: number;
+    readonly workersSeconds?: number;
+  };
+  /** Called once per killed batch. Default: `onError` with a `FunctionTimeoutError`. */
+  readonly onFunctionTimeout?: (timeout: FunctionTimeout) => void;
   readonly maxReceiveCount?: number;
   readonly runtime?: Partial<Omit<RuntimeOptions, "app">>;
   /** Wrap the store (e.g. to count calls). */
@@ -63,6 +75,67 @@ export interface LocalStack {
   /** Waits until the execution has ended; throws after `timeoutMs`. */
   waitFor(executionId: string, timeoutMs?: number, tenant?: string): Promise<ThreadRecord>;
   stop(): Promise<void>;
+}
+
+/** A batch killed for running past its function's timeout. */
+export interface FunctionTimeout {
+  /** The queue: `transitions`, `worker:<region>`, `dlq`, `dlq:<region>`. */
+  readonly queue: string;
+  /** The function consuming it, as people say it: `the engine function`, `the worker function for us-east`. */
+  readonly function: string;
+  readonly timeoutSeconds: number;
+  /** The executions its messages belonged to, without duplicates. */
+  readonly executions: readonly string[];
+  readonly messages: number;
+  /** One line saying what happened and what comes next. */
+  readonly message: string;
+}
+
+/** A batch was killed at its function's timeout (the default report of `onFunctionTimeout`). */
+export class FunctionTimeoutError extends Error {
+  readonly timeout: FunctionTimeout;
+  constructor(timeout: FunctionTimeout) {
+    super(timeout.message);
+    this.name = "FunctionTimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/** The function that consumes a queue of the local stack, as the CDK construct wires it. */
+function consumerOf(
+  queue: string,
+  timeouts: LocalStackOptions["functionTimeouts"],
+): { label: string; timeoutSeconds: number } {
+  if (queue.startsWith("worker:")) {
+    return {
+      label: `the worker function for ${queue.slice("worker:".length)}`,
+      timeoutSeconds: timeouts?.workersSeconds ?? FUNCTION_DEFAULTS.workers.timeoutSeconds,
+    };
+  }
+  // The transition queue, and every dead-letter queue (the dead-letter function has the engine's settings).
+  return {
+    label: queue.startsWith("dlq") ? "the dead-letter function" : "the engine function",
+    timeoutSeconds: timeouts?.engineSeconds ?? FUNCTION_DEFAULTS.engine.timeoutSeconds,
+  };
+}
+
+function describeTimeout(
+  queue: string,
+  consumer: { label: string; timeoutSeconds: number },
+  killed: KilledBatch,
+): FunctionTimeout {
+  const executions = [
+    ...new Set(killed.messages.map((m) => m.envelope.body?.header?.executionId ?? "?")),
+  ];
+  const n = killed.messages.length;
+  return {
+    queue,
+    function: consumer.label,
+    timeoutSeconds: consumer.timeoutSeconds,
+    executions,
+    messages: n,
+    message: `${consumer.label} timed out after ${consumer.timeoutSeconds}s handling ${n} message(s) of ${executions.join(", ")}: the invocation is killed, as Lambda would; none is deleted, and they are delivered again once their visibility timeout passes`,
+  };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -105,9 +178,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   for (const [name, url] of provisioned.queues) {
     const consumer = new SqsQueueConsumer(clients.lean.sqs, url);
     const dead = name === "dlq" || name.startsWith("dlq:");
+    const consumerFunction = consumerOf(name, options.functionTimeouts);
     const poller = new Poller(
       consumer,
-      async (messages) => {
+      async (messages, { signal }) => {
         if (dead) {
           for (const message of messages) await runtime.deadLetter(message.envelope).catch(onError);
           return [];
@@ -120,6 +194,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             receiveCount: m.receiveCount,
           })),
           (_record, error) => onError(error),
+          { signal },
         );
         return failed;
       },
@@ -130,6 +205,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         retryDelayMs: 500,
         visibilityTimeoutMs:
           (options.visibilityTimeoutSeconds ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds) * 1000,
+        functionTimeoutMs: consumerFunction.timeoutSeconds * 1000,
+        onTimeout: (killed) => {
+          const timeout = describeTimeout(name, consumerFunction, killed);
+          if (options.onFunctionTimeout) options.onFunctionTimeout(timeout);
+          else onError(new FunctionTimeoutError(timeout));
+        },
         onError,
       },
     );

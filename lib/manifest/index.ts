@@ -23,6 +23,38 @@ export const DEFAULT_RETENTION_DAYS = 30;
 /** Default receives before a message goes to its dead-letter queue. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
+/** Lambda's longest function timeout, in seconds (15 minutes). */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+/**
+ * The functions' memory (MB) and timeout (seconds) when `cascade.yaml` sets none
+ * (`deployments.<api|engine|workers>`). The CDK construct gives the Lambda functions
+ * these, and `cascade dev`'s pollers kill a batch that runs past the same timeouts:
+ * `engine` consumes the transition queue (and the dead-letter queues), `workers` the
+ * dedicated `activities-<region>` queues.
+ */
+export const FUNCTION_DEFAULTS = {
+  api: { memoryMb: 512, timeoutSeconds: 30 },
+  engine: { memoryMb: 1_024, timeoutSeconds: 60 },
+  workers: { memoryMb: 1_024, timeoutSeconds: 300 },
+} as const;
+/**
+ * How much of its function's timeout a Task may not use, in milliseconds. After the
+ * activity returns (or its own timeout fires), the same invocation still commits the
+ * step to DynamoDB and sends what follows to SQS; a Task whose `timeout` (or, without
+ * one, `heartbeat`) plus this margin is longer than the function's timeout is refused
+ * by `cascade validate`, `cascade dev` and `cdk synth` (CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION).
+ */
+export const TASK_COMMIT_MARGIN_MS = 5_000;
+
+/**
+ * The version of the table layout (item types and keys) this Cascade writes. Raise it
+ * whenever data written by the previous version cannot be read by this one: `cascade
+ * dev` records it in its data folder (`.cascade/layout.json`) and refuses a folder of
+ * another layout rather than misread it. 1 was the layout before the step log (and
+ * folders without a marker); 2 is the step log (DESIGN section 5).
+ */
+export const DATA_LAYOUT_VERSION = 2;
+
 /** The single table: its keys, indexes and TTL attribute. */
 export const TABLE = {
   /** Logical id; the physical name is `<app>-cascade` unless configured. */

@@ -58,7 +58,8 @@ export function activityKeys(
 /**
  * Runs one attempt. With `watch`, the thread's latest step is read every
  * `cancelPollMs` while the activity runs, and the attempt is aborted once the thread
- * has moved past `watch.version` (cancelled, dropped by its join, timed out).
+ * has moved past `watch.version` (cancelled, dropped by its join, timed out). `killed`
+ * aborts it with its invocation.
  */
 export async function attempt(
   rt: RuntimeContext,
@@ -66,13 +67,14 @@ export async function attempt(
   body: AttemptBody,
   input: JsonValue,
   watch?: { readonly thread: string; readonly version: number },
+  killed?: AbortSignal,
 ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
   const cacheKey = body.cache && rt.deps.cache ? resultCacheKey(header, body) : undefined;
   if (cacheKey !== undefined) {
     const hit = await cacheGet(rt, header, body.activity, cacheKey);
     if (hit !== undefined) return { ok: hit };
   }
-  const outcome = await runAttempt(rt, header, body, input, watch);
+  const outcome = await runAttempt(rt, header, body, input, watch, killed);
   if (cacheKey !== undefined && body.cache && "ok" in outcome)
     await cacheSet(rt, header, body.activity, cacheKey, outcome.ok, body.cache.ttlMs);
   return outcome;
@@ -138,8 +140,12 @@ async function runAttempt(
   body: AttemptBody,
   input: JsonValue,
   watch: { readonly thread: string; readonly version: number } | undefined,
+  killed: AbortSignal | undefined,
 ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
   const controller = new AbortController();
+  // A killed invocation's activities stop with it, as they would with a killed Lambda.
+  const onKill = () => controller.abort();
+  killed?.addEventListener("abort", onKill, { once: true });
   const key = runningKey(header, body.token.thread);
   rt.running.set(key, controller);
   const stopWatch = watch ? watchThread(rt, header, watch, controller) : () => {};
@@ -162,6 +168,7 @@ async function runAttempt(
     failed = !("ok" in outcome);
     return outcome;
   } finally {
+    killed?.removeEventListener("abort", onKill);
     stopWatch();
     if (rt.running.get(key) === controller) rt.running.delete(key);
     const dimensions = { workflow: header.workflow, activity: body.activity };

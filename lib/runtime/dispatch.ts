@@ -141,10 +141,14 @@ async function run(
     // retry and catch decide what comes next (not five redeliveries and a dead letter).
     event = { type: "ActivityFailed", token, error: stoppedError(body.state) };
   } else {
-    const outcome = await attempt(rt, header, body, await rt.codec.load(body.input), {
-      thread: token.thread,
-      version: body.version,
-    });
+    const outcome = await attempt(
+      rt,
+      header,
+      body,
+      await rt.codec.load(body.input),
+      { thread: token.thread, version: body.version },
+      work.batch.signal,
+    );
     event =
       "ok" in outcome
         ? { type: "ActivitySucceeded", token, output: outcome.ok }
@@ -213,7 +217,8 @@ async function workJob(
   if (await attemptTimedOut(rt, body, mid, arrival)) {
     event = { type: "ActivityFailed", token: body.token, error: stoppedError(body.state) };
   } else {
-    const outcome = await attempt(rt, body.header, body, await rt.codec.load(body.input));
+    const input = await rt.codec.load(body.input);
+    const outcome = await attempt(rt, body.header, body, input, undefined, work.batch.signal);
     event =
       "ok" in outcome
         ? {

@@ -144,3 +144,37 @@ test("--version prints package.json's version; exit 0", async () => {
   };
   assert.equal(io.out.join("").trim(), version);
 });
+
+test("validate refuses a Task whose timeout does not fit its function's, given the app folder or the file", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "validate-timeout-"));
+  await mkdir(join(dir, "workflows"));
+  await writeFile(
+    join(dir, "workflows", "fulfil.yaml"),
+    "name: Fulfil\nstates:\n  - name: FulfillOrder\n    type: Task\n    resource: urn:cascade:activity:fulfill_order@us-east\n    timeout: 15m\n    end: true\n",
+  );
+  await writeFile(
+    join(dir, "cascade.yaml"),
+    "name: fulfil\ndeployments:\n  workers: { timeout: 5m }\n",
+  );
+  for (const target of [".", "workflows/fulfil.yaml"]) {
+    const io = captureIo(dir);
+    const code = await main(["validate", target], io);
+    const out = io.out.join("");
+    assert.equal(code, EXIT.INVALID, out);
+    assert.match(
+      out,
+      /workflows\/fulfil\.yaml:6:14 error CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION 'FulfillOrder' has timeout 15m but the worker function for us-east times out at 5m \(15m \+ 5s margin to commit > 5m\): lower its timeout to at most 4m55s/,
+    );
+  }
+  await writeFile(
+    join(dir, "cascade.yaml"),
+    "name: fulfil\ndeployments:\n  workers: { timeout: 15m }\n",
+  );
+  const io = captureIo(dir);
+  assert.equal(await main(["validate", "."], io), EXIT.INVALID);
+  // 15m is Lambda's longest: only a shorter Task timeout can fit.
+  assert.match(
+    io.out.join(""),
+    /times out at 15m \(15m \+ 5s margin to commit > 15m\): lower its timeout to at most 14m55s\n/,
+  );
+});

@@ -67,3 +67,59 @@ test("an app without workflows cannot start", async () => {
   assert.equal(checked.ok, false);
   assert.match(formatProblems(checked.problems), /no workflow files/);
 });
+
+const SLOW_TASKS = `name: Slow
+states:
+  - name: Inline
+    type: Task
+    resource: urn:cascade:activity:work
+    timeout: 28s
+    next: Beating
+  - name: Beating
+    type: Task
+    resource: urn:cascade:activity:work@us-east
+    heartbeat: 56s
+    next: Fits
+  - name: Fits
+    type: Task
+    resource: urn:cascade:activity:work@us-east
+    timeout: 55s
+    heartbeat: 10s
+    end: true
+`;
+
+test("a Task whose timeout (or heartbeat) cannot fit in its function's timeout is an error, with both numbers", async () => {
+  const dir = app({
+    "cascade.yaml":
+      "name: slow\ndeployments:\n  engine: { timeout: 30s }\n  workers: { timeout: 1m }\n",
+    "workflows/slow.yaml": SLOW_TASKS,
+    "activities/index.ts": "export async function work() { return 1; }\n",
+  });
+  const checked = await checkApp(dir, { cwd: dir });
+  assert.equal(checked.ok, false);
+  const found = checked.problems.flatMap((p) =>
+    p.diagnostic?.code === "CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION" ? [p.diagnostic] : [],
+  );
+  assert.deepEqual(
+    found.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}`),
+    [
+      "workflows/slow.yaml:6:14 'Inline' has timeout 28s but the engine function times out at 30s (28s + 5s margin to commit > 30s): lower its timeout to at most 25s, or raise deployments.engine.timeout in cascade.yaml to at least 33s",
+      "workflows/slow.yaml:11:16 'Beating' has heartbeat 56s and no timeout but the worker function for us-east times out at 1m (56s + 5s margin to commit > 1m): lower its heartbeat to at most 55s, or raise deployments.workers.timeout in cascade.yaml to at least 1m1s",
+    ],
+  );
+  assert.equal(checked.errors, 2, formatProblems(checked.problems));
+});
+
+test("without cascade.yaml the default function timeouts apply (engine 60s)", async () => {
+  const dir = app({
+    "workflows/a.yaml":
+      "states:\n  - { name: Long, type: Task, resource: 'urn:cascade:activity:work', timeout: 1m, end: true }\n",
+    "activities/index.ts": "export async function work() { return 1; }\n",
+  });
+  const checked = await checkApp(dir, { cwd: dir });
+  assert.equal(checked.ok, false);
+  assert.match(
+    formatProblems(checked.problems),
+    /workflows\/a\.yaml:2:\d+ error CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION 'Long' has timeout 1m but the engine function times out at 1m /,
+  );
+});

@@ -20,7 +20,8 @@ export interface DevCommandOptions {
 
 /**
  * Runs `cascade dev` until `stopSignal` aborts (default: SIGINT or SIGTERM).
- * @returns the exit code: 0 after a clean stop, 1 when the app is invalid, 69 when the port or data folder is taken.
+ * @returns the exit code: 0 after a clean stop, 1 when the app is invalid, 65 when the data
+ * folder was written by another version of Cascade, 69 when the port or data folder is taken.
  */
 export async function runDev(
   appDir: string,
@@ -54,8 +55,27 @@ export async function runDev(
       if (error.problems.length > 0) io.stderr(`${formatProblems(error.problems)}\n\n`);
       io.stderr(`cascade dev: ${error.message}\n`);
     }
-    return error.code === "INVALID_APP" ? EXIT.INVALID : EXIT.UNAVAILABLE;
+    return error.code === "INVALID_APP"
+      ? EXIT.INVALID
+      : error.code === "DATA_LAYOUT"
+        ? EXIT.INCOMPATIBLE_DATA
+        : EXIT.UNAVAILABLE;
   }
+
+  // Listen before saying "ready": a SIGTERM sent on that line must stop cleanly, not kill.
+  const stopped = new Promise<void>((resolveStop) => {
+    if (stopSignal) {
+      if (stopSignal.aborted) resolveStop();
+      stopSignal.addEventListener("abort", () => resolveStop(), { once: true });
+    }
+    const onSignal = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolveStop();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
 
   const show = (path: string) => relative(io.cwd, path) || ".";
   const workflows = server.workflows();
@@ -120,20 +140,6 @@ export async function runDev(
       );
     }
   };
-
-  const stopped = new Promise<void>((resolveStop) => {
-    if (stopSignal) {
-      if (stopSignal.aborted) resolveStop();
-      stopSignal.addEventListener("abort", () => resolveStop(), { once: true });
-    }
-    const onSignal = () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      resolveStop();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
 
   if (options.demo) {
     runDemo(server.stack, workflows, line).catch((error: unknown) =>

@@ -1,9 +1,9 @@
 /** `cascade validate [PATHS...]`: check workflows before anything runs. */
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { loadActivities } from "../../app/activities.ts";
-import { loadAppConfig } from "../../app/config.ts";
+import { type AppConfig, loadAppConfig, taskFunctions } from "../../app/config.ts";
 import {
   APP_CONFIG_FILE,
   conventionalActivitiesDir,
@@ -70,15 +70,6 @@ export async function runValidate(
     return { names, from: relative(io.cwd, from) || from };
   };
 
-  const reports: FileReport[] = [];
-  const results: ValidationResult[] = [];
-  for (const file of files) {
-    const { names, from } = await activitiesFor(file);
-    const result = await validateWorkflowFile(file, io.cwd, names);
-    results.push(result);
-    reports.push(toReport(result, from));
-  }
-
   // Each app folder met (a folder given, or the app of a `workflows/` file) with a cascade.yaml.
   const appDirs = new Set<string>();
   for (const path of paths.length > 0 ? paths : ["."]) {
@@ -90,6 +81,27 @@ export async function runValidate(
     if (basename(dir) === "workflows" && existsSync(join(dirname(dir), APP_CONFIG_FILE)))
       appDirs.add(dirname(dir));
   }
+  // A workflow of an app is checked against the app's functions: a Task's timeout must fit.
+  const apps: { workflows: string; config: AppConfig }[] = [];
+  for (const appDir of appDirs) {
+    const { config } = await loadAppConfig(appDir);
+    if (config) apps.push({ workflows: config.workflows, config });
+  }
+  const appOf = (file: string): AppConfig | undefined =>
+    apps
+      .filter((app) => file.startsWith(`${app.workflows}${sep}`))
+      .sort((a, b) => b.workflows.length - a.workflows.length)[0]?.config;
+
+  const reports: FileReport[] = [];
+  const results: ValidationResult[] = [];
+  for (const file of files) {
+    const { names, from } = await activitiesFor(file);
+    const app = appOf(file);
+    const result = await validateWorkflowFile(file, io.cwd, names, app && taskFunctions(app));
+    results.push(result);
+    reports.push(toReport(result, from));
+  }
+
   for (const appDir of [...appDirs].sort()) {
     const names = await workflowNamesOf(appDir, io.cwd);
     const display = relative(io.cwd, join(appDir, APP_CONFIG_FILE));

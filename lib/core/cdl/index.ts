@@ -11,7 +11,7 @@ import type { Definition } from "./types.ts";
 export * from "./diagnostics.ts";
 export { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.ts";
 export { CDL_SCHEMA, type JsonSchema, STATE_TYPES, type StateType } from "./schema.ts";
-export { activityNameFor, parseResource } from "./semantics.ts";
+export { activityNameFor, parseResource, type TaskFunction } from "./semantics.ts";
 export {
   type DocPath,
   formatDocPath,

@@ -13,7 +13,7 @@ import {
 } from "../expr/index.ts";
 import { suggest } from "../suggest.ts";
 import { CDL_CODES } from "./diagnostics.ts";
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 import { schemaProblem } from "./input-schema.ts";
 import type { DocPath } from "./source.ts";
 import { isRecord, isWholeTemplate, type Report } from "./structure.ts";
@@ -46,10 +46,31 @@ interface FlowInfo {
   readonly single: boolean;
 }
 
+/** The Lambda function a Task's activity runs in, as the timeout check sees it. */
+export interface TaskFunction {
+  /** How messages name it, e.g. `the engine function`, `the worker function for us-east`. */
+  readonly label: string;
+  /** The function's timeout, in milliseconds. */
+  readonly timeoutMs: number;
+  /** What the invocation needs after the activity (commit and send), in milliseconds. */
+  readonly marginMs: number;
+  /** The setting that raises `timeoutMs`, for the message, e.g. `deployments.engine.timeout in cascade.yaml`. */
+  readonly setting: string;
+  /** The longest `timeoutMs` the setting allows (Lambda's 15 minutes), in milliseconds. */
+  readonly maxTimeoutMs: number;
+}
+
 /** What the checks may know about the app. */
 export interface SemanticOptions {
   /** The app's activity names; when given, unknown activities are errors. */
   readonly activities?: ReadonlySet<string>;
+  /**
+   * The function each Task runs in (by its resource). When given, a Task whose
+   * `timeout` (or, without one, `heartbeat`) plus the function's margin is longer than
+   * the function's timeout is an error: the function would be killed first, and the
+   * Task's own timeout, retry and catch would never apply.
+   */
+  readonly taskFunction?: (resource: ActivityRef) => TaskFunction;
 }
 
 /** The activity a Task without `resource` runs: its name in snake_case (`VerifyIdentity` → `verify_identity`). */
@@ -332,6 +353,11 @@ function checkState(state: StateInfo, report: Report, options: SemanticOptions):
         `heartbeat (${raw.heartbeat}) must be shorter than timeout (${raw.timeout})`,
       );
     }
+    if (options.taskFunction) {
+      const resource =
+        typeof raw.resource === "string" ? parseResource(raw.resource) : { activity };
+      checkTaskFits(state, options.taskFunction(resource), timeout, heartbeat, report);
+    }
     checkErrorLists(raw.retry, [...path, "retry"], "retrier", report);
   }
   if (raw.catch !== undefined) checkErrorLists(raw.catch, [...path, "catch"], "catcher", report);
@@ -409,6 +435,31 @@ function checkState(state: StateInfo, report: Report, options: SemanticOptions):
       );
     }
   }
+}
+
+/** A Task's timeout (or, without one, its heartbeat) must end before its function is killed. */
+function checkTaskFits(
+  state: StateInfo,
+  fn: TaskFunction,
+  timeout: number | undefined,
+  heartbeat: number | undefined,
+  report: Report,
+): void {
+  const key = timeout !== undefined ? "timeout" : "heartbeat";
+  const ms = timeout ?? heartbeat;
+  if (ms === undefined || ms + fn.marginMs <= fn.timeoutMs) return;
+  const d = formatDuration;
+  const what = key === "timeout" ? `timeout ${d(ms)}` : `heartbeat ${d(ms)} and no timeout`;
+  const fix: string[] = [];
+  if (fn.timeoutMs > fn.marginMs)
+    fix.push(`lower its ${key} to at most ${d(fn.timeoutMs - fn.marginMs)}`);
+  if (ms + fn.marginMs <= fn.maxTimeoutMs)
+    fix.push(`raise ${fn.setting} to at least ${d(ms + fn.marginMs)}`);
+  report(
+    CDL_CODES.TASK_TIMEOUT_EXCEEDS_FUNCTION,
+    [...state.path, key],
+    `'${state.name}' has ${what} but ${fn.label} times out at ${d(fn.timeoutMs)} (${d(ms)} + ${d(fn.marginMs)} margin to commit > ${d(fn.timeoutMs)})${fix.length > 0 ? `: ${fix.join(", or ")}` : ""}`,
+  );
 }
 
 function checkErrorLists(value: unknown, path: DocPath, what: string, report: Report): void {
