@@ -151,6 +151,11 @@ export type WireMessage =
       /** The Task's `cache` policy, its key evaluated. */
       readonly cache?: CachePolicy;
       /**
+       * The history of a branch's start, which has no step of its own yet: written with
+       * the branch's first step (the run's commit).
+       */
+      readonly events?: readonly HistoryEvent[];
+      /**
        * What to read before running queued work that may no longer be wanted: a
        * branch's first run checks the execution's cancel request (`cancel`), and
        * also its own thread when the join may drop it (`thread`: ANY/AT_LEAST, a retry).
@@ -368,14 +373,30 @@ export interface FailureNote {
 
 /**
  * Sends messages: batched, delayed when `notBefore` is in the future (chained past
- * SQS's 15 minutes). @throws an error with `unsent` (the logical ids not sent; the
- * others were) when the queue refused some of them.
+ * SQS's 15 minutes). @throws an error with `unsent` (the `messageKey`s of those not
+ * sent; the others were) when the queue refused some of them.
  */
 export interface MessageQueue {
   send(messages: readonly OutMessage[], now: number): Promise<void>;
 }
 
-/** The ids of the messages a failed `send` did not send, when it says which. */
+/**
+ * A message's identity across executions: logical ids are unique within an execution
+ * (`root#3/0` names a step of that execution's root).
+ */
+export function messageKey(message: OutMessage): string {
+  return keyInExecution(message.body.header, message.mid);
+}
+
+/** The `messageKey` of logical id `mid` in an execution. */
+export function keyInExecution(
+  header: { readonly tenant: string; readonly executionId: string },
+  mid: string,
+): string {
+  return `${header.tenant}\u0000${header.executionId}\u0000${mid}`;
+}
+
+/** The keys (`messageKey`) of the messages a failed `send` did not send, when it says which. */
 export function unsentOf(error: unknown): readonly string[] | undefined {
   const unsent = (error as { unsent?: unknown } | null)?.unsent;
   return Array.isArray(unsent) && unsent.every((m) => typeof m === "string") ? unsent : undefined;

@@ -4,7 +4,7 @@
  * failed are reported so only they are redelivered (ReportBatchItemFailures).
  */
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import type { OutMessage } from "../core/ports.ts";
+import { messageKey, type OutMessage } from "../core/ports.ts";
 import type { Runtime } from "./runtime.ts";
 
 export interface BatchRecord {
@@ -79,8 +79,8 @@ export async function processBatch(
     }
     return failed;
   }
-  for (const { mid, error } of finished.failed) {
-    const cause = handled.find(({ envelope }) => envelope.mid === mid);
+  for (const { source, error } of finished.failed) {
+    const cause = handled.find(({ envelope }) => messageKey(envelope) === source);
     if (cause && !failed.includes(cause.record.id)) {
       onError(cause.record, error);
       failed.push(cause.record.id);

@@ -7,6 +7,7 @@
 import {
   applyThreadEvent,
   ERRORS,
+  type HistoryEvent,
   ROOT_THREAD,
   type ThreadEvent,
   type ThreadStep,
@@ -32,6 +33,8 @@ export interface Snapshot {
   readonly version: number;
   readonly causedBy?: string;
   readonly origin?: string;
+  /** History of an uncommitted branch start (version 0), written with the first step. */
+  readonly pending?: readonly HistoryEvent[];
 }
 
 /** What applying a message did. */
@@ -213,7 +216,12 @@ export async function commitThread(
     mid,
     origin === undefined ? {} : { origin },
   );
-  const record: ThreadRecord = consumed ? { ...prepared.record, consumed } : prepared.record;
+  const pending = "pending" in previous && expected === 0 ? (previous.pending ?? []) : [];
+  const base =
+    pending.length > 0
+      ? { ...prepared.record, events: [...pending, ...prepared.record.events] }
+      : prepared.record;
+  const record: ThreadRecord = consumed ? { ...base, consumed } : base;
   const size = Buffer.byteLength(JSON.stringify(record));
   if (size > STEP_ITEM_BUDGET_BYTES)
     throw new PayloadTooLarge(

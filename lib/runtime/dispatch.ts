@@ -101,7 +101,11 @@ async function run(
   const { header, token } = body;
   const { receiveCount } = arrival;
   let carried: Snapshot | undefined = body.thread
-    ? { thread: body.thread, version: body.version }
+    ? {
+        thread: body.thread,
+        version: body.version,
+        ...(body.events === undefined ? {} : { pending: body.events }),
+      }
     : undefined;
   if (receiveCount > 1 || body.check === "thread") {
     // A redelivery, a retry that waited in the queue, or a branch its join may drop:
@@ -229,7 +233,7 @@ async function workJob(
         : { type: "ActivityFailed", token: body.token, error: outcome.error };
   }
   work.batch.outgoing.push({
-    cause: work.cause,
+    source: work.source,
     message: {
       mid: MESSAGE_IDS.result(mid),
       queue: TRANSITIONS,

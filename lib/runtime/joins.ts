@@ -106,7 +106,7 @@ async function updateJoin(
   eager: boolean,
   apply: (join: JoinState) => JoinStep,
 ): Promise<void> {
-  const report: JoinReport = { mid, cause: work.cause, output, apply };
+  const report: JoinReport = { mid, cause: work.cause, source: work.source, output, apply };
   const joins = work.batch.joins;
   if (joins && !eager) {
     // In a batch: applied with the batch's other reports to this join, in one write.
@@ -124,35 +124,37 @@ async function updateJoin(
  * Applies a batch's reports to their joins (one conditional write per join) and works
  * off what they cause, each report's follow-ups charged to the message that caused it.
  * Completing a join continues its parent, which may report to an outer join: rounds.
- * @returns the causes whose work failed, with the error.
+ * @returns the received messages (`messageKey`s) whose work failed, with the error.
  */
 export async function finishJoins(
   rt: RuntimeContext,
   batch: Batch,
   drain: (work: Work) => Promise<void>,
-): Promise<{ cause: string; error: unknown }[]> {
-  const failed: { cause: string; error: unknown }[] = [];
+): Promise<{ source: string; error: unknown }[]> {
+  const failed: { source: string; error: unknown }[] = [];
   const joins = batch.joins;
   while (joins && joins.size > 0) {
     const pending = [...joins.values()];
     joins.clear();
     await Promise.all(
       pending.map(async ({ header, joinId, reports }) => {
-        let caused: { cause: string; messages: OutMessage[] }[];
+        let caused: { report: JoinReport; messages: OutMessage[] }[];
         try {
           batch.checkAlive();
           caused = await applyJoinReports(rt, header, joinId, reports);
         } catch (error) {
-          for (const report of reports) failed.push({ cause: report.cause, error });
+          for (const report of reports) failed.push({ source: report.source, error });
           return;
         }
-        for (const { cause, messages } of caused) {
-          const work = new Work(batch, cause, rt.options.inline ?? true, () => rt.now());
+        for (const { report, messages } of caused) {
+          const work = new Work(batch, report.cause, report.source, rt.options.inline ?? true, () =>
+            rt.now(),
+          );
           work.dispatch(messages);
           try {
             await drain(work);
           } catch (error) {
-            failed.push({ cause, error });
+            failed.push({ source: report.source, error });
           }
         }
       }),
@@ -167,7 +169,7 @@ async function applyJoinReports(
   header: ExecutionHeader,
   joinId: string,
   reports: readonly JoinReport[],
-): Promise<{ cause: string; messages: OutMessage[] }[]> {
+): Promise<{ report: JoinReport; messages: OutMessage[] }[]> {
   const { store } = rt;
   return untilCommitted(rt, `join ${joinId} of ${header.executionId}`, async () => {
     const record = await store.getJoin(header, joinId);
@@ -222,9 +224,9 @@ async function applyJoinReports(
     if (changed && !(await store.putJoin(next, record.version, rt.expiry(join.status !== "open"))))
       return CONFLICT;
     const target = changed ? next : record;
-    const out: { cause: string; messages: OutMessage[] }[] = [];
+    const out: { report: JoinReport; messages: OutMessage[] }[] = [];
     for (const { report, commands } of caused)
-      out.push({ cause: report.cause, messages: await joinMessages(rt, target, commands) });
+      out.push({ report, messages: await joinMessages(rt, target, commands) });
     return { value: out };
   });
 }

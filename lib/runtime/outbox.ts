@@ -262,6 +262,13 @@ export async function prepare(
     committedAt: rt.now(),
   };
   const live = outboxOf({ ...record, outbox: outbox.map(compactRun) });
+  if (version === 0 && record.events.length > 0) {
+    // A lazy branch start commits nothing: its history rides with its first run.
+    for (const [i, message] of live.entries()) {
+      if (message.body.kind === "run")
+        live[i] = { ...message, body: { ...message.body, events: record.events } };
+    }
+  }
   return { record, live, joins, metrics, cancels };
 }
 

@@ -28,6 +28,8 @@ import {
 import type { JsonValue } from "../core/expr/index.ts";
 import {
   type ExecutionHeader,
+  keyInExecution,
+  messageKey,
   type OutMessage,
   type ThreadRecord,
   unsentOf,
@@ -92,8 +94,10 @@ export class Runtime {
     this.#rt.replaceActivities(activities);
   }
 
-  #work(batch: Batch, cause: string): Work {
-    return new Work(batch, cause, this.#rt.options.inline ?? true, () => this.#rt.now());
+  /** The work of a received message (or an HTTP call, named by `cause` in `header`'s execution). */
+  #work(batch: Batch, cause: string, header?: ExecutionHeader): Work {
+    const source = header ? keyInExecution(header, cause) : cause;
+    return new Work(batch, cause, source, this.#rt.options.inline ?? true, () => this.#rt.now());
   }
 
   /**
@@ -187,11 +191,11 @@ export class Runtime {
     const rt = this.#rt;
     const own = batch ?? new Batch(false);
     const now = rt.now();
-    const work = this.#work(own, envelope.mid);
+    const work = this.#work(own, envelope.mid, envelope.body.header);
     if (envelope.notBefore !== undefined && envelope.notBefore > now + 1_000) {
       // A timer longer than SQS allows: sent on for the rest of its delay, while still wanted.
       if (await stillWanted(rt, envelope))
-        own.outgoing.push({ message: envelope, cause: envelope.mid });
+        own.outgoing.push({ message: envelope, source: messageKey(envelope) });
     } else {
       // SQS delays by whole seconds: a message up to a second early waits out the rest here.
       if (envelope.notBefore !== undefined && envelope.notBefore > now)
@@ -222,15 +226,13 @@ export class Runtime {
    * Applies a batch's join reports (one conditional write per join) and carries out
    * what they cause, then sends every message the batch caused (10 per request,
    * across executions).
-   * @returns the received messages (by id) whose work failed: a join that could not be
-   * written, a follow-up that threw, or a message the queue did not take.
+   * @returns the received messages (by `messageKey`) whose work failed: a join that could
+   * not be written, a follow-up that threw, or a message the queue did not take.
    * @throws when sending failed and the queue did not say which messages.
    */
-  async finishBatch(batch: Batch): Promise<{ failed: { mid: string; error: unknown }[] }> {
+  async finishBatch(batch: Batch): Promise<{ failed: { source: string; error: unknown }[] }> {
     const rt = this.#rt;
-    const failed = (await finishJoins(rt, batch, (work) => drain(rt, work))).map(
-      ({ cause, error }) => ({ mid: cause, error }),
-    );
+    const failed = await finishJoins(rt, batch, (work) => drain(rt, work));
     failed.push(...(await this.#send(batch)));
     return { failed };
   }
@@ -243,7 +245,7 @@ export class Runtime {
   }
 
   /** Sends what the batch caused; the messages SQS did not take fail their causes. */
-  async #send(batch: Batch): Promise<{ mid: string; error: unknown }[]> {
+  async #send(batch: Batch): Promise<{ source: string; error: unknown }[]> {
     const rt = this.#rt;
     batch.checkAlive();
     const outgoing = batch.outgoing.splice(0);
@@ -260,10 +262,10 @@ export class Runtime {
       const unsent = unsentOf(error);
       if (!unsent) throw error;
       const missing = new Set(unsent);
-      const causes = new Set(
-        outgoing.filter((o) => missing.has(o.message.mid)).map((o) => o.cause),
+      const sources = new Set(
+        outgoing.filter((o) => missing.has(messageKey(o.message))).map((o) => o.source),
       );
-      return [...causes].map((mid) => ({ mid, error }));
+      return [...sources].map((source) => ({ source, error }));
     }
   }
 

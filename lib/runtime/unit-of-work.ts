@@ -12,17 +12,18 @@ import { RuntimeError } from "./errors.ts";
 /** The queue name of transitions; dedicated workers are `worker:<region>`. */
 export const TRANSITIONS = "transitions";
 
-/** A message to send, with the received message whose work caused it. */
+/** A message to send, with the received message whose work caused it (its `messageKey`). */
 export interface Outgoing {
   readonly message: OutMessage;
-  readonly cause: string;
+  readonly source: string;
 }
 
 /** A branch's report to its join, waiting to be applied with the batch's other reports. */
 export interface JoinReport {
   readonly mid: string;
-  /** The received message whose work produced the report. */
+  /** The received message whose work produced the report: its id, and its `messageKey`. */
   readonly cause: string;
+  readonly source: string;
   readonly output: { index: number; value: JsonValue } | undefined;
   readonly apply: (join: JoinState) => JoinStep;
 }
@@ -77,14 +78,18 @@ export class Batch {
 /** The work of one received message: its inline follow-ups wait here until processed. */
 export class Work {
   readonly batch: Batch;
+  /** The received message's id: steps its follow-ups commit name it as their origin. */
   readonly cause: string;
+  /** The received message's `messageKey`: what a failure of this work is charged to. */
+  readonly source: string;
   readonly #inline: boolean;
   readonly #now: () => number;
   readonly #pending: { mid: string; body: WireMessage }[] = [];
 
-  constructor(batch: Batch, cause: string, inline: boolean, now: () => number) {
+  constructor(batch: Batch, cause: string, source: string, inline: boolean, now: () => number) {
     this.batch = batch;
     this.cause = cause;
+    this.source = source;
     this.#inline = inline;
     this.#now = now;
   }
@@ -100,7 +105,7 @@ export class Work {
       const due = message.notBefore === undefined || message.notBefore <= now;
       if (this.#inline && message.queue === TRANSITIONS && due && message.body.kind !== "run")
         this.#pending.push({ mid: message.mid, body: message.body });
-      else this.batch.outgoing.push({ message, cause: this.cause });
+      else this.batch.outgoing.push({ message, source: this.source });
     }
   }
 

@@ -59,6 +59,16 @@ test("the seed order workflow runs to the right output, with history and three h
     "a thread's events read in the order they happened",
   );
   assert.equal(history.items.filter((e) => e.type === "BranchFinished").length, 3);
+  const threads = new Set(history.items.map((e) => e.thread));
+  assert.equal(threads.size, 4, "the root and the three branches");
+  for (const thread of threads) {
+    const seqs = history.items.filter((e) => e.thread === thread).map((e) => e.seq);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i),
+      `${thread}: every event from its start, once, in order (a lazy branch's start included)`,
+    );
+  }
   assert.equal(stack.queues.pending(), 0, "no message left in flight");
 
   const again = await stack.runtime.startExecution("OrderFulfillment", order, { id: "order-1" });

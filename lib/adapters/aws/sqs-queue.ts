@@ -11,7 +11,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { MessageQueue, OutMessage } from "../../core/ports.ts";
+import { type MessageQueue, messageKey, type OutMessage } from "../../core/ports.ts";
 import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
 import {
   SQS_MAX_BATCH,
@@ -21,7 +21,7 @@ import {
 import type { AwsJsonClient } from "./json-client.ts";
 
 /**
- * Raised when SQS refuses messages after a retry. `unsent` names them (logical ids):
+ * Raised when SQS refuses messages after a retry. `unsent` names them (`messageKey`s):
  * the others were sent, so only the messages that caused these need redelivery.
  */
 export class SqsQueueError extends Error {
@@ -102,7 +102,7 @@ export class SqsMessageQueue implements MessageQueue {
       [...byQueue].map(async ([queue, list]) => {
         const url = this.#urls.get(queue);
         if (!url) {
-          unsent.push(...list.map((m) => m.mid));
+          unsent.push(...list.map(messageKey));
           errors.push(new Error(`no queue URL for '${queue}'`));
           return;
         }
@@ -114,7 +114,7 @@ export class SqsMessageQueue implements MessageQueue {
               unsent.push(
                 ...(error instanceof SqsQueueError
                   ? error.unsent
-                  : chunk.map((c) => c.message.mid)),
+                  : chunk.map((c) => messageKey(c.message))),
               );
               errors.push(error);
             }
@@ -133,7 +133,7 @@ export class SqsMessageQueue implements MessageQueue {
     batch: readonly { message: OutMessage; body: string }[],
     now: number,
   ): Promise<void> {
-    const mids = batch.map(({ message }) => message.mid);
+    const keys = batch.map(({ message }) => messageKey(message));
     let pending = batch.map(({ message, body }, index) => ({
       Id: String(index),
       MessageBody: body,
@@ -149,7 +149,7 @@ export class SqsMessageQueue implements MessageQueue {
     if (pending.length > 0)
       throw new SqsQueueError(
         `SQS refused ${pending.length} message(s) for ${url}`,
-        pending.map((entry) => mids[Number(entry.Id)] ?? entry.Id),
+        pending.map((entry) => keys[Number(entry.Id)] ?? entry.Id),
       );
   }
 }
