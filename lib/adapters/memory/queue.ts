@@ -22,8 +22,8 @@ export interface MemoryQueueOptions {
   readonly now: () => number;
   readonly visibilityTimeoutMs?: number;
   readonly maxReceiveCount?: number;
-  /** Told of each message moved to the dead-letter queue, with its slot (the receipt's prefix). */
-  readonly onDeadLetter?: (envelope: OutMessage, slot: number) => void;
+  /** Told of each message moved to a dead-letter queue, with its slot (the receipt's prefix) and queue. */
+  readonly onDeadLetter?: (envelope: OutMessage, slot: number, queue: string) => void;
 }
 
 /** All queues of an app, by name; `send` routes each message to its `queue`. */
@@ -41,7 +41,7 @@ export class MemoryQueues implements MessageQueue {
   queue(name: string): MemoryQueue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new MemoryQueue(this.#options);
+      queue = new MemoryQueue(this.#options, name);
       this.#queues.set(name, queue);
     }
     return queue;
@@ -96,10 +96,12 @@ export class MemoryQueue implements QueueConsumer {
   readonly #slots: Slot[] = [];
   readonly dead: OutMessage[] = [];
   readonly #options: MemoryQueueOptions;
+  readonly name: string;
   #next = 0;
 
-  constructor(options: MemoryQueueOptions) {
+  constructor(options: MemoryQueueOptions, name = "") {
     this.#options = options;
+    this.name = name;
   }
 
   enqueue(envelope: OutMessage, visibleAt: number): void {
@@ -133,7 +135,7 @@ export class MemoryQueue implements QueueConsumer {
       if (slot.receiveCount >= maxReceives) {
         this.#slots.splice(this.#slots.indexOf(slot), 1);
         this.dead.push(slot.envelope);
-        this.#options.onDeadLetter?.(slot.envelope, slot.id);
+        this.#options.onDeadLetter?.(slot.envelope, slot.id, this.name);
         continue;
       }
       slot.receiveCount++;
