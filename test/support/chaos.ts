@@ -212,6 +212,8 @@ export type DeliveryFate =
   | "crash"
   | "failed-injected"
   | "timeout"
+  /** Deleted with the receipt of an earlier delivery (it had become visible and was received again): SQS keeps it. */
+  | "stale-delete"
   | `failed: ${string}`;
 
 const INJECTED: ReadonlySet<string> = new Set(["lost-delete", "crash", "failed-injected"]);
@@ -508,6 +510,7 @@ export class Simulation {
   readonly #deliveries = new Map<string, DeliveryFate[]>();
   readonly #runs = new Map<string, number>();
   readonly #duplicated = new Set<string>();
+  readonly #latestReceive = new Map<string, number>();
   readonly #definitions: DefinitionRegistry;
   readonly #ports: { store: ExecutionStore; payloads: PayloadStore; queue: MessageQueue };
   readonly #activities: Map<string, ActivityFunction>;
@@ -925,6 +928,11 @@ export class Simulation {
     const reported = new Map<string, unknown>();
     const logged = new Map<string, Delivery>();
     for (const message of messages) {
+      const slotKey = `${consumer.queue}:${receiptSlot(message.receipt)}`;
+      this.#latestReceive.set(
+        slotKey,
+        Math.max(this.#latestReceive.get(slotKey) ?? 0, message.receiveCount),
+      );
       const entry: Delivery = {
         queue: consumer.queue,
         slot: receiptSlot(message.receipt),
@@ -1003,6 +1011,12 @@ export class Simulation {
         );
       } else if (this.#roll(this.#faults.lostDelete)) {
         fate(message, "lost-delete");
+      } else if (
+        (this.#latestReceive.get(`${consumer.queue}:${receiptSlot(message.receipt)}`) ?? 0) >
+        message.receiveCount
+      ) {
+        fate(message, "stale-delete");
+        deletes.push(message.receipt);
       } else {
         fate(message, "deleted");
         deletes.push(message.receipt);
