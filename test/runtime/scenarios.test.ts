@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { dynamoValueBytes } from "../../lib/adapters/memory/limits.ts";
 import type { JsonValue } from "../../lib/core/expr/index.ts";
 import type { HttpOptions, SimActivity } from "../support/chaos.ts";
 import { type ExecutionExpectation, withoutRuns } from "../support/invariants.ts";
@@ -66,7 +67,12 @@ const TWO_BRANCHES_OUTPUT = { x: { h: "x" }, y: { h: "y" }, after: { h: "after" 
 
 test("1 (F4): a redelivered record-less branch whose re-run fails, then retries, still continues the parent exactly once", async () => {
   const failures: string[] = [];
-  for (const batches of [true, false]) {
+  for (const [batches, fault] of [
+    [true, "crash"],
+    [false, "crash"],
+    // The review's variant: a write in finishBatch throws (after the join's write), no crash.
+    [true, "error"],
+  ] as const) {
     const { failures: found } = await sweepWrites(
       batches ? "processBatch" : "one by one",
       12,
@@ -82,11 +88,12 @@ test("1 (F4): a redelivered record-less branch whose re-run fails, then retries,
         role: "engine",
         when: (sim) =>
           sim.calls.filter((c) => c.activity === "fickle" && c.endedAt !== undefined).length >= 2,
+        fault,
       },
     );
     failures.push(...found);
   }
-  assertNoFailures(failures, "crash points after both branches ran");
+  assertNoFailures(failures, "fault points after both branches ran");
 });
 
 // ---------------------------------------------------------------------------
@@ -321,28 +328,37 @@ async function sizes(
   return run;
 }
 
-test("3 (F1): message ids, items and messages stay bounded over a long loop (40 vs 400 iterations)", async () => {
-  const short = await sizes(POLL, "Poll", { i: 0, n: 40 }, { i: 40, n: 40 });
-  const long = await sizes(POLL, "Poll", { i: 0, n: 400 }, { i: 400, n: 400 });
-  assertClean(short, "40 iterations");
-  assertClean(long, "400 iterations");
+/** What a longer run may add: `dataBytes` (data that is itself longer), nothing for bookkeeping. */
+function growthProblems(what: string, short: Run, long: Run, dataBytes: number): string[] {
+  const problems = [
+    ...short.problems.map((p) => `short run: ${p}`),
+    ...long.problems.map((p) => `long run: ${p}`),
+  ];
   const a = short.report;
   const b = long.report;
-  assert.ok(
-    b.maxMessageIdLength <= a.maxMessageIdLength + 8,
-    `the longest message id grew with the loop: ${a.maxMessageIdLength} chars after 40 iterations, ${b.maxMessageIdLength} after 400`,
-  );
-  assert.ok(
-    b.maxItemBytes <= a.maxItemBytes + 512,
-    `the largest item grew with the loop: ${a.maxItemBytes} bytes after 40 iterations, ${b.maxItemBytes} after 400`,
-  );
-  assert.ok(
-    b.maxMessageBytes <= a.maxMessageBytes + 512,
-    `the largest message grew with the loop: ${a.maxMessageBytes} bytes after 40 iterations, ${b.maxMessageBytes} after 400`,
-  );
+  if (b.maxMessageIdLength > a.maxMessageIdLength + 8)
+    problems.push(
+      `the longest message id grew with ${what}: ${a.maxMessageIdLength} chars, then ${b.maxMessageIdLength}`,
+    );
+  // The data may sit in a record twice (a thread and its join's inputs, or data and output).
+  if (b.maxItemBytes > a.maxItemBytes + 2 * dataBytes + 512)
+    problems.push(
+      `the largest item grew with ${what} beyond its data: ${a.maxItemBytes} bytes, then ${b.maxItemBytes} (the data grew ${dataBytes})`,
+    );
+  if (b.maxMessageBytes > a.maxMessageBytes + 2 * dataBytes + 512)
+    problems.push(
+      `the largest message grew with ${what} beyond its data: ${a.maxMessageBytes} bytes, then ${b.maxMessageBytes} (the data grew ${dataBytes})`,
+    );
+  return problems;
+}
+
+test("3 (F1): message ids, items and messages stay bounded over a long loop (40 vs 200 iterations)", async () => {
+  const short = await sizes(POLL, "Poll", { i: 0, n: 40 }, { i: 40, n: 40 });
+  const long = await sizes(POLL, "Poll", { i: 0, n: 200 }, { i: 200, n: 200 });
+  assertNone(growthProblems("the iterations (40, then 200)", short, long, 8), long);
 });
 
-test("3 (F1b): message ids, items and messages stay bounded over a Map at max_concurrency 1 (30 vs 300 items)", async () => {
+test("3 (F1b): message ids, items and messages stay bounded over a Map at max_concurrency 1 (30 vs 200 items)", async () => {
   const items = (n: number) => Array.from({ length: n }, (_, i) => ({ n: i }));
   const out = (n: number) => Array.from({ length: n }, (_, i) => i * 2);
   const short = await sizes(
@@ -354,22 +370,13 @@ test("3 (F1b): message ids, items and messages stay bounded over a Map at max_co
   const long = await sizes(
     ONE_AT_A_TIME,
     "OneAtATime",
-    { items: items(300) },
-    { items: items(300), out: out(300) },
+    { items: items(200) },
+    { items: items(200), out: out(200) },
   );
-  assertClean(short, "30 items");
-  assertClean(long, "300 items");
-  const a = short.report;
-  const b = long.report;
-  assert.ok(
-    b.maxMessageIdLength <= a.maxMessageIdLength + 8,
-    `the longest message id grew with the items: ${a.maxMessageIdLength} chars with 30 items, ${b.maxMessageIdLength} with 300`,
-  );
-  // The items themselves are data (10 small ones add ~100 bytes); bookkeeping must not add per item.
-  assert.ok(
-    b.maxItemBytes <= a.maxItemBytes + 12 * 270,
-    `the largest item grew faster than the data: ${a.maxItemBytes} bytes with 30 items, ${b.maxItemBytes} with 300`,
-  );
+  const data =
+    dynamoValueBytes({ items: items(200), out: out(200) }) -
+    dynamoValueBytes({ items: items(30), out: out(30) });
+  assertNone(growthProblems("the items (30, then 200)", short, long, data), long);
 });
 
 // ---------------------------------------------------------------------------

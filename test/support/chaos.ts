@@ -102,15 +102,17 @@ export interface PortOp {
 export type FaultPlan = (op: PortOp, sim: Simulation) => "crash" | "error" | undefined;
 
 /**
- * A plan that crashes the process at the `n`-th write (from 1) made after `when`
- * first holds, in containers whose id starts with `role` (any by default), just
- * `before` or just `after` it. `fired()` tells whether it did.
+ * A plan that crashes the process (or, with `fault: "error"`, throws to the caller)
+ * at the `n`-th write (from 1) made after `when` first holds, in containers whose
+ * id starts with `role` (any by default), just `before` or just `after` it.
+ * `fired()` tells whether it did.
  */
 export function crashAtWrite(options: {
   readonly n: number;
   readonly phase: "before" | "after";
   readonly role?: string;
   readonly when?: (sim: Simulation) => boolean;
+  readonly fault?: "crash" | "error";
 }): { readonly plan: FaultPlan; fired(): boolean } {
   let armed = options.when === undefined;
   let count = 0;
@@ -125,7 +127,7 @@ export function crashAtWrite(options: {
       if (op.phase === "before") count++;
       if (count === options.n && op.phase === options.phase) {
         fired = true;
-        return "crash";
+        return options.fault ?? "crash";
       }
       return undefined;
     },
@@ -305,6 +307,8 @@ class Container {
   readonly runtime: Runtime;
   dead = false;
   cause?: "crash" | "timeout";
+  /** Where an injected crash hit it, for diagnostics. */
+  crashedAt?: string;
   /** Injected faults seen since the last reset (one invocation). */
   faults = 0;
   writes = 0;
@@ -334,14 +338,6 @@ interface Scope {
 }
 
 const scope = new AsyncLocalStorage<Scope>();
-
-/** A process death injected by the simulation; only its own bookkeeping ever sees it. */
-class Crash extends Error {
-  constructor(where: string) {
-    super(`injected crash ${where}`);
-    this.name = "Crash";
-  }
-}
 
 /** A transient failure injected into a port call (throttling, a network error, a timeout after the write). */
 export class InjectedFault extends Error {
@@ -856,7 +852,7 @@ export class Simulation {
   async #reconcileRound(): Promise<boolean> {
     if (!this.hasReconciler) return false;
     if (this.#reconcilerRounds >= (this.options.reconcileRounds ?? 20)) return false;
-    if (!this.tracked.some((t) => t.last === "running" || t.last === undefined)) return false;
+    if (!this.tracked.some((t) => t.last === "running")) return false;
     this.#reconcilerRounds++;
     this.now += this.options.reconcileAfterMs ?? 600_000;
     const container = this.#container("reconciler");
@@ -1231,8 +1227,8 @@ export class Simulation {
   #crash(container: Container, where: string): Promise<never> {
     this.#crashes++;
     container.faults++;
+    container.crashedAt = where;
     container.die("crash");
-    void new Crash(where);
     return never();
   }
 

@@ -126,22 +126,27 @@ export async function simulate(
 }
 
 /**
- * Runs one simulation per write of a window — a crash just before, then just
- * after, the 1st, 2nd, … write (until a run's plan never fires) — and returns
- * the runs that broke an invariant, labelled.
+ * Runs one simulation per write of a window — a crash (or an error) just before,
+ * then just after, the 1st, 2nd, … write (until a run's plan never fires) — and
+ * returns the runs that broke an invariant, labelled.
  */
 export async function sweepWrites(
   label: string,
   max: number,
   run: (plan: FaultPlan, where: string) => Promise<Run>,
-  window: { role?: string; when?: (sim: Simulation) => boolean } = {},
+  window: {
+    role?: string;
+    when?: (sim: Simulation) => boolean;
+    /** "error": the write throws to its caller instead (the process lives). */
+    fault?: "crash" | "error";
+  } = {},
 ): Promise<{ failures: string[]; runs: number }> {
   const failures: string[] = [];
   let runs = 0;
   for (const phase of ["before", "after"] as const) {
     for (let n = 1; n <= max; n++) {
       const crash = crashAtWrite({ n, phase, ...window });
-      const where = `${label}, crash ${phase} write ${n}`;
+      const where = `${label}, ${window.fault === "error" ? "an error" : "a crash"} ${phase} write ${n}`;
       const result = await run(crash.plan, where);
       runs++;
       if (!crash.fired()) break;
@@ -156,8 +161,8 @@ export function assertNoFailures(failures: readonly string[], what: string): voi
   if (failures.length === 0) return;
   assert.fail(
     `${failures.length} ${what} broke an invariant:\n${failures
-      .slice(0, 6)
+      .slice(0, 12)
       .map((f) => `- ${f}`)
-      .join("\n")}${failures.length > 6 ? `\n- … and ${failures.length - 6} more` : ""}`,
+      .join("\n")}${failures.length > 12 ? `\n- … and ${failures.length - 12} more` : ""}`,
   );
 }
