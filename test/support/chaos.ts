@@ -578,11 +578,17 @@ export class Simulation {
     return this.#random();
   }
 
-  /** True when the runtime has a reconciler (`reconcile()`), which the simulation then runs when quiet. */
+  #reconciler: boolean | undefined;
+
+  /**
+   * True when the runtime has a reconciler (`runtime.reconcile()`, called without
+   * arguments), which the simulation then runs whenever it is otherwise quiet.
+   */
   get hasReconciler(): boolean {
-    return (
-      typeof (Runtime.prototype as unknown as { reconcile?: unknown }).reconcile === "function"
-    );
+    this.#reconciler ??=
+      typeof (this.#container("probe").runtime as unknown as { reconcile?: unknown }).reconcile ===
+      "function";
+    return this.#reconciler;
   }
 
   // -------------------------------------------------------------------------
