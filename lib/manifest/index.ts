@@ -15,6 +15,14 @@ export const SQS_MAX_DELAY_SECONDS = 900;
 export const SQS_MAX_BATCH = 10;
 /** DynamoDB BatchWriteItem takes at most this many requests. */
 export const DYNAMODB_MAX_BATCH_WRITE = 25;
+/** DynamoDB's longest partition key value, in UTF-8 bytes. */
+export const DYNAMODB_PARTITION_KEY_LIMIT_BYTES = 2048;
+/** DynamoDB's longest sort key value, in UTF-8 bytes. */
+export const DYNAMODB_SORT_KEY_LIMIT_BYTES = 1024;
+/** S3's longest object key, in UTF-8 bytes. */
+export const S3_KEY_LIMIT_BYTES = 1024;
+/** S3's largest object (a multipart upload), in bytes: 5 TiB. */
+export const S3_OBJECT_LIMIT_BYTES = 5 * 1024 ** 4;
 
 /** Default: data larger than this (JSON bytes) moves to the payload bucket and is referenced. */
 export const DEFAULT_OFFLOAD_THRESHOLD_BYTES = 200 * 1024;
