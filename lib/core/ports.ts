@@ -81,8 +81,15 @@ export interface ThreadRecord {
   readonly outbox: readonly OutMessage[];
 }
 
-/** A thread state whose `data` may live in the payload store. */
-export type StoredThread = Omit<ThreadState, "data"> & { readonly data: Stored };
+/**
+ * A thread state whose `data` (and a Map iteration's `item`) may live in the payload
+ * store. A Map item starts as the iteration's data too: a large one is stored once,
+ * by content, and referenced from both.
+ */
+export type StoredThread = Omit<ThreadState, "data" | "map"> & {
+  readonly data: Stored;
+  readonly map?: { readonly index: number; readonly item: Stored };
+};
 
 /**
  * A join as stored, with the branch inputs. It keeps no outbox: what a report
@@ -156,9 +163,9 @@ export type WireMessage =
        */
       readonly events?: readonly HistoryEvent[];
       /**
-       * What to read before running queued work that may no longer be wanted: a
-       * branch's first run checks the execution's cancel request (`cancel`), and
-       * also its own thread when the join may drop it (`thread`: ANY/AT_LEAST, a retry).
+       * What to read before running queued work that may no longer be wanted: every run
+       * checks the execution's cancel request (`cancel`); a retry that waited and a
+       * branch its join may drop (ANY/AT_LEAST) also read their thread (`thread`).
        */
       readonly check?: RunCheck;
     }

@@ -208,7 +208,10 @@ function watchThread(
     } catch {
       // A failed check is tried again at the next poll.
     }
-    if (!stopped) timer = setTimeout(poll, every);
+    if (!stopped) {
+      timer = setTimeout(poll, every);
+      timer.unref?.();
+    }
   };
   timer = setTimeout(poll, every);
   timer.unref?.();

@@ -30,6 +30,13 @@ export const HISTORY_INLINE_BYTES = 8 * 1024;
 export const SMALL_OUTPUT_BYTES = 1024;
 /** Parallel branches past this index keep their output in their own record (the join item stays small). */
 export const MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN = 64;
+/** A Map iteration's item over this size is referenced from its thread, not carried inline. */
+export const MAP_ITEM_INLINE_BYTES = 8 * 1024;
+/**
+ * A message over this many bytes has its input referenced, then (a run) stops carrying
+ * its thread: SQS takes 256 KiB, and the envelope and header need a little room.
+ */
+export const MESSAGE_BUDGET_BYTES = 240 * 1024;
 /** Snapshots of the waiting thread larger than this are not carried in its join (a read is cheaper than the bytes). */
 export const PARENT_SNAPSHOT_BYTES = 8 * 1024;
 
@@ -110,13 +117,23 @@ export interface HistoryRef {
   readonly bytes: number;
 }
 
-/** History events carry inputs and outputs; large ones are replaced by a reference. */
+/** A history value over this size that repeats in its step (or is the thread's data) is referenced. */
+export const HISTORY_REPEAT_BYTES = 1024;
+
+/**
+ * History events carry inputs and outputs; large ones are replaced by a reference, and
+ * so are values of more than 1 KB that the step's item holds already (the thread's data,
+ * or another event's value): an item never carries the same data many times.
+ */
 export async function storeHistory(
   codec: PayloadCodec,
   executionId: string,
   events: readonly HistoryEvent[],
+  data?: JsonValue,
 ): Promise<HistoryEvent[]> {
   const out: HistoryEvent[] = [];
+  const seen = new Set<string>();
+  let dataText: string | undefined;
   for (const event of events) {
     let next = event;
     for (const field of ["input", "output"] as const) {
@@ -124,7 +141,15 @@ export async function storeHistory(
       if (value === undefined) continue;
       // A step item is billed per KB on every write: past a few KB a reference is
       // cheaper, and the payload is usually stored already (content-addressed).
-      if (jsonBytesUpTo(value, HISTORY_INLINE_BYTES) <= HISTORY_INLINE_BYTES) continue;
+      const size = jsonBytesUpTo(value, HISTORY_INLINE_BYTES);
+      if (size <= HISTORY_REPEAT_BYTES) continue;
+      if (size <= HISTORY_INLINE_BYTES) {
+        const text = JSON.stringify(value);
+        if (dataText === undefined && data !== undefined) dataText = JSON.stringify(data);
+        const repeated = seen.has(text) || text === dataText;
+        seen.add(text);
+        if (!repeated) continue;
+      }
       const stored: Stored = await codec.store(value, executionId, true);
       if ("ref" in stored) {
         const ref: HistoryRef = { $cascadeRef: stored.ref, bytes: stored.bytes };

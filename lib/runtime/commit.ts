@@ -16,7 +16,7 @@ import type { ExecutionHeader, StoredThread, ThreadRecord } from "../core/ports.
 import { withParent } from "./budget.ts";
 import { type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
-import { outboxOf, type Prepared, prepare, summaryOf } from "./outbox.ts";
+import { fitMessages, outboxOf, type Prepared, prepare } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /** Conditional-write conflicts retried in one invocation before the message is left to redelivery. */
@@ -103,8 +103,10 @@ export async function resend(
       );
     }
     if (record.thread.id === ROOT_THREAD && record.thread.status !== "running")
-      await rt.store.putSummary(summaryOf(record), rt.expiry(true));
-    work.dispatch(outboxOf(record));
+      work.batch.end(record);
+    const messages = outboxOf(record);
+    await fitMessages(rt, header.executionId, messages);
+    work.dispatch(messages);
   }
 }
 
@@ -131,6 +133,7 @@ export async function applyEvent(
     if (!snapshot) {
       const found = await findCaused(rt, header, threadId, mid);
       if (found.kind === "chain") {
+        if (!work.mayResend) return { value: "done" };
         await resend(rt, work, found.steps);
         return { value: "resent" };
       }
@@ -245,7 +248,7 @@ export async function commitThread(
   return true;
 }
 
-/** Carries out a committed step: its joins, the summary at the end, its messages. */
+/** Carries out a committed step: its joins, its messages, and (once sent) the summary at the end. */
 export async function afterCommit(
   rt: RuntimeContext,
   work: Work,
@@ -256,7 +259,7 @@ export async function afterCommit(
   // Created after the step: a conflicting writer of the same step never leaves a join of its own.
   for (const join of prepared.joins) await rt.store.putJoin(withParent(join, record), 0, undefined);
   if (record.thread.id === ROOT_THREAD && record.thread.status !== "running")
-    await rt.store.putSummary(summaryOf(record), rt.expiry(true));
+    work.batch.end(record);
   for (const key of prepared.cancels) rt.running.get(key)?.abort();
   if (prepared.metrics.length > 0) {
     for (const metric of prepared.metrics) rt.metrics.emit(header, [metric], rt.now());

@@ -24,7 +24,7 @@ import type {
 } from "../core/ports.ts";
 import { DEFAULT_RETENTION_DAYS } from "../manifest/index.ts";
 import type { ActivityFunction } from "./activities.ts";
-import { HEADER_INPUT_INLINE_BYTES } from "./budget.ts";
+import { HEADER_INPUT_INLINE_BYTES, jsonBytesUpTo, MAP_ITEM_INLINE_BYTES } from "./budget.ts";
 import { PayloadCodec } from "./codec.ts";
 import type { DefinitionRegistry } from "./definitions.ts";
 import { EmfMetrics } from "./metrics.ts";
@@ -137,12 +137,40 @@ export class RuntimeContext {
   }
 
   async storeThread(thread: ThreadState, executionId: string): Promise<StoredThread> {
-    const data = await this.codec.store(thread.data, executionId);
-    return { ...thread, ...(thread.error ? { error: boundError(thread.error) } : {}), data };
+    const { map, ...rest } = thread;
+    // A Map item over a few KB is referenced (content-addressed), and the data too while
+    // it is still that item: a thread never carries an item twice.
+    const bigItem =
+      map !== undefined && jsonBytesUpTo(map.item, MAP_ITEM_INLINE_BYTES) > MAP_ITEM_INLINE_BYTES;
+    const item = map
+      ? bigItem
+        ? await this.codec.store(map.item, executionId, true)
+        : { inline: map.item }
+      : undefined;
+    let data = await this.codec.store(thread.data, executionId);
+    if (
+      bigItem &&
+      item &&
+      "ref" in item &&
+      "inline" in data &&
+      JSON.stringify(thread.data) === JSON.stringify(map?.item)
+    )
+      data = item;
+    return {
+      ...rest,
+      ...(thread.error ? { error: boundError(thread.error) } : {}),
+      data,
+      ...(map && item ? { map: { index: map.index, item } } : {}),
+    };
   }
 
   async loadThread(thread: StoredThread): Promise<ThreadState> {
-    return { ...thread, data: await this.codec.load(thread.data) };
+    const { map, ...rest } = thread;
+    return {
+      ...rest,
+      data: await this.codec.load(thread.data),
+      ...(map ? { map: { index: map.index, item: await this.codec.load(map.item) } } : {}),
+    };
   }
 
   async loadEvent(event: StoredEvent): Promise<ThreadEvent> {

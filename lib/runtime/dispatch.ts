@@ -27,10 +27,12 @@ export async function drain(rt: RuntimeContext, work: Work): Promise<void> {
     await processMessage(rt, work, next.mid, next.body, { receiveCount: 1 });
 }
 
-/** How a message arrived: its receive count, and when it was sent (epoch ms). */
+/** How a message arrived: its receive count, when it was sent (epoch ms), whether from the queue. */
 export interface Arrival {
   readonly receiveCount: number;
   readonly sentAt?: number;
+  /** False (default) for a follow-up processed inline or an HTTP call's own step. */
+  readonly fromQueue?: boolean;
 }
 
 export async function processMessage(
@@ -40,6 +42,7 @@ export async function processMessage(
   body: WireMessage,
   arrival: Arrival,
 ): Promise<void> {
+  work.firstDelivery = arrival.fromQueue === true && arrival.receiveCount === 1;
   switch (body.kind) {
     case "run":
       return run(rt, work, mid, body, arrival);
@@ -74,10 +77,16 @@ const stoppedError = (state: string) => ({
 });
 
 /**
- * True when a redelivered activity message's previous delivery died with its process
- * (killed at its function timeout, or crashed) while the attempt's time ran out: not
- * a handler that failed with an error this runtime noted, and not one redelivered
- * sooner than the Task's timeout.
+ * Deliveries of one attempt whose process died (killed at its function timeout, or
+ * crashed) before the attempt counts as timed out: one death is retried as if nothing
+ * happened, a second means the attempt cannot finish where it runs.
+ */
+export const DEATHS_BEFORE_TIMEOUT = 2;
+
+/**
+ * True when an activity message's earlier deliveries died with their process while the
+ * attempt's time ran out: not a handler that failed with an error this runtime noted,
+ * not one redelivered sooner than the Task's timeout, and not a first death.
  */
 async function attemptTimedOut(
   rt: RuntimeContext,
@@ -85,7 +94,7 @@ async function attemptTimedOut(
   mid: string,
   arrival: Arrival,
 ): Promise<boolean> {
-  if (arrival.receiveCount < 2 || body.timeoutMs === undefined) return false;
+  if (arrival.receiveCount <= DEATHS_BEFORE_TIMEOUT || body.timeoutMs === undefined) return false;
   if (arrival.sentAt === undefined || rt.now() - arrival.sentAt < body.timeoutMs) return false;
   const note = await rt.store.lastFailure(body.header);
   return note?.mid !== mid;
@@ -112,7 +121,7 @@ async function run(
     // if its step is committed, re-send what it caused; if its thread moved on, stop.
     const found = await findCaused(rt, header, token.thread, mid);
     if (found.kind === "chain") {
-      await resend(rt, work, found.steps);
+      if (work.mayResend) await resend(rt, work, found.steps);
       return;
     }
     if (found.kind === "done") return;
@@ -180,7 +189,7 @@ async function takeEvent(
   await untilCommitted(rt, `thread ${body.thread} of ${header.executionId}`, async () => {
     const found = await findCaused(rt, header, body.thread, mid);
     if (found.kind === "chain") {
-      await resend(rt, work, found.steps);
+      if (work.mayResend) await resend(rt, work, found.steps);
       return { value: undefined };
     }
     const record = found.kind === "none" ? found.latest : undefined;

@@ -58,13 +58,13 @@ export async function startBranch(
   // A branch that starts by running an activity needs no step yet: the run message
   // carries its state, and the run's commit is the branch's first step.
   const lazy = await prepare(rt, header, step, 0, mid, body.check ? { check: body.check } : {});
-  if (lazy.live.length > 0 && lazy.live.every((m) => m.body.kind === "run")) {
+  if (lazy.carries && lazy.live.length > 0 && lazy.live.every((m) => m.body.kind === "run")) {
     work.dispatch(lazy.live);
     return;
   }
   if (await commitThread(rt, work, header, step, { version: 0 }, mid)) return;
   const found = await findCaused(rt, header, spec.id, mid);
-  if (found.kind === "chain") await resend(rt, work, found.steps);
+  if (found.kind === "chain" && work.mayResend) await resend(rt, work, found.steps);
 }
 
 /** A branch's report to its join. */
@@ -106,7 +106,14 @@ async function updateJoin(
   eager: boolean,
   apply: (join: JoinState) => JoinStep,
 ): Promise<void> {
-  const report: JoinReport = { mid, cause: work.cause, source: work.source, output, apply };
+  const report: JoinReport = {
+    mid,
+    cause: work.cause,
+    source: work.source,
+    rederive: work.mayResend,
+    output,
+    apply,
+  };
   const joins = work.batch.joins;
   if (joins && !eager) {
     // In a batch: applied with the batch's other reports to this join, in one write.
@@ -189,7 +196,9 @@ async function applyJoinReports(
     for (const report of reports) {
       const step = report.apply(join);
       if (!step.changed) {
-        // A redelivery: re-derive what this very report caused.
+        // A redelivery: re-derive what this very report caused (not for a first delivery
+        // of a duplicate: the copy that was counted sends what it caused).
+        if (!report.rederive) continue;
         const commands: Command[] = [];
         const mine = starts.filter((s) => s.mid === report.mid).flatMap((s) => s.indexes);
         if (mine.length > 0 && join.status === "open")

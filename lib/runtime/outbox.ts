@@ -24,7 +24,14 @@ import type {
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
-import { ENVELOPE_BUDGET_BYTES, fit, smallBranchOutput, storeHistory } from "./budget.ts";
+import {
+  ENVELOPE_BUDGET_BYTES,
+  fit,
+  jsonBytesUpTo,
+  MESSAGE_BUDGET_BYTES,
+  smallBranchOutput,
+  storeHistory,
+} from "./budget.ts";
 import { boundError, type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
@@ -40,6 +47,8 @@ export interface Prepared {
   readonly metrics: Metric[];
   /** Activities running in this process that the step stops (`runningKey`s). */
   readonly cancels: string[];
+  /** False when a run could not carry its thread within SQS's limit (it reads it instead). */
+  readonly carries: boolean;
 }
 
 export interface PrepareOptions {
@@ -114,9 +123,15 @@ export async function prepare(
             body: { kind: "work", ...base },
           });
         } else {
-          // A retry waits in the queue: it reads its thread first (a cancel may have come).
-          const check: RunCheck | undefined =
-            command.notBefore !== undefined ? "thread" : version === 0 ? options.check : undefined;
+          // Every queued run checks the execution's cancel request before it starts (once
+          // per batch and execution); a retry that waited, and a branch its join may drop,
+          // also read their thread.
+          const check: RunCheck =
+            command.notBefore !== undefined
+              ? "thread"
+              : version === 0
+                ? (options.check ?? "cancel")
+                : "cancel";
           outbox.push({
             mid: id(),
             queue: TRANSITIONS,
@@ -164,10 +179,12 @@ export async function prepare(
           command.inputs.kind === "items"
             ? (command.inputs.items as JsonValue)
             : command.inputs.value;
+        // Referenced past 1 KB: the join and the fan-out's stored line then hold a key,
+        // not a third and fourth copy of the items beside the thread's data.
         joins.push({
           header,
           join: command.join,
-          inputs: await rt.codec.store(inputs, executionId),
+          inputs: await rt.codec.store(inputs, executionId, true),
           version: 1,
           causedBy: mid,
           starts: [],
@@ -256,7 +273,7 @@ export async function prepare(
     causedBy: mid,
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     outbox: kept.map(compactRun),
-    events: (await storeHistory(rt.codec, executionId, events)).map((e) =>
+    events: (await storeHistory(rt.codec, executionId, events, step.thread.data)).map((e) =>
       e.error ? { ...e, error: boundError(e.error) } : e,
     ),
     committedAt: rt.now(),
@@ -269,7 +286,8 @@ export async function prepare(
         live[i] = { ...message, body: { ...message.body, events: record.events } };
     }
   }
-  return { record, live, joins, metrics, cancels };
+  const carries = await fitMessages(rt, executionId, live);
+  return { record, live, joins, metrics, cancels, carries };
 }
 
 /**
@@ -287,6 +305,41 @@ async function continuesEarly(
   const definition = await rt.deps.definitions.byHash(header.definitionHash);
   const state = fanOutState(resolveFlow(definition, flow.slice(0, -1)), last.state);
   return state.type === "Parallel" && state.completion !== "ALL";
+}
+
+/**
+ * Keeps every message within SQS's limit: a large input is referenced, then a run stops
+ * carrying its thread (its handler reads the thread instead).
+ * @returns false when a branch's first run (whose thread exists nowhere else) cannot
+ * carry it: the branch's start must then be committed.
+ */
+export async function fitMessages(
+  rt: RuntimeContext,
+  executionId: string,
+  messages: OutMessage[],
+): Promise<boolean> {
+  let carries = true;
+  for (const [i, message] of messages.entries()) {
+    if (jsonBytesUpTo(message, MESSAGE_BUDGET_BYTES) <= MESSAGE_BUDGET_BYTES) continue;
+    let body = message.body;
+    if ("input" in body && "inline" in body.input)
+      body = {
+        ...body,
+        input: await rt.codec.store(body.input.inline, executionId, true),
+      } as WireMessage;
+    if (
+      jsonBytesUpTo({ ...message, body }, MESSAGE_BUDGET_BYTES) > MESSAGE_BUDGET_BYTES &&
+      body.kind === "run"
+    ) {
+      if (body.version === 0) carries = false;
+      else {
+        const { thread: _thread, events: _events, ...rest } = body;
+        body = rest;
+      }
+    }
+    messages[i] = { ...message, body };
+  }
+  return carries;
 }
 
 /** `run` messages are stored without the thread they carry: it is the record's own. */

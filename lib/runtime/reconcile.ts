@@ -10,12 +10,12 @@ import type { ThreadRecord } from "../core/ports.ts";
 import { applyEvent, resend } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import { outboxOf, summaryOf } from "./outbox.ts";
+import { fitMessages, outboxOf, summaryOf } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
 
 export interface ReconcileOptions {
-  /** The tenants to look at (`tenants.names` of cascade.yaml; `default` without). */
-  readonly tenants: readonly string[];
+  /** The tenants to look at (`tenants.names` of cascade.yaml). Default: `default`. */
+  readonly tenants?: readonly string[];
   /** A thread idle this long (ms since its last step) has its outbox sent again. Default 5 minutes. */
   readonly idleMs?: number;
   /**
@@ -48,7 +48,7 @@ export async function reconcile(
   const now = rt.now();
   const repaired: { executionId: string; what: string }[] = [];
   let examined = 0;
-  for (const tenant of options.tenants) {
+  for (const tenant of options.tenants ?? ["default"]) {
     let cursor: string | undefined;
     let seen = 0;
     do {
@@ -115,6 +115,7 @@ async function repair(
     if (activity && now - record.committedAt < graceMs) continue;
     const messages = outboxOf(record);
     if (messages.length === 0) continue;
+    await fitMessages(rt, header.executionId, messages);
     work.dispatch(messages);
     resent++;
   }

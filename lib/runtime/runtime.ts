@@ -41,7 +41,7 @@ import { drain, processMessage } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
 import { finishJoins } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import { prepare } from "./outbox.ts";
+import { prepare, summaryOf } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
 import { Batch, Work } from "./unit-of-work.ts";
 
@@ -205,6 +205,7 @@ export class Runtime {
       }
       await processMessage(rt, work, envelope.mid, envelope.body, {
         receiveCount,
+        fromQueue: true,
         ...(envelope.sentAt === undefined ? {} : { sentAt: envelope.sentAt }),
       });
       await drain(rt, work);
@@ -234,6 +235,7 @@ export class Runtime {
     const rt = this.#rt;
     const failed = await finishJoins(rt, batch, (work) => drain(rt, work));
     failed.push(...(await this.#send(batch)));
+    await this.#writeSummaries(batch);
     return { failed };
   }
 
@@ -242,6 +244,29 @@ export class Runtime {
     const failed = await this.finishBatch(batch);
     const first = failed.failed[0];
     if (first) throw first.error;
+  }
+
+  /**
+   * The summaries of executions that ended, once what they caused is sent. A write that
+   * fails is left to the reconciler (the steps are committed; the summary only lists).
+   */
+  async #writeSummaries(batch: Batch): Promise<void> {
+    const rt = this.#rt;
+    const ended = [...batch.ended.values()];
+    batch.ended.clear();
+    const results = await Promise.allSettled(
+      ended.map((record) => rt.store.putSummary(summaryOf(record), rt.expiry(true))),
+    );
+    for (const result of results) {
+      if (result.status === "rejected")
+        rt.log(
+          JSON.stringify({
+            level: "warn",
+            message: "an execution's end was not recorded in its summary; the reconciler will",
+            error: String(result.reason),
+          }),
+        );
+    }
   }
 
   /** Sends what the batch caused; the messages SQS did not take fail their causes. */
@@ -387,6 +412,25 @@ export class Runtime {
       applyEvent(rt, work, header, thread, event, mid);
     switch (body.kind) {
       case "run":
+        // A branch's first run carries the branch's only state: fail the attempt from it.
+        if (body.version === 0 && body.thread) {
+          await applyEvent(
+            rt,
+            work,
+            header,
+            body.token.thread,
+            { type: "ActivityFailed", token: body.token, error },
+            mid,
+            {
+              thread: body.thread,
+              version: 0,
+              ...(body.events === undefined ? {} : { pending: body.events }),
+            },
+          );
+        } else {
+          await abort(body.token.thread, { type: "ActivityFailed", token: body.token, error });
+        }
+        break;
       case "work":
         await abort(body.token.thread, { type: "ActivityFailed", token: body.token, error });
         break;
@@ -453,7 +497,7 @@ export class Runtime {
   }
 
   /** Finds executions whose committed work was never sent, and sends it (see reconcile.ts). */
-  async reconcile(options: ReconcileOptions): Promise<ReconcileReport> {
+  async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
     const batch = new Batch(false);
     const work = this.#work(batch, "reconcile");
     const report = await reconcile(this.#rt, work, options);

@@ -6,7 +6,13 @@
  */
 import type { JoinState, JoinStep } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
-import type { ExecutionHeader, ExecutionStore, OutMessage, WireMessage } from "../core/ports.ts";
+import type {
+  ExecutionHeader,
+  ExecutionStore,
+  OutMessage,
+  ThreadRecord,
+  WireMessage,
+} from "../core/ports.ts";
 import { RuntimeError } from "./errors.ts";
 
 /** The queue name of transitions; dedicated workers are `worker:<region>`. */
@@ -24,6 +30,8 @@ export interface JoinReport {
   /** The received message whose work produced the report: its id, and its `messageKey`. */
   readonly cause: string;
   readonly source: string;
+  /** False for a first delivery from the queue (see Work.mayResend). */
+  readonly rederive: boolean;
   readonly output: { index: number; value: JsonValue } | undefined;
   readonly apply: (join: JoinState) => JoinStep;
 }
@@ -39,6 +47,12 @@ export class Batch {
   readonly outgoing: Outgoing[] = [];
   /** Transition latencies of the messages handled (ms), reported once. */
   readonly latencies: number[] = [];
+  /**
+   * Executions that ended, their summaries written after every message is sent: until
+   * then the summary says running, so a crash before the end's work is done leaves the
+   * execution to the reconciler, which finishes it.
+   */
+  readonly ended = new Map<string, ThreadRecord>();
   /** Reports to each join, applied together in one write per join (batches only). */
   readonly joins: Map<string, PendingJoin> | undefined;
   readonly #cancels = new Map<string, Promise<string | undefined>>();
@@ -69,6 +83,11 @@ export class Batch {
     return check;
   }
 
+  /** Records an execution's end, to write its summary once the batch's messages are sent. */
+  end(record: ThreadRecord): void {
+    this.ended.set(`${record.header.tenant}\u0000${record.header.executionId}`, record);
+  }
+
   /** Forgets what was read of an execution's cancel request (after this process made one). */
   forgetCancel(header: ExecutionHeader): void {
     this.#cancels.delete(`${header.tenant}\u0000${header.executionId}`);
@@ -85,6 +104,17 @@ export class Work {
   readonly #inline: boolean;
   readonly #now: () => number;
   readonly #pending: { mid: string; body: WireMessage }[] = [];
+  /**
+   * True while the message being processed is a first delivery from the queue: when its
+   * step turns out to be committed already, the copy that committed it is alive or its
+   * own redelivery will re-send, so this copy sends nothing (duplicates do not multiply).
+   */
+  firstDelivery = false;
+
+  /** Whether finding a message's steps committed should re-send what they caused. */
+  get mayResend(): boolean {
+    return !this.firstDelivery;
+  }
 
   constructor(batch: Batch, cause: string, source: string, inline: boolean, now: () => number) {
     this.batch = batch;

@@ -63,7 +63,7 @@ states:
   );
 });
 
-test("a killed attempt (its process died past the Task's timeout) ends in Cascade.Timeout and the Task's catch", async () => {
+test("a killed attempt (its process died twice past the Task's timeout) ends in Cascade.Timeout and the Task's catch", async () => {
   const source = `name: Killed
 states:
   - name: Slow
@@ -76,13 +76,13 @@ states:
   - { name: Recovered, type: Pass, value: recovered, result: $.outcome, end: true }
 `;
   let calls = 0;
-  let release: (value: string) => void = () => {};
+  const releases: ((value: string) => void)[] = [];
   const stack = memoryStack({
     workflows: [{ file: "killed.yaml", source }],
     activities: {
       slow: () => {
         calls++;
-        return calls === 1 ? new Promise<string>((resolve) => (release = resolve)) : "second";
+        return new Promise<string>((resolve) => releases.push(resolve));
       },
     },
   });
@@ -90,18 +90,23 @@ states:
   const transitions = stack.queues.queue("transitions");
   const [run] = await transitions.receive(10);
   assert.ok(run, "the first run is queued");
-  // The first delivery's process is killed mid-activity: its promise is abandoned.
-  const zombie = stack.runtime.handle(run.envelope, 1);
+  // The first two deliveries' processes are killed mid-activity: their promises are
+  // abandoned (one death alone is retried: it may have come before the attempt began).
+  const zombies = [stack.runtime.handle(run.envelope, 1)];
   await sleep(10);
   stack.advance(31_000);
-  await stack.runtime.handle(run.envelope, 2);
+  zombies.push(stack.runtime.handle(run.envelope, 2));
+  await sleep(10);
+  assert.equal(calls, 2, "a first death is retried");
+  stack.advance(31_000);
+  await stack.runtime.handle(run.envelope, 3);
   const record = await stack.execution("k-1");
   assert.equal(record?.thread.status, "succeeded", JSON.stringify(record?.thread.error));
   assert.equal(dataOf(record).outcome, "recovered", "the Task's catch took the timeout");
   assert.equal((dataOf(record).timeout as { name?: string }).name, "Cascade.Timeout");
-  assert.equal(calls, 1, "the redelivery did not run the activity again");
-  release("late");
-  await zombie;
+  assert.equal(calls, 2, "the third delivery did not run the activity again");
+  for (const release of releases) release("late");
+  await Promise.all(zombies);
   assert.equal(
     (await stack.execution("k-1"))?.thread.status,
     "succeeded",

@@ -469,10 +469,11 @@ test("a Parallel's branches that arrive in one batch run side by side and report
   assert.equal(batched.joinVersion, 2, "in one batch: created, then one write for all three");
   assert.equal(single.overlap, 1);
   assert.equal(batched.overlap, 2, "the branches' activities ran at the same time");
-  // The happy path reads twice: the execution's cancel request (once per batch, before the
-  // queued branch runs start) and the join, to fold the batch's reports into it. The
-  // parent thread is continued from the snapshot its join carries.
-  assert.equal(batched.reads, 2);
+  // The happy path reads four times: the execution's cancel request once per batch before
+  // its queued runs start (three hops: three reads, the branches sharing one), and the
+  // join, to fold the batch's reports into it. The parent thread is continued from the
+  // snapshot its join carries; no thread is read.
+  assert.equal(batched.reads, 4);
 });
 
 test("a start that stopped between its record and its join is finished by the retry; other input is refused", async () => {

@@ -581,8 +581,8 @@ export class Simulation {
   #reconciler: boolean | undefined;
 
   /**
-   * True when the runtime has a reconciler (`runtime.reconcile()`, called without
-   * arguments), which the simulation then runs whenever it is otherwise quiet.
+   * True when the runtime has a reconciler (`runtime.reconcile({tenants})`, called with
+   * the simulation's tenants), which the simulation then runs whenever it is otherwise quiet.
    */
   get hasReconciler(): boolean {
     this.#reconciler ??=
@@ -865,7 +865,12 @@ export class Simulation {
     this.#outstanding++;
     const done = this.#race(
       container,
-      () => (container.runtime as unknown as { reconcile: () => Promise<unknown> }).reconcile(),
+      () =>
+        (
+          container.runtime as unknown as {
+            reconcile: (options: { tenants: string[] }) => Promise<unknown>;
+          }
+        ).reconcile({ tenants: [...new Set(this.tracked.map((t) => t.tenant))] }),
       900_000,
     ).finally(() => {
       this.#outstanding--;

@@ -18,7 +18,7 @@ import type {
 } from "../../core/ports.ts";
 
 import { checkStep, isChildOf } from "../step-log.ts";
-import { assertItemWithinLimits } from "./limits.ts";
+import { assertItemWithinLimits, dynamoItemBytes } from "./limits.ts";
 
 const ROOT = "root";
 const clone = <T>(value: T): T => structuredClone(value);
@@ -39,9 +39,11 @@ export class MemoryExecutionStore implements ExecutionStore {
   /** Counts calls, for tests and benchmarks; `endings` counts root writes that ended an execution. */
   readonly calls = { reads: 0, writes: 0, queries: 0, endings: 0, largestItemBytes: 0 };
 
+  /** Refuses what DynamoDB would (the adapter keeps a record as one JSON attribute `d`). */
   #measure(record: unknown): void {
-    const bytes = assertItemWithinLimits(record);
-    this.calls.largestItemBytes = Math.max(this.calls.largestItemBytes, bytes);
+    const item = { pk: "X#", sk: "S#", d: JSON.stringify(record) };
+    assertItemWithinLimits(item);
+    this.calls.largestItemBytes = Math.max(this.calls.largestItemBytes, dynamoItemBytes(item));
   }
 
   #key(tenant: string, executionId: string, id: string): string {
