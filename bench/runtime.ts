@@ -15,7 +15,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { HistoryEvent } from "../lib/core/engine/index.ts";
 import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
 import { startLocalStack } from "../lib/local/stack.ts";
 import type { ActivityFunction } from "../lib/runtime/activities.ts";
@@ -97,17 +96,13 @@ const wrapStore = (store: ExecutionStore): ExecutionStore =>
       if (property === "putThread") {
         return async (record: ThreadRecord, expected: number, expiresAt?: number) => {
           const ok = await value.call(target, record, expected, expiresAt);
-          if (ok && record.thread.id === "root" && record.thread.status !== "running") {
-            done.get(record.header.executionId)?.(record);
+          if (ok) {
+            // A step's history is written with the step: count its transitions from it.
+            counts.transitions += record.events.filter((e) => e.type === "StateEntered").length;
+            if (record.thread.id === "root" && record.thread.status !== "running")
+              done.get(record.header.executionId)?.(record);
           }
           return ok;
-        };
-      }
-      if (property === "appendHistories") {
-        return async (entries: readonly { events: readonly HistoryEvent[] }[]) => {
-          for (const { events } of entries)
-            counts.transitions += events.filter((e) => e.type === "StateEntered").length;
-          return value.call(target, entries);
         };
       }
       return value.bind(target);

@@ -56,17 +56,17 @@ export function activityKeys(
 }
 
 /**
- * Runs one attempt. With `watch`, the thread's latest step is read every
- * `cancelPollMs` while the activity runs, and the attempt is aborted once the thread
- * has moved past `watch.version` (cancelled, dropped by its join, timed out). `killed`
- * aborts it with its invocation.
+ * Runs one attempt. With `watch` (default), the thread's latest step is read every
+ * `cancelPollMs` while the activity runs, and the attempt is aborted once the thread no
+ * longer waits for it (cancelled, dropped by its join, timed out). `killed` aborts it
+ * with its invocation.
  */
 export async function attempt(
   rt: RuntimeContext,
   header: ExecutionHeader,
   body: AttemptBody,
   input: JsonValue,
-  watch?: { readonly thread: string; readonly version: number },
+  watch = true,
   killed?: AbortSignal,
 ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
   const cacheKey = body.cache && rt.deps.cache ? resultCacheKey(header, body) : undefined;
@@ -139,7 +139,7 @@ async function runAttempt(
   header: ExecutionHeader,
   body: AttemptBody,
   input: JsonValue,
-  watch: { readonly thread: string; readonly version: number } | undefined,
+  watch: boolean,
   killed: AbortSignal | undefined,
 ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
   const controller = new AbortController();
@@ -148,7 +148,7 @@ async function runAttempt(
   killed?.addEventListener("abort", onKill, { once: true });
   const key = runningKey(header, body.token.thread);
   rt.running.set(key, controller);
-  const stopWatch = watch ? watchThread(rt, header, watch, controller) : () => {};
+  const stopWatch = watch ? watchThread(rt, header, body.token, controller) : () => {};
   const started = performance.now();
   let failed = true;
   try {
@@ -188,11 +188,14 @@ async function runAttempt(
   }
 }
 
-/** Polls the thread while its activity runs; aborts the attempt once the thread moved on. */
+/**
+ * Polls the thread while its activity runs, wherever it runs (inline or a dedicated
+ * worker); aborts the attempt once the thread no longer waits for this very attempt.
+ */
 function watchThread(
   rt: RuntimeContext,
   header: ExecutionHeader,
-  watch: { readonly thread: string; readonly version: number },
+  token: AttemptBody["token"],
   controller: AbortController,
 ): () => void {
   const every = rt.options.cancelPollMs ?? DEFAULT_CANCEL_POLL_MS;
@@ -200,8 +203,15 @@ function watchThread(
   let stopped = false;
   const poll = async () => {
     try {
-      const latest = await rt.store.getThread(header, watch.thread);
-      if (latest && latest.version !== watch.version) {
+      const latest = await rt.store.getThread(header, token.thread);
+      const t = latest?.thread;
+      const wanted =
+        t === undefined ||
+        (t.status === "running" &&
+          t.waiting?.kind === "activity" &&
+          t.step === token.step &&
+          t.attempt === token.attempt);
+      if (!wanted) {
         controller.abort();
         return;
       }

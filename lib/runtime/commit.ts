@@ -237,7 +237,9 @@ export async function commitThread(
     !(await rt.store.putThread(
       record,
       expected,
-      root ? rt.expiry(ended) : rt.runningExpiry(header),
+      // Every step expires: the last one the retention after the end, the others (like
+      // every item written while the execution runs) the retention after its longest life.
+      ended && root ? rt.expiry(true) : rt.runningExpiry(header),
     ))
   ) {
     return false;
@@ -257,7 +259,8 @@ export async function afterCommit(
 ): Promise<void> {
   const { header } = record;
   // Created after the step: a conflicting writer of the same step never leaves a join of its own.
-  for (const join of prepared.joins) await rt.store.putJoin(withParent(join, record), 0, undefined);
+  for (const join of prepared.joins)
+    await rt.store.putJoin(withParent(join, record), 0, rt.runningExpiry(header));
   if (record.thread.id === ROOT_THREAD && record.thread.status !== "running")
     work.batch.end(record);
   for (const key of prepared.cancels) rt.running.get(key)?.abort();

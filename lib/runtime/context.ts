@@ -63,6 +63,9 @@ export interface RuntimeDeps {
   readonly metrics?: MetricsSink;
 }
 
+/** How many re-sent steps the reconciler remembers per process. */
+const MAX_RECONCILED_REMEMBERED = 10_000;
+
 /** Identifies an activity running in this process: tenants may reuse execution ids. */
 export function runningKey(header: ExecutionHeader, thread: string): string {
   return `${header.tenant}\u0000${header.executionId}\u0000${thread}`;
@@ -78,6 +81,17 @@ export class RuntimeContext {
   readonly metrics: MetricsSink;
   /** Activities running in this process, by `runningKey`: a cancel aborts them at once. */
   readonly running = new Map<string, AbortController>();
+  /** Steps whose outbox the reconciler re-sent in this process (bounded, oldest dropped). */
+  readonly reconciled = new Set<string>();
+
+  /** Records a step the reconciler re-sent. */
+  remember(key: string): void {
+    this.reconciled.add(key);
+    if (this.reconciled.size > MAX_RECONCILED_REMEMBERED) {
+      const oldest = this.reconciled.values().next().value;
+      if (oldest !== undefined) this.reconciled.delete(oldest);
+    }
+  }
   #activities: ReadonlyMap<string, ActivityFunction>;
 
   constructor(deps: RuntimeDeps, options: RuntimeOptions) {

@@ -159,7 +159,7 @@ async function run(
       header,
       body,
       await rt.codec.load(body.input),
-      { thread: token.thread, version: body.version },
+      true,
       work.batch.signal,
     );
     event =
@@ -226,12 +226,14 @@ async function workJob(
   body: Extract<WireMessage, { kind: "work" }>,
   arrival: Arrival,
 ): Promise<void> {
+  // A queued job of an execution being cancelled does not start.
+  if ((await work.batch.cancelRequested(rt.store, body.header)) !== undefined) return;
   let event: StoredEvent;
   if (await attemptTimedOut(rt, body, mid, arrival)) {
     event = { type: "ActivityFailed", token: body.token, error: stoppedError(body.state) };
   } else {
     const input = await rt.codec.load(body.input);
-    const outcome = await attempt(rt, body.header, body, input, undefined, work.batch.signal);
+    const outcome = await attempt(rt, body.header, body, input, true, work.batch.signal);
     event =
       "ok" in outcome
         ? {

@@ -230,8 +230,8 @@ async function applyJoinReports(
       ...(closedBy === undefined ? {} : { closedBy }),
       ...(outputs === undefined ? {} : { outputs }),
     };
-    if (changed && !(await store.putJoin(next, record.version, rt.expiry(join.status !== "open"))))
-      return CONFLICT;
+    const expires = join.status === "open" ? rt.runningExpiry(header) : rt.expiry(true);
+    if (changed && !(await store.putJoin(next, record.version, expires))) return CONFLICT;
     const target = changed ? next : record;
     const out: { report: JoinReport; messages: OutMessage[] }[] = [];
     for (const { report, commands } of caused)

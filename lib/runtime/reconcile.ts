@@ -113,10 +113,18 @@ async function repair(
   for (const record of threads) {
     const activity = record.thread.waiting?.kind === "activity";
     if (activity && now - record.committedAt < graceMs) continue;
-    const messages = outboxOf(record);
+    // Once per step and process: a thread that stays idle (it waits for an event) is
+    // not sent its outbox again every round.
+    const key = `${header.tenant}\u0000${header.executionId}\u0000${record.thread.id}#${record.version}`;
+    if (rt.reconciled.has(key)) continue;
+    // A timer or retry still due later is on its way: sending it again would double it.
+    const messages = outboxOf(record).filter(
+      (m) => m.notBefore === undefined || m.notBefore <= now,
+    );
     if (messages.length === 0) continue;
     await fitMessages(rt, header.executionId, messages);
     work.dispatch(messages);
+    rt.remember(key);
     resent++;
   }
   return resent > 0 ? `re-sent the outbox of ${resent} idle thread(s)` : undefined;

@@ -18,13 +18,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { checkInput } from "../core/cdl/input-schema.ts";
-import {
-  branchThreadId,
-  ROOT_THREAD,
-  startExecution,
-  type ThreadEvent,
-  type WorkflowError,
-} from "../core/engine/index.ts";
+import { ROOT_THREAD, startExecution } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import {
   type ExecutionHeader,
@@ -35,14 +29,16 @@ import {
   unsentOf,
 } from "../core/ports.ts";
 import type { ActivityFunction } from "./activities.ts";
-import { afterCommit, applyEvent, findCaused, RECENT_STEPS, resend } from "./commit.ts";
+import { afterCommit, applyEvent, resend } from "./commit.ts";
 import { RuntimeContext, type RuntimeDeps, type RuntimeOptions } from "./context.ts";
+import { failDeadLetter } from "./dead-letter.ts";
 import { drain, processMessage } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
 import { finishJoins } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { prepare, summaryOf } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
+import { finishStart, resendConsumer, stillWanted } from "./recovery.ts";
 import { Batch, Work } from "./unit-of-work.ts";
 
 export type { ActivityFunction } from "./activities.ts";
@@ -62,8 +58,7 @@ export { TRANSITIONS } from "./unit-of-work.ts";
 /** The envelope of every queued message: what was sent, as it was sent. */
 export type Envelope = OutMessage;
 
-/** The error name of work the runtime gave up on (a dead-lettered message). */
-export const RUNTIME_FAILURE = "Cascade.RuntimeFailure";
+export { RUNTIME_FAILURE } from "./dead-letter.ts";
 
 /** Execution ids: what a caller may choose (they appear in keys and URLs). */
 export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -235,6 +230,10 @@ export class Runtime {
     const rt = this.#rt;
     const failed = await finishJoins(rt, batch, (work) => drain(rt, work));
     failed.push(...(await this.#send(batch)));
+    // An execution some of whose messages were not sent stays listed as running: its
+    // cause is redelivered, and the end recorded then (or by the reconciler).
+    const unsent = new Set(failed.map((f) => f.source.split("\u0000").slice(0, 2).join("\u0000")));
+    for (const key of batch.ended.keys()) if (unsent.has(key)) batch.ended.delete(key);
     await this.#writeSummaries(batch);
     return { failed };
   }
@@ -396,93 +395,10 @@ export class Runtime {
    * the thread — with a readable reason, never the root unconditionally.
    */
   async deadLetter(envelope: Envelope): Promise<void> {
-    const rt = this.#rt;
-    const body = envelope.body;
-    const header = body.header;
-    const note = await rt.store.lastFailure(header);
-    const error: WorkflowError = {
-      name: RUNTIME_FAILURE,
-      message: `a message of this execution (${body.kind}) failed repeatedly and was dead-lettered${note ? `: ${note.reason}` : ""}`,
-      retryable: false,
-    };
     const mid = MESSAGE_IDS.deadLetter(envelope.mid);
     const batch = new Batch(false);
-    const work = this.#work(batch, mid);
-    const abort = (thread: string, event: ThreadEvent = { type: "Aborted", error }) =>
-      applyEvent(rt, work, header, thread, event, mid);
-    switch (body.kind) {
-      case "run":
-        // A branch's first run carries the branch's only state: fail the attempt from it.
-        if (body.version === 0 && body.thread) {
-          await applyEvent(
-            rt,
-            work,
-            header,
-            body.token.thread,
-            { type: "ActivityFailed", token: body.token, error },
-            mid,
-            {
-              thread: body.thread,
-              version: 0,
-              ...(body.events === undefined ? {} : { pending: body.events }),
-            },
-          );
-        } else {
-          await abort(body.token.thread, { type: "ActivityFailed", token: body.token, error });
-        }
-        break;
-      case "work":
-        await abort(body.token.thread, { type: "ActivityFailed", token: body.token, error });
-        break;
-      case "event":
-      case "take-event":
-        await abort(body.thread);
-        break;
-      case "branch": {
-        const thread = branchThreadId(body.joinId, body.index);
-        await abort(thread);
-        // Its join hears of it as a failed branch: the join's tolerance decides.
-        await processMessage(
-          rt,
-          work,
-          `${mid}/finished`,
-          {
-            kind: "finished",
-            header,
-            joinId: body.joinId,
-            index: body.index,
-            status: "failed",
-            error,
-          },
-          { receiveCount: 1 },
-        );
-        break;
-      }
-      case "finished":
-      case "join-complete": {
-        const join = await rt.store.getJoin(header, body.joinId);
-        const parent =
-          body.kind === "join-complete"
-            ? body.parent
-            : join && { thread: join.join.parentThread, step: join.join.parentStep };
-        if (parent) {
-          await abort(parent.thread, {
-            type: "JoinCompleted",
-            token: parent,
-            outcome: { status: "failed", error },
-          });
-        }
-        break;
-      }
-      case "cancel-join":
-      case "start-branches":
-        // What they would stop or start belongs to a thread that has ended or fanned out again.
-        break;
-      default: {
-        const unreachable: never = body;
-        throw new Error(`unknown message kind ${JSON.stringify(unreachable)}`);
-      }
-    }
+    const work = this.#work(batch, mid, envelope.body.header);
+    await failDeadLetter(this.#rt, work, envelope);
     await this.#finish(batch, work);
   }
 
@@ -513,67 +429,6 @@ export class Runtime {
   ): Promise<ThreadRecord | undefined> {
     return this.#rt.store.stateAt(header, thread, step);
   }
-}
-
-/**
- * Finishes a start that a first call began: writes the first step if it stopped
- * before, and re-sends what the start committed.
- */
-async function finishStart(rt: RuntimeContext, work: Work, summary: ThreadRecord): Promise<void> {
-  const { header } = summary;
-  const first = await rt.store.stateAt(header, ROOT_THREAD, 1);
-  if (!first) {
-    const ended = summary.thread.status !== "running";
-    await rt.store.putThread(summary, 0, rt.expiry(ended));
-    await resend(rt, work, [summary]);
-    return;
-  }
-  const found = await findCaused(rt, header, ROOT_THREAD, summary.causedBy);
-  if (found.kind === "chain") await resend(rt, work, found.steps);
-  else if (found.latest?.version === 1) await resend(rt, work, [first]);
-}
-
-/** Re-sends what the step that consumed event `key` of a thread caused, while it is the latest. */
-async function resendConsumer(
-  rt: RuntimeContext,
-  work: Work,
-  header: ExecutionHeader,
-  thread: string,
-  key: string,
-): Promise<void> {
-  const recent = await rt.store.recentSteps(header, thread, RECENT_STEPS);
-  const taken = recent.find((r) => r.consumed?.key === key);
-  if (!taken) return;
-  const chain = taken.origin ?? taken.causedBy;
-  const steps: ThreadRecord[] = [];
-  for (const record of recent) {
-    if (record !== taken && record.origin !== chain) return; // moved on: what it caused was sent
-    steps.unshift(record);
-    if (record === taken) break;
-  }
-  await resend(rt, work, steps);
-}
-
-/** A long timer or retry is sent on at each hop only while its thread still waits for it. */
-async function stillWanted(rt: RuntimeContext, envelope: Envelope): Promise<boolean> {
-  const body = envelope.body;
-  if (body.kind === "event" && body.event.type === "TimerFired") {
-    const latest = await rt.store.getThread(body.header, body.thread);
-    if (!latest) return true;
-    const t = latest.thread;
-    if (t.status !== "running") return false;
-    const event = body.event;
-    if (event.purpose === "workflow-timeout") return true;
-    if (t.step !== event.token.step) return false;
-    if (event.purpose === "heartbeat")
-      return t.waiting?.kind === "activity" && t.waiting.heartbeatSeq === event.seq;
-    return true;
-  }
-  if (body.kind === "run" && body.thread !== undefined) {
-    const latest = await rt.store.getThread(body.header, body.token.thread);
-    return latest === undefined || latest.version === body.version;
-  }
-  return true;
 }
 
 function pause(ms: number): Promise<void> {

@@ -87,11 +87,6 @@ export class Batch {
   end(record: ThreadRecord): void {
     this.ended.set(`${record.header.tenant}\u0000${record.header.executionId}`, record);
   }
-
-  /** Forgets what was read of an execution's cancel request (after this process made one). */
-  forgetCancel(header: ExecutionHeader): void {
-    this.#cancels.delete(`${header.tenant}\u0000${header.executionId}`);
-  }
 }
 
 /** The work of one received message: its inline follow-ups wait here until processed. */
