@@ -13,10 +13,11 @@
  * distinct key per attempt, as many times as the workflow says (duplicate deliveries
  * of one attempt are allowed: activities run at least once); nothing past the state
  * a cancelled execution was parked in ever ran. Activity starts after a cancel was
- * acknowledged are reported, not asserted.
+ * acknowledged are reported, not asserted. A failing run keeps its folder (data,
+ * `calls.log`, each run's transition log as `dev-<n>.log`) and prints where it is.
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { test } from "node:test";
@@ -407,6 +408,10 @@ test("kill -9 three to five times under three hundred executions: every one ends
       `${what} ${answer.status}${answer.tries > 1 ? ` on try ${answer.tries}` : ""} at ${since(answer.at)}`,
     ]);
   const api = new Api();
+  // Each run's transition log, kept beside the data for a failing run's reader.
+  let runs = 0;
+  const keepLog = (stopped: DevProcess) =>
+    writeFileSync(join(dir, `dev-${++runs}.log`), `${stopped.lines.join("\n")}\n`);
   let dev: DevProcess = await startDev(dir, ["--no-watch"]);
   api.up(dev.url);
   const timeline: string[] = [
@@ -473,6 +478,7 @@ test("kill -9 three to five times under three hundred executions: every one ends
         const { calls } = readCalls();
         await dev.kill();
         killedAt.push(Date.now());
+        keepLog(dev);
         timeline.push(
           `${since(Date.now())} kill ${index + 1} (SIGKILL): ${startsAnswered}/${plans.length} starts answered, ${calls.length} activity calls so far`,
         );
@@ -695,6 +701,7 @@ test("kill -9 three to five times under three hundred executions: every one ends
       await dev.kill();
       problem("stop", "cascade dev did not stop within 20 s of SIGTERM");
     } else if (stopped !== 0) problem("stop", `cascade dev stopped with exit code ${stopped}`);
+    keepLog(dev);
   }
   if (problems.length === 0) rmSync(dir, { recursive: true, force: true });
   const kinds = new Map<string, string[]>();
