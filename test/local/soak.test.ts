@@ -289,11 +289,16 @@ interface Answer {
 class Api {
   #url: string | undefined;
   #wake: (() => void)[] = [];
+  #upAt = 0;
+  /** How long after the last `up` the first call was answered (undefined: none yet). */
+  firstAnswerMs: number | undefined;
   networkErrors = 0;
   serverErrors = 0;
 
   up(url: string): void {
     this.#url = url;
+    this.#upAt = Date.now();
+    this.firstAnswerMs = undefined;
     for (const wake of this.#wake.splice(0)) wake();
   }
 
@@ -321,6 +326,7 @@ class Api {
           signal: AbortSignal.timeout(15_000),
         });
         const text = await response.text();
+        if (base === this.#url) this.firstAnswerMs ??= Date.now() - this.#upAt;
         if (response.status >= 500) {
           this.serverErrors++;
           await sleep(200);
@@ -474,13 +480,14 @@ test("kill -9 three to five times under three hundred executions: every one ends
     const killer = async () => {
       for (const [index, uptime] of uptimes.entries()) {
         await sleep(uptime);
+        const answering = api.firstAnswerMs;
         api.down();
         const { calls } = readCalls();
         await dev.kill();
         killedAt.push(Date.now());
         keepLog(dev);
         timeline.push(
-          `${since(Date.now())} kill ${index + 1} (SIGKILL): ${startsAnswered}/${plans.length} starts answered, ${calls.length} activity calls so far`,
+          `${since(Date.now())} kill ${index + 1} (SIGKILL): ${startsAnswered}/${plans.length} starts answered, ${calls.length} activity calls so far; since it was up, the first API answer came ${answering === undefined ? "never" : `after ${answering} ms`}`,
         );
         dev = await startDev(dir, ["--no-watch"]);
         api.up(dev.url);
