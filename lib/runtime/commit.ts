@@ -70,7 +70,12 @@ export async function findCaused(
   mid: string,
 ): Promise<
   | { readonly kind: "chain"; readonly steps: ThreadRecord[] }
-  | { readonly kind: "done" | "none"; readonly latest: ThreadRecord | undefined }
+  | {
+      readonly kind: "done" | "none";
+      readonly latest: ThreadRecord | undefined;
+      /** The thread's latest steps, newest first. */
+      readonly recent: readonly ThreadRecord[];
+    }
 > {
   const recent = await rt.store.recentSteps(header, threadId, RECENT_STEPS);
   const latest = recent[0];
@@ -83,7 +88,7 @@ export async function findCaused(
     }
     return { kind: "chain", steps };
   }
-  return { kind: recent.some(mine) ? "done" : "none", latest };
+  return { kind: recent.some(mine) ? "done" : "none", latest, recent };
 }
 
 /** A redelivered message's steps are committed: finish what they began and send what they caused. */

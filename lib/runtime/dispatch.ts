@@ -202,6 +202,12 @@ async function takeEvent(
       return { value: undefined };
     const head = await rt.store.peekBufferedEvent(header, body.event);
     if (head === undefined) return { value: undefined };
+    if (found.kind === "none" && found.recent.some((r) => r.consumed?.key === head.key)) {
+      // This thread took that event already (its invocation stopped before marking it):
+      // mark it now and look again, never deliver one event to two waits.
+      await rt.store.deleteBufferedEvent(header, body.event, head.key, body.thread);
+      return CONFLICT;
+    }
     const event: ThreadEvent = {
       type: "EventReceived",
       event: body.event,

@@ -93,6 +93,9 @@ export async function cancelJoinBranches(
   header: ExecutionHeader,
   joinId: string,
 ): Promise<void> {
+  // A join that was never written (its fan-out stopped between its commit and the join)
+  // started no branch, and none will start once its thread has ended: nothing to cancel.
+  if (!(await rt.store.getJoin(header, joinId))) return;
   await updateJoin(rt, work, header, joinId, mid, undefined, true, cancelJoin);
 }
 

@@ -51,6 +51,20 @@ export async function resendConsumer(
   await resend(rt, work, steps);
 }
 
+/** The thread among `threads` whose latest steps consumed event `key`, if any. */
+export async function findConsumer(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  threads: readonly string[],
+  key: string,
+): Promise<string | undefined> {
+  for (const thread of threads) {
+    const recent = await rt.store.recentSteps(header, thread, RECENT_STEPS);
+    if (recent.some((r) => r.consumed?.key === key)) return thread;
+  }
+  return undefined;
+}
+
 /** A long timer or retry is sent on at each hop only while its thread still waits for it. */
 export async function stillWanted(rt: RuntimeContext, envelope: OutMessage): Promise<boolean> {
   const body = envelope.body;

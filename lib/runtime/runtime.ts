@@ -38,7 +38,7 @@ import { finishJoins } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { prepare, summaryOf } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
-import { finishStart, resendConsumer, stillWanted } from "./recovery.ts";
+import { findConsumer, finishStart, resendConsumer, stillWanted } from "./recovery.ts";
 import { Batch, Work } from "./unit-of-work.ts";
 
 export type { ActivityFunction } from "./activities.ts";
@@ -360,17 +360,29 @@ export class Runtime {
       stored,
       rt.runningExpiry(header),
     );
+    const threads = [view, ...(await store.branchThreads(header))];
     if (!accepted) {
-      // A retry: the thread that took the event may have stopped before sending what followed.
+      // A retry: the thread that took the event may have stopped before marking it or
+      // before sending what followed.
       const marker = await store.bufferedEventConsumer(header, event, id);
-      if (marker?.consumedBy !== undefined) {
-        await resendConsumer(rt, work, header, marker.consumedBy, id);
+      const consumer =
+        marker?.consumedBy ??
+        (await findConsumer(
+          rt,
+          header,
+          threads.map((t) => t.thread.id),
+          id,
+        ));
+      if (consumer !== undefined) {
+        if (marker?.consumedBy === undefined)
+          await store.deleteBufferedEvent(header, event, id, consumer);
+        await resendConsumer(rt, work, header, consumer, id);
         await this.#finish(batch, work);
         return true;
       }
     }
     // Delivery is tried either way, in case the first attempt stopped before it.
-    const waiting = [view, ...(await store.branchThreads(header))].filter(
+    const waiting = threads.filter(
       (r) =>
         r.thread.status === "running" &&
         r.thread.waiting?.kind === "event" &&

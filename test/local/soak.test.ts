@@ -381,6 +381,8 @@ async function pool<T>(list: readonly T[], width: number, work: (item: T) => Pro
 interface Call {
   readonly at: number;
   readonly key: string;
+  /** The step key: the same across the retries of one step. */
+  readonly step: string;
   readonly execution: string;
   readonly state: string;
   readonly activity: string;
@@ -659,11 +661,10 @@ test("kill -9 three to five times under three hundred executions: every one ends
     const late: { text: string; afterKill: boolean }[] = [];
     for (const plan of plans) {
       const mine = byExecution.get(plan.id) ?? [];
-      // One step of one thread: the key without its attempt (`<execution>/<thread>/<state>/<step>`).
+      // One step of one thread: its step key, the same across the step's attempts.
       const steps = new Map<string, { state: string; attempts: Map<number, string[]> }>();
       for (const call of mine) {
-        const suffix = `/${call.attempt}`;
-        const step = call.key.endsWith(suffix) ? call.key.slice(0, -suffix.length) : call.key;
+        const step = call.step;
         const entry = steps.get(step) ?? { state: call.state, attempts: new Map() };
         entry.attempts.set(call.attempt, [...(entry.attempts.get(call.attempt) ?? []), call.key]);
         steps.set(step, entry);
