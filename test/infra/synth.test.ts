@@ -129,7 +129,7 @@ const emptySqs = { Records: [] };
 
 describe("cdk synth and the bundled functions", () => {
   test("cdk synth wrote a function asset with the app inside for each function", () => {
-    assert.ok(assets.size >= 5, `expected 5 functions, found ${assets.size}`);
+    assert.ok(assets.size >= 6, `expected 6 functions, found ${assets.size}`);
     for (const dir of assets.values()) {
       assert.ok(statSync(join(dir, "index.mjs")).isFile());
       assert.ok(statSync(join(dir, "app/cascade.yaml")).isFile());
@@ -142,6 +142,21 @@ describe("cdk synth and the bundled functions", () => {
     ["engine", "transition queue", emptySqs],
     ["worker", "region us-east", emptySqs],
     ["dead-letter", "dead-lettered", { Records: [{ messageId: "m1", body: "not json" }] }],
+    [
+      "reconciler",
+      "re-sends the work",
+      {
+        version: "0",
+        id: "e1",
+        "detail-type": "Scheduled Event",
+        source: "aws.events",
+        account: "000000000000",
+        time: "2025-01-01T00:00:00Z",
+        region: "us-east-1",
+        resources: ["arn:aws:events:us-east-1:000000000000:rule/reconciler"],
+        detail: {},
+      },
+    ],
     [
       "api",
       "HTTP API",
@@ -166,6 +181,16 @@ describe("cdk synth and the bundled functions", () => {
       );
       if (label === "api") {
         assert.equal((result as { statusCode?: number }).statusCode, 200);
+      } else if (label === "reconciler") {
+        // Both tenants of the example's cascade.yaml listed on the emulators; nothing to repair.
+        const { durationMs, ...run } = result as { durationMs: number };
+        assert.ok(durationMs >= 0);
+        assert.deepEqual(run, {
+          tenants: ["default", "acme"],
+          examined: 0,
+          repaired: [],
+          failed: [],
+        });
       } else {
         assert.deepEqual(result, { batchItemFailures: [] });
       }
