@@ -228,7 +228,7 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         reserved_concurrency: {
           enum: [0, 1],
           description:
-            "1 reserves one instance, so runs never overlap; 0 reserves none (accounts whose concurrency quota is 10 cannot reserve any). Default 1.",
+            "1 reserves one instance, so runs never overlap; 0 reserves none (an account whose concurrency quota is 100 or less cannot reserve any). Default 1.",
         },
       },
     },

@@ -87,7 +87,7 @@ function sizeOf(dir: string): number {
 async function invoke(
   assetDir: string,
   event: unknown,
-): Promise<{ loadMs: number; result: unknown }> {
+): Promise<{ loadMs: number; result: unknown; logs: string[] }> {
   const p = provisioned;
   const script = `
     const t0 = performance.now();
@@ -122,7 +122,10 @@ async function invoke(
     // The minified bundle's source line is huge: keep the error's last lines.
     throw new Error(`the bundle failed: ${(error.stderr ?? "").slice(-2000)}`);
   });
-  return JSON.parse(stdout) as { loadMs: number; result: unknown };
+  // The handler's own log lines come first; the script's result is the last line.
+  const lines = stdout.split("\n");
+  const last = JSON.parse(lines.pop() ?? "") as { loadMs: number; result: unknown };
+  return { ...last, logs: lines.filter((l) => l !== "") };
 }
 
 const emptySqs = { Records: [] };
@@ -174,7 +177,7 @@ describe("cdk synth and the bundled functions", () => {
     test(`the ${label} bundle loads against the emulators and handles one event`, async (t) => {
       const dir = [...assets].find(([description]) => description.includes(match))?.[1];
       assert.ok(dir, `no asset for ${label}`);
-      const { loadMs, result } = await invoke(dir, event);
+      const { loadMs, result, logs } = await invoke(dir, event);
       const bytes = statSync(join(dir, "index.mjs")).size;
       t.diagnostic(
         `${label}: index.mjs ${(bytes / 1024).toFixed(0)} KiB, asset ${(sizeOf(dir) / 1024).toFixed(0)} KiB, module load ${loadMs.toFixed(0)} ms`,
@@ -191,6 +194,8 @@ describe("cdk synth and the bundled functions", () => {
           repaired: [],
           failed: [],
         });
+        assert.equal(logs.length, 1);
+        assert.match(logs[0] ?? "", /^\{"level":"info","message":"reconciled"/);
       } else {
         assert.deepEqual(result, { batchItemFailures: [] });
       }
