@@ -285,6 +285,10 @@ describe("the example app's stack", () => {
     assert.equal(props.ReservedConcurrentExecutions, 1);
     const engine = fnEnv(template, /transition queue/).Environment.Variables;
     assert.deepEqual(props.Environment.Variables, engine);
+    // A failed run fails the invocation: the error-rate alarm covers the reconciler too.
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmDescription: Match.stringLikeRegexp("of reconciler invocations fail"),
+    });
     template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
       FunctionName: { Ref: fnResource(template, RECONCILER).id },
       MaximumRetryAttempts: 0,
