@@ -218,6 +218,20 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         ttl: duration("How long a cached result is served. Default 5m."),
       },
     },
+    reconciler: {
+      type: "object",
+      additionalProperties: false,
+      description:
+        "The scheduled function that re-sends what idle executions committed but never sent (AWS only; cascade dev runs it every 5s).",
+      properties: {
+        every: duration("How often it runs, in whole minutes (1m to 1d). Default 5m."),
+        reserved_concurrency: {
+          enum: [0, 1],
+          description:
+            "1 reserves one instance, so runs never overlap; 0 reserves none (an account whose concurrency quota is 100 or less cannot reserve any). Default 1.",
+        },
+      },
+    },
     platform: {
       type: "object",
       additionalProperties: false,

@@ -52,6 +52,13 @@ export const MAX_SYNC_WAIT_SECONDS = 29;
 export const LAMBDA_MAX_BATCHING_WINDOW_SECONDS = 300;
 /** SQS's longest visibility timeout (12 hours). */
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** EventBridge runs a `rate()` schedule at most once a minute, in whole minutes. */
+export const EVENTBRIDGE_MIN_RATE_MINUTES = 1;
+/**
+ * The longest `reconciler.every` accepted, in minutes (a day). Not an AWS limit: a
+ * stalled execution waits up to this long for its repair, so `30d` is taken for a typo.
+ */
+export const MAX_RECONCILER_EVERY_MINUTES = 24 * 60;
 
 export interface HttpTrigger {
   readonly method: "GET" | "POST" | "PUT" | "DELETE";
@@ -116,6 +123,13 @@ export interface AppConfig {
     readonly visibilityTimeoutSeconds?: number;
   };
   readonly cache: { readonly enabled: boolean; readonly ttlSeconds: number };
+  /** The scheduled function that repairs executions whose committed work was never sent (AWS only). */
+  readonly reconciler: {
+    /** How often it runs, in whole minutes (an EventBridge `rate()`). */
+    readonly everyMinutes: number;
+    /** 1: reserved concurrency 1, so two runs never overlap; 0: none reserved. */
+    readonly reservedConcurrency: 0 | 1;
+  };
   readonly platform: { readonly region?: string; readonly architecture: "arm64" | "x86_64" };
 }
 
@@ -136,6 +150,7 @@ export const CONFIG_DEFAULTS = {
   },
   messaging: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
   cache: { enabled: false, ttlSeconds: 300 },
+  reconciler: { everyMinutes: 5, reservedConcurrency: 1 },
 } as const;
 
 /** Raised by `readAppConfig` when `cascade.yaml` has errors; carries every one. */
@@ -282,6 +297,7 @@ interface RawConfig {
     visibility_timeout?: string;
   };
   cache?: { enabled?: boolean; ttl?: string };
+  reconciler?: { every?: string; reserved_concurrency?: 0 | 1 };
   platform?: { region?: string; architecture?: "arm64" | "x86_64" };
 }
 
@@ -373,6 +389,10 @@ function build(raw: RawConfig, dir: string): AppConfig {
     cache: {
       enabled: raw.cache?.enabled ?? d.cache.enabled,
       ttlSeconds: seconds(raw.cache?.ttl, d.cache.ttlSeconds),
+    },
+    reconciler: {
+      everyMinutes: ms(raw.reconciler?.every, d.reconciler.everyMinutes * 60_000) / 60_000,
+      reservedConcurrency: raw.reconciler?.reserved_concurrency ?? d.reconciler.reservedConcurrency,
     },
     platform: {
       ...(raw.platform?.region === undefined ? {} : { region: raw.platform.region }),
@@ -557,5 +577,26 @@ function checkConfig(
         `shorter than the functions' timeout (${longest}s): messages would be delivered twice while still running; AWS advises six times it`,
       );
     }
+  }
+
+  const every = config.reconciler.everyMinutes;
+  if (every < EVENTBRIDGE_MIN_RATE_MINUTES) {
+    problem(
+      CONFIG_CODES.LIMIT,
+      ["reconciler", "every"],
+      "EventBridge runs a schedule at most once a minute: use 1m or more",
+    );
+  } else if (!Number.isInteger(every)) {
+    problem(
+      CONFIG_CODES.INVALID_VALUE,
+      ["reconciler", "every"],
+      `an EventBridge rate is in whole minutes: use ${Math.ceil(every)}m`,
+    );
+  } else if (every > MAX_RECONCILER_EVERY_MINUTES) {
+    problem(
+      CONFIG_CODES.INVALID_VALUE,
+      ["reconciler", "every"],
+      "the reconciler runs at least once a day (a stalled execution waits this long for it)",
+    );
   }
 }

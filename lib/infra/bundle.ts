@@ -35,6 +35,7 @@ export const FUNCTION_ENTRIES = {
   engine: "functions/engine.ts",
   worker: "functions/worker.ts",
   deadLetter: "functions/dead-letter.ts",
+  reconciler: "functions/reconciler.ts",
 } as const;
 export type FunctionKind = keyof typeof FUNCTION_ENTRIES;
 

@@ -14,10 +14,12 @@ import type { Alarm, Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { CfnServerlessCache } from "aws-cdk-lib/aws-elasticache";
+import * as events from "aws-cdk-lib/aws-events";
+import * as eventTargets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { NodejsFunction, type NodejsFunctionProps } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -63,6 +65,22 @@ export const DYNAMODB_ACTIONS = [
 ] as const;
 /** The S3 actions of the payload store: Get, Put (multipart uploads included) and abort. */
 export const S3_ACTIONS = ["GetObject", "PutObject", "AbortMultipartUpload"] as const;
+/**
+ * The DynamoDB actions of the reconciler (lib/runtime/reconcile.ts): it lists running
+ * executions (Query on the by-app index), reads steps, summaries and definitions
+ * (GetItem, Query), commits steps and summaries (PutItem) and consumes buffered events
+ * (UpdateItem). It deletes nothing.
+ */
+export const RECONCILER_DYNAMODB_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "Query"] as const;
+/** The reconciler's memory, in MB: it waits on DynamoDB and SQS, and runs no activity. */
+export const RECONCILER_MEMORY_MB = 512;
+/**
+ * The reconciler's longest timeout, in seconds; it is also never longer than the
+ * schedule's period, so even without reserved concurrency a run ends before the next.
+ */
+export const RECONCILER_MAX_TIMEOUT_SECONDS = 300;
+/** Lambda keeps an asynchronous event (a schedule's tick) at most 6 hours. */
+export const LAMBDA_MAX_EVENT_AGE_MINUTES = 360;
 
 /** Props of {@link CascadeApp}. */
 export interface CascadeAppProps {
@@ -114,6 +132,10 @@ export class CascadeApp extends Construct {
   readonly engine: NodejsFunction;
   readonly api: NodejsFunction;
   readonly deadLetter: NodejsFunction;
+  /** Re-sends what idle executions committed but never sent, on {@link reconcilerSchedule}. */
+  readonly reconciler: NodejsFunction;
+  /** The EventBridge rule that runs the reconciler every `reconciler.every` of cascade.yaml. */
+  readonly reconcilerSchedule: events.Rule;
   /** Region → its worker function. */
   readonly workers: ReadonlyMap<string, NodejsFunction>;
   readonly httpApi: HttpApi;
@@ -310,6 +332,16 @@ export class CascadeApp extends Construct {
       kind: FunctionKind,
       deployment: Deployment,
       description: string,
+      options: {
+        /** Default: the environment every function shares. */
+        readonly environment?: Record<string, string>;
+        /** Keep the function out of the cache's VPC (it never reaches the cache). */
+        readonly outsideVpc?: boolean;
+        readonly props?: Pick<
+          NodejsFunctionProps,
+          "reservedConcurrentExecutions" | "retryAttempts" | "maxEventAge"
+        >;
+      } = {},
     ): NodejsFunction => {
       const entry = props.entries?.[kind] ?? join(PROJECT_ROOT, FUNCTION_ENTRIES[kind]);
       if (!existsSync(entry)) {
@@ -328,9 +360,10 @@ export class CascadeApp extends Construct {
         memorySize: deployment.memoryMb,
         timeout: Duration.seconds(deployment.timeoutSeconds),
         description,
-        environment,
+        environment: options.environment ?? environment,
         logGroup: new LogGroup(this, `${id}Logs`, { retention: LOG_RETENTION }),
-        ...(network
+        ...options.props,
+        ...(network && !options.outsideVpc
           ? {
               vpc: network.vpc,
               vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -369,6 +402,39 @@ export class CascadeApp extends Construct {
       config.deployments.engine,
       `Cascade ${config.name}: fails the executions of dead-lettered messages`,
     );
+    // The reconciler runs no activity, so it needs neither the cache nor its VPC.
+    const { [ENV.CACHE_ENDPOINT]: _cache, ...reconcilerEnvironment } = environment;
+    const everyMinutes = config.reconciler.everyMinutes;
+    this.reconciler = makeFunction(
+      "Reconciler",
+      "reconciler",
+      {
+        memoryMb: RECONCILER_MEMORY_MB,
+        timeoutSeconds: Math.min(RECONCILER_MAX_TIMEOUT_SECONDS, everyMinutes * 60),
+      },
+      `Cascade ${config.name}: re-sends the work that idle executions committed but never sent`,
+      {
+        environment: reconcilerEnvironment,
+        outsideVpc: true,
+        props: {
+          ...(config.reconciler.reservedConcurrency === 1
+            ? { reservedConcurrentExecutions: 1 }
+            : {}),
+          // The next tick is the retry; a tick older than the period is superseded by it.
+          retryAttempts: 0,
+          maxEventAge: Duration.minutes(Math.min(everyMinutes, LAMBDA_MAX_EVENT_AGE_MINUTES)),
+        },
+      },
+    );
+    this.reconcilerSchedule = new events.Rule(this, "ReconcilerSchedule", {
+      description: `Cascade ${config.name}: runs the reconciler every ${everyMinutes} minute(s)`,
+      schedule: events.Schedule.rate(Duration.minutes(everyMinutes)),
+      targets: [
+        new eventTargets.LambdaFunction(this.reconciler, {
+          maxEventAge: Duration.minutes(Math.min(everyMinutes, LAMBDA_MAX_EVENT_AGE_MINUTES)),
+        }),
+      ],
+    });
     const workers = new Map<string, NodejsFunction>();
     for (const region of workerQueues.keys()) {
       workers.set(
@@ -390,12 +456,13 @@ export class CascadeApp extends Construct {
       ...Object.values(TABLE.indexes).map((index) => `${table.tableArn}/index/${index.name}`),
     ]);
     const payloadObjects = this.bucket.arnForObjects(`${PAYLOAD_PREFIX}*`);
-    const grantData = (fn: NodejsFunction): void => {
+    const grantData = (
+      fn: NodejsFunction,
+      actions: readonly string[] = DYNAMODB_ACTIONS,
+      resources: string[] = tableArns,
+    ): void => {
       fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: DYNAMODB_ACTIONS.map((a) => `dynamodb:${a}`),
-          resources: tableArns,
-        }),
+        new iam.PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources }),
       );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
@@ -435,6 +502,18 @@ export class CascadeApp extends Construct {
       q.queue.grantSendMessages(this.engine);
       q.queue.grantSendMessages(this.deadLetter);
     }
+    // The reconciler lists through the by-app index only, and sends what it repairs to
+    // whichever queue it was bound for.
+    grantData(
+      this.reconciler,
+      RECONCILER_DYNAMODB_ACTIONS,
+      allTables.flatMap((table) => [
+        table.tableArn,
+        `${table.tableArn}/index/${TABLE.indexes.byApp.name}`,
+      ]),
+    );
+    for (const q of [this.transitions, ...workerQueues.values()])
+      q.queue.grantSendMessages(this.reconciler);
 
     // Event sources and scaling -------------------------------------------------------------
     const target = (fn: NodejsFunction, scaling: Scaling): lambda.IFunction =>
@@ -523,6 +602,7 @@ export class CascadeApp extends Construct {
         engine: this.engine,
         api: this.api,
         deadLetter: this.deadLetter,
+        reconciler: this.reconciler,
         workers,
       },
       queues: [

@@ -45,6 +45,7 @@ export interface ObservabilityProps {
     readonly engine: IFunction;
     readonly api: IFunction;
     readonly deadLetter: IFunction;
+    readonly reconciler: IFunction;
     /** Region → its worker function. */
     readonly workers: ReadonlyMap<string, IFunction>;
   };
@@ -114,6 +115,7 @@ export function addObservability(
     { name: "engine", fn: props.functions.engine },
     { name: "api", fn: props.functions.api },
     { name: "dead-letter", fn: props.functions.deadLetter },
+    { name: "reconciler", fn: props.functions.reconciler },
     ...[...props.functions.workers].map(([region, fn]) => ({ name: `worker-${region}`, fn })),
   ];
 

@@ -32,6 +32,7 @@ test("an app without cascade.yaml gets every default, named after its folder", a
   assert.deepEqual(config.deployments, CONFIG_DEFAULTS.deployments);
   assert.deepEqual(config.auth, { type: "none", tenantClaim: "tenant" });
   assert.deepEqual(config.triggers, []);
+  assert.deepEqual(config.reconciler, CONFIG_DEFAULTS.reconciler);
 });
 
 test("the example app's cascade.yaml is valid and says what it means", async () => {
@@ -66,6 +67,7 @@ deployments: { workers: { memory: 2048, timeout: 10m } }
 autoscaling: { workers: { min: 2, max: 40 } }
 messaging: { batch_size: 5, batching_window: 2s, max_receive_count: 3, visibility_timeout: 1h }
 cache: { enabled: true, ttl: 90s }
+reconciler: { every: 1h30m, reserved_concurrency: 0 }
 platform: { region: eu-west-1, architecture: x86_64 }
 `,
     DIR,
@@ -96,6 +98,7 @@ platform: { region: eu-west-1, architecture: x86_64 }
     visibilityTimeoutSeconds: 3600,
   });
   assert.deepEqual(config.cache, { enabled: true, ttlSeconds: 90 });
+  assert.deepEqual(config.reconciler, { everyMinutes: 90, reservedConcurrency: 0 });
   assert.deepEqual(config.platform, { region: "eu-west-1", architecture: "x86_64" });
 });
 
@@ -134,6 +137,7 @@ autoscaling:
   engine: { min: 10, max: 5 }          #X CONFIG_INVALID_VALUE
 messaging: { batch_size: 11, batching_window: 10m, visibility_timeout: 10s }  #S CONFIG_INVALID_VALUE #X CONFIG_LIMIT CONFIG_INVALID_VALUE
 cache: { enabled: "yes" }              #S CONFIG_TYPE
+reconciler: { every: 90s, reserved_concurrency: 2 }  #S CONFIG_INVALID_VALUE #X CONFIG_INVALID_VALUE
 platform: { architecture: arm }        #S CONFIG_INVALID_VALUE
 `;
 
@@ -168,7 +172,8 @@ test("a broken cascade.yaml: every problem at once, each on its line", () => {
     .replace("memory: 64", "memory: 256")
     .replace("batch_size: 11", "batch_size: 10")
     .replace('enabled: "yes"', "enabled: true")
-    .replace("architecture: arm ", "architecture: arm64 ");
+    .replace("architecture: arm ", "architecture: arm64 ")
+    .replace("reserved_concurrency: 2", "reserved_concurrency: 1");
   const second = parseAppConfig("cascade.yaml", fixed, DIR, { workflows });
   assert.equal(second.config, undefined);
   assert.deepEqual(
@@ -177,6 +182,26 @@ test("a broken cascade.yaml: every problem at once, each on its line", () => {
   );
   const unknownWorkflow = second.diagnostics.find((d) => d.code === "CONFIG_UNKNOWN_WORKFLOW");
   assert.match(unknownWorkflow?.message ?? "", /OrderFulfilment.*OrderFulfillment/);
+});
+
+test("reconciler.every: an EventBridge rate, in whole minutes from 1m to 1d", () => {
+  const check = (every: string) =>
+    parseAppConfig("cascade.yaml", `reconciler: { every: ${every} }\n`, DIR).diagnostics.map(
+      (d) => `${d.code} ${d.message}`,
+    );
+  assert.deepEqual(check("1m"), []);
+  assert.deepEqual(check("1d"), []);
+  assert.deepEqual(check("30s"), [
+    "CONFIG_LIMIT EventBridge runs a schedule at most once a minute: use 1m or more",
+  ]);
+  assert.deepEqual(check("2m30s"), [
+    "CONFIG_INVALID_VALUE an EventBridge rate is in whole minutes: use 3m",
+  ]);
+  assert.match(
+    check("30d")[0] ?? "",
+    /^CONFIG_INVALID_VALUE the reconciler runs at least once a day/,
+  );
+  assert.match(check("often")[0] ?? "", /^CONFIG_DURATION/);
 });
 
 test("YAML syntax errors and non-mappings are reported, never thrown", () => {

@@ -1,11 +1,16 @@
 /**
  * The Lambda entry points, invoked as Lambda would: their module builds the
  * runtime from the environment at import, and SQS events go through the
- * exported handlers against the emulators. Partial batch failures included.
+ * exported handlers against the emulators. Partial batch failures included; the
+ * reconciler repairs an execution whose first message was lost.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
 import { ENV } from "../../lib/manifest/index.ts";
@@ -56,7 +61,8 @@ function record(body: string, id: string, receiveCount = 1): SQSRecord {
   };
 }
 
-test("the engine function runs the seed workflow from SQS events and reports the records that failed", async () => {
+/** Points the functions' environment at the emulators (their modules read it on import). */
+async function useFunctionEnv(): Promise<void> {
   const { clients, provisioned } = env;
   const endpoints = {
     dynamodb: await clients.dynamodb.config.endpoint?.(),
@@ -74,14 +80,16 @@ test("the engine function runs the seed workflow from SQS events and reports the
     [ENV.SQS_ENDPOINT]: url(endpoints.sqs),
     [ENV.S3_ENDPOINT]: url(endpoints.sqs),
   });
-  const { handleTransitions } = await import("../../functions/engine.ts");
-  const starter = await createRuntimeFromEnv();
-  await starter.startExecution(
-    "OrderFulfillment",
-    { customer_id: "c-9", cart_items: [{ id: "a", quantity: 1 }] },
-    { id: "fn-1" },
-  );
+}
 
+/**
+ * Feeds the transition queue to the engine function, deleting what it handled, until
+ * `executionId` succeeds. Returns whether a record that is not a Cascade message (sent
+ * in the first batch when `garbage`) was reported failed.
+ */
+async function driveToSuccess(executionId: string, garbage = false): Promise<boolean> {
+  const { clients, provisioned } = env;
+  const { handleTransitions } = await import("../../functions/engine.ts");
   const queueUrl = provisioned.queues.get("transitions") ?? "";
   const store = new DynamoDbExecutionStore(clients.dynamodb, provisioned.table);
   let garbageReported = false;
@@ -104,7 +112,7 @@ test("the engine function runs the seed workflow from SQS events and reports the
             Number(m.Attributes?.ApproximateReceiveCount ?? 1),
           ),
         ),
-        ...(round === 0 ? [record("not json", "garbage")] : []),
+        ...(garbage && round === 0 ? [record("not json", "garbage")] : []),
       ],
     };
     if (event.Records.length === 0) {
@@ -119,11 +127,102 @@ test("the engine function runs the seed workflow from SQS events and reports the
           new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }),
         );
     }
-    const view = await store.getExecution("default", "fn-1");
-    if (view?.thread.status === "succeeded") {
-      assert.ok(garbageReported, "a record that is not a Cascade message is reported failed");
-      return;
-    }
+    const view = await store.getExecution("default", executionId);
+    if (view?.thread.status === "succeeded") return garbageReported;
   }
-  assert.fail("the execution did not finish through the engine function");
+  assert.fail(`execution ${executionId} did not finish through the engine function`);
+}
+
+test("the engine function runs the seed workflow from SQS events and reports the records that failed", async () => {
+  await useFunctionEnv();
+  const starter = await createRuntimeFromEnv();
+  await starter.startExecution(
+    "OrderFulfillment",
+    { customer_id: "c-9", cart_items: [{ id: "a", quantity: 1 }] },
+    { id: "fn-1" },
+  );
+  assert.ok(
+    await driveToSuccess("fn-1", true),
+    "a record that is not a Cascade message is reported failed",
+  );
+});
+
+test("the reconciler function re-sends what a start committed when its message was lost, for every tenant", async () => {
+  await useFunctionEnv();
+  const { clients, provisioned } = env;
+  const queueUrl = provisioned.queues.get("transitions") ?? "";
+  const starter = await createRuntimeFromEnv();
+  await starter.startExecution(
+    "OrderFulfillment",
+    { customer_id: "c-10", cart_items: [{ id: "b", quantity: 2 }] },
+    { id: "fn-2" },
+  );
+  // The start committed; its first message is lost.
+  await clients.sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+  const left = await clients.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
+  assert.equal(left.Messages?.length ?? 0, 0, "the start's message is gone");
+  const { reconcileApp } = await import("../../functions/reconciler.ts");
+  // Idle and grace 0: the test cannot wait the 5 and 30 minutes of the scheduled runs.
+  const run = await reconcileApp(undefined, { idleMs: 0, activityGraceMs: 0 });
+  assert.deepEqual(run.tenants, ["default", "acme"]);
+  assert.deepEqual(run.failed, []);
+  assert.ok(run.examined >= 1);
+  assert.deepEqual(
+    run.repaired.map((r) => [r.tenant, r.executionId]),
+    [["default", "fn-2"]],
+  );
+  assert.match(run.repaired[0]?.what ?? "", /re-sent the outbox/);
+  await driveToSuccess("fn-2");
+});
+
+test("the reconciler function logs one JSON line, reconciles the other tenants when one fails, and throws", async () => {
+  await useFunctionEnv();
+  const { reconcileApp, ReconcilerError } = await import("../../functions/reconciler.ts");
+  const lines: string[] = [];
+  const asked: string[][] = [];
+  const target = {
+    app: "fn",
+    tenants: ["acme", "broken", "globex"],
+    log: (line: string) => lines.push(line),
+    runtime: {
+      reconcile: async (options: { tenants?: readonly string[] }) => {
+        const tenants = [...(options.tenants ?? [])];
+        asked.push(tenants);
+        if (tenants[0] === "broken") throw new Error("the table is gone");
+        return {
+          examined: 2,
+          repaired: [{ executionId: `${tenants[0]}-1`, what: "recorded the end" }],
+        };
+      },
+    },
+  };
+  await assert.rejects(reconcileApp(target), (error: unknown) => {
+    assert.ok(error instanceof ReconcilerError);
+    assert.match(error.message, /tenant 'broken' \(Error: the table is gone\)/);
+    assert.equal((error.cause as Error).message, "the table is gone");
+    assert.equal(error.run.examined, 4);
+    return true;
+  });
+  assert.deepEqual(asked, [["acme"], ["broken"], ["globex"]]);
+  assert.equal(lines.length, 1);
+  const line = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+  assert.deepEqual(
+    { ...line, durationMs: typeof line.durationMs },
+    {
+      level: "error",
+      message: "reconciled",
+      app: "fn",
+      tenants: ["acme", "broken", "globex"],
+      examined: 4,
+      repairedCount: 2,
+      repaired: [
+        { tenant: "acme", executionId: "acme-1", what: "recorded the end" },
+        { tenant: "globex", executionId: "globex-1", what: "recorded the end" },
+      ],
+      failed: [{ tenant: "broken", error: "Error: the table is gone" }],
+      durationMs: "number",
+    },
+  );
 });

@@ -7,6 +7,11 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { MAX_DURATION_MS } from "../../lib/core/cdl/index.ts";
+import {
+  RECONCILER_DYNAMODB_ACTIONS,
+  RECONCILER_MAX_TIMEOUT_SECONDS,
+  RECONCILER_MEMORY_MB,
+} from "../../lib/infra/cascade-app.ts";
 import type { AppModel } from "../../lib/infra/model.ts";
 import { ALARM_THRESHOLDS } from "../../lib/infra/observability.ts";
 import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, TABLE } from "../../lib/manifest/index.ts";
@@ -42,6 +47,7 @@ before(async () => {
       },
       platform: { architecture: "x86_64" },
       retentionDays: 7,
+      reconciler: { everyMinutes: 2, reservedConcurrency: 0 },
     })),
   );
   iamOnly = synthesise(
@@ -58,18 +64,44 @@ const routeAuth = (t: Template) =>
     ]),
   );
 
-const fnEnv = (t: Template, description: RegExp) => {
-  const only = Object.values(t.findResources("AWS::Lambda::Function")).find((r) =>
+/** The logical id and properties of the one function whose description matches. */
+const fnResource = (t: Template, description: RegExp) => {
+  const found = Object.entries(t.findResources("AWS::Lambda::Function")).filter(([, r]) =>
     description.test(String(r.Properties?.Description)),
   );
-  assert.ok(only, `no function matches ${description}`);
-  return only.Properties as {
-    MemorySize: number;
-    Timeout: number;
-    Environment: { Variables: Record<string, unknown> };
-    Architectures: string[];
-    Runtime: string;
+  assert.equal(found.length, 1, `${found.length} functions match ${description}`);
+  const [id, resource] = found[0] as [string, { Properties: unknown }];
+  return {
+    id,
+    props: resource.Properties as {
+      MemorySize: number;
+      Timeout: number;
+      Environment: { Variables: Record<string, unknown> };
+      Architectures: string[];
+      Runtime: string;
+      ReservedConcurrentExecutions?: number;
+      VpcConfig?: unknown;
+    },
   };
+};
+const fnEnv = (t: Template, description: RegExp) => fnResource(t, description).props;
+const RECONCILER = /re-sends the work/;
+
+/** The statements of the policies attached to the role of function `fnId`. */
+const statementsOf = (t: Template, fnId: string) => {
+  const fn = t.findResources("AWS::Lambda::Function")[fnId];
+  assert.ok(fn, `no function ${fnId}`);
+  const role = (fn.Properties.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+  return Object.values(t.findResources("AWS::IAM::Policy"))
+    .filter((p) => JSON.stringify(p.Properties?.Roles).includes(`"${role}"`))
+    .flatMap(
+      (p) =>
+        p.Properties?.PolicyDocument?.Statement as {
+          Action: string | string[];
+          Resource: unknown;
+        }[],
+    )
+    .map((st) => ({ actions: [st.Action].flat(), resource: JSON.stringify(st.Resource) }));
 };
 
 describe("the example app's stack", () => {
@@ -243,6 +275,88 @@ describe("the example app's stack", () => {
     });
   });
 
+  test("the reconciler: nodejs24.x on arm64, the shared environment without the cache, reserved concurrency 1", () => {
+    const { props } = fnResource(template, RECONCILER);
+    assert.equal(props.Runtime, "nodejs24.x");
+    assert.deepEqual(props.Architectures, ["arm64"]);
+    assert.equal(props.MemorySize, RECONCILER_MEMORY_MB);
+    // Never longer than the 5-minute period: a run ends before the next tick.
+    assert.equal(props.Timeout, RECONCILER_MAX_TIMEOUT_SECONDS);
+    assert.equal(props.ReservedConcurrentExecutions, 1);
+    const engine = fnEnv(template, /transition queue/).Environment.Variables;
+    assert.deepEqual(props.Environment.Variables, engine);
+    // A failed run fails the invocation: the error-rate alarm covers the reconciler too.
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmDescription: Match.stringLikeRegexp("of reconciler invocations fail"),
+    });
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      FunctionName: { Ref: fnResource(template, RECONCILER).id },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
+  });
+
+  test("the reconciler's schedule: an EventBridge rule at rate(5 minutes) targeting it", () => {
+    const { id } = fnResource(template, RECONCILER);
+    template.resourceCountIs("AWS::Events::Rule", 1);
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(5 minutes)",
+      State: "ENABLED",
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [id, "Arn"] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 300 },
+        }),
+      ],
+    });
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      FunctionName: { "Fn::GetAtt": [id, "Arn"] },
+      Principal: "events.amazonaws.com",
+      SourceArn: { "Fn::GetAtt": [Match.stringLikeRegexp("ReconcilerSchedule"), "Arn"] },
+    });
+  });
+
+  test("the reconciler's IAM: read/write items of the table and its by-app index, send to every queue, payloads only", () => {
+    const { id } = fnResource(template, RECONCILER);
+    const statements = statementsOf(template, id);
+    const [tableId] = Object.keys(template.findResources("AWS::DynamoDB::Table"));
+    const tableArn = JSON.stringify({ "Fn::GetAtt": [tableId, "Arn"] });
+    const dynamodb = statements.filter((st) => st.actions.some((a) => a.startsWith("dynamodb:")));
+    assert.equal(dynamodb.length, 1);
+    assert.deepEqual(
+      dynamodb[0]?.actions,
+      RECONCILER_DYNAMODB_ACTIONS.map((a) => `dynamodb:${a}`),
+    );
+    assert.equal(
+      dynamodb[0]?.resource,
+      JSON.stringify([
+        { "Fn::GetAtt": [tableId, "Arn"] },
+        { "Fn::Join": ["", [JSON.parse(tableArn), `/index/${TABLE.indexes.byApp.name}`]] },
+      ]),
+    );
+    const s3 = statements.filter((st) => st.actions.some((a) => a.startsWith("s3:")));
+    assert.deepEqual(
+      s3.map((st) => st.actions),
+      [["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]],
+    );
+    assert.match(s3[0]?.resource ?? "", new RegExp(`/${PAYLOAD_PREFIX}\\*`));
+    // transitions + the two worker queues, each by its own ARN; never a dead-letter queue.
+    const sqs = statements.filter((st) => st.actions.some((a) => a.startsWith("sqs:")));
+    assert.equal(sqs.length, 3);
+    const queueIds = Object.keys(template.findResources("AWS::SQS::Queue"));
+    for (const st of sqs) {
+      assert.ok(st.actions.includes("sqs:SendMessage"));
+      assert.ok(!st.actions.some((a) => a.includes("Receive") || a.includes("Delete")));
+      const target = JSON.parse(st.resource) as { "Fn::GetAtt": [string, string] };
+      assert.equal(target["Fn::GetAtt"][1], "Arn");
+      assert.ok(queueIds.includes(target["Fn::GetAtt"][0]));
+      assert.ok(!/dlq/i.test(target["Fn::GetAtt"][0]), target["Fn::GetAtt"][0]);
+    }
+    const all = statements.flatMap((st) => st.actions);
+    assert.ok(!all.some((a) => a.endsWith("*") || a === "dynamodb:Scan"));
+  });
+
   test("HTTP API: /v1 proxy and the app's triggers to the api function, throttled, access-logged", () => {
     template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
       RouteKey: "ANY /v1/{proxy+}",
@@ -368,6 +482,25 @@ describe("the knob mapping, with every optional setting turned", () => {
     tuned.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 40, ThrottlingBurstLimit: 80 },
     });
+  });
+
+  test("reconciler: every → the rate and a timeout within it; reserved_concurrency 0; outside the VPC; silo: every table", () => {
+    tuned.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(2 minutes)",
+    });
+    const { id, props } = fnResource(tuned.template, RECONCILER);
+    assert.equal(props.Timeout, 120);
+    assert.equal(props.ReservedConcurrentExecutions, undefined);
+    assert.equal(props.VpcConfig, undefined);
+    assert.ok(!(ENV.CACHE_ENDPOINT in props.Environment.Variables));
+    assert.ok(ENV.TENANT_TABLES in props.Environment.Variables);
+    assert.deepEqual(props.Architectures, ["x86_64"]);
+    const tables = Object.keys(tuned.template.findResources("AWS::DynamoDB::Table"));
+    const dynamodb = statementsOf(tuned.template, id).find((st) =>
+      st.actions.includes("dynamodb:Query"),
+    );
+    for (const table of tables) assert.ok(dynamodb?.resource.includes(`"${table}"`), table);
+    assert.ok(!dynamodb?.resource.includes(TABLE.indexes.byWorkflow.name));
   });
 
   test("messaging → batch size, batching window, max receive count, visibility; architecture; retention", () => {

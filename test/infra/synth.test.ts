@@ -87,7 +87,7 @@ function sizeOf(dir: string): number {
 async function invoke(
   assetDir: string,
   event: unknown,
-): Promise<{ loadMs: number; result: unknown }> {
+): Promise<{ loadMs: number; result: unknown; logs: string[] }> {
   const p = provisioned;
   const script = `
     const t0 = performance.now();
@@ -122,14 +122,17 @@ async function invoke(
     // The minified bundle's source line is huge: keep the error's last lines.
     throw new Error(`the bundle failed: ${(error.stderr ?? "").slice(-2000)}`);
   });
-  return JSON.parse(stdout) as { loadMs: number; result: unknown };
+  // The handler's own log lines come first; the script's result is the last line.
+  const lines = stdout.split("\n");
+  const last = JSON.parse(lines.pop() ?? "") as { loadMs: number; result: unknown };
+  return { ...last, logs: lines.filter((l) => l !== "") };
 }
 
 const emptySqs = { Records: [] };
 
 describe("cdk synth and the bundled functions", () => {
   test("cdk synth wrote a function asset with the app inside for each function", () => {
-    assert.ok(assets.size >= 5, `expected 5 functions, found ${assets.size}`);
+    assert.ok(assets.size >= 6, `expected 6 functions, found ${assets.size}`);
     for (const dir of assets.values()) {
       assert.ok(statSync(join(dir, "index.mjs")).isFile());
       assert.ok(statSync(join(dir, "app/cascade.yaml")).isFile());
@@ -142,6 +145,21 @@ describe("cdk synth and the bundled functions", () => {
     ["engine", "transition queue", emptySqs],
     ["worker", "region us-east", emptySqs],
     ["dead-letter", "dead-lettered", { Records: [{ messageId: "m1", body: "not json" }] }],
+    [
+      "reconciler",
+      "re-sends the work",
+      {
+        version: "0",
+        id: "e1",
+        "detail-type": "Scheduled Event",
+        source: "aws.events",
+        account: "000000000000",
+        time: "2025-01-01T00:00:00Z",
+        region: "us-east-1",
+        resources: ["arn:aws:events:us-east-1:000000000000:rule/reconciler"],
+        detail: {},
+      },
+    ],
     [
       "api",
       "HTTP API",
@@ -159,13 +177,25 @@ describe("cdk synth and the bundled functions", () => {
     test(`the ${label} bundle loads against the emulators and handles one event`, async (t) => {
       const dir = [...assets].find(([description]) => description.includes(match))?.[1];
       assert.ok(dir, `no asset for ${label}`);
-      const { loadMs, result } = await invoke(dir, event);
+      const { loadMs, result, logs } = await invoke(dir, event);
       const bytes = statSync(join(dir, "index.mjs")).size;
       t.diagnostic(
         `${label}: index.mjs ${(bytes / 1024).toFixed(0)} KiB, asset ${(sizeOf(dir) / 1024).toFixed(0)} KiB, module load ${loadMs.toFixed(0)} ms`,
       );
       if (label === "api") {
         assert.equal((result as { statusCode?: number }).statusCode, 200);
+      } else if (label === "reconciler") {
+        // Both tenants of the example's cascade.yaml listed on the emulators; nothing to repair.
+        const { durationMs, ...run } = result as { durationMs: number };
+        assert.ok(durationMs >= 0);
+        assert.deepEqual(run, {
+          tenants: ["default", "acme"],
+          examined: 0,
+          repaired: [],
+          failed: [],
+        });
+        assert.equal(logs.length, 1);
+        assert.match(logs[0] ?? "", /^\{"level":"info","message":"reconciled"/);
       } else {
         assert.deepEqual(result, { batchItemFailures: [] });
       }
