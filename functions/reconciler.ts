@@ -93,6 +93,9 @@ export async function reconcileApp(
       const report = await target.runtime.reconcile({ ...options, tenants: [tenant] });
       examined += report.examined;
       for (const r of report.repaired) repaired.push({ tenant, ...r });
+      // An execution whose repair threw is reported; the tenant's others were repaired.
+      for (const f of report.failed)
+        failed.push({ tenant, error: `execution ${f.executionId}: ${f.error}` });
     } catch (error) {
       firstError ??= error;
       failed.push({

@@ -150,7 +150,9 @@ export const CONFIG_DEFAULTS = {
   },
   messaging: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
   cache: { enabled: false, ttlSeconds: 300 },
-  reconciler: { everyMinutes: 5, reservedConcurrency: 1 },
+  // No reservation by default: reserving even 1 fails on accounts whose quota is 100 or
+  // less (new accounts), and overlapping runs only send duplicates the receivers drop.
+  reconciler: { everyMinutes: 5, reservedConcurrency: 0 },
 } as const;
 
 /** Raised by `readAppConfig` when `cascade.yaml` has errors; carries every one. */

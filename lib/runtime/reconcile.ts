@@ -32,6 +32,8 @@ export interface ReconcileReport {
   readonly examined: number;
   /** Executions something was done for, with what. */
   readonly repaired: readonly { readonly executionId: string; readonly what: string }[];
+  /** Executions whose repair threw: the others were still repaired; the next run tries again. */
+  readonly failed: readonly { readonly executionId: string; readonly error: string }[];
 }
 
 export const DEFAULT_IDLE_MS = 5 * 60_000;
@@ -47,6 +49,7 @@ export async function reconcile(
   const limit = options.limit ?? 1_000;
   const now = rt.now();
   const repaired: { executionId: string; what: string }[] = [];
+  const failed: { executionId: string; error: string }[] = [];
   let examined = 0;
   for (const tenant of options.tenants ?? ["default"]) {
     let cursor: string | undefined;
@@ -61,12 +64,21 @@ export async function reconcile(
       for (const summary of page.items) {
         seen++;
         examined++;
-        const what = await repair(rt, work, summary, now, idleMs, graceMs);
-        if (what) repaired.push({ executionId: summary.header.executionId, what });
+        const executionId = summary.header.executionId;
+        try {
+          const what = await repair(rt, work, summary, now, idleMs, graceMs);
+          if (what) repaired.push({ executionId, what });
+        } catch (error) {
+          // One execution that keeps failing must not keep the others from their repair.
+          failed.push({
+            executionId,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
       }
     } while (cursor !== undefined && seen < limit);
   }
-  return { examined, repaired };
+  return { examined, repaired, failed };
 }
 
 /** What the reconciler does for one execution listed as running; undefined: nothing. */

@@ -67,7 +67,7 @@ deployments: { workers: { memory: 2048, timeout: 10m } }
 autoscaling: { workers: { min: 2, max: 40 } }
 messaging: { batch_size: 5, batching_window: 2s, max_receive_count: 3, visibility_timeout: 1h }
 cache: { enabled: true, ttl: 90s }
-reconciler: { every: 1h30m, reserved_concurrency: 0 }
+reconciler: { every: 1h30m, reserved_concurrency: 1 }
 platform: { region: eu-west-1, architecture: x86_64 }
 `,
     DIR,
@@ -98,7 +98,7 @@ platform: { region: eu-west-1, architecture: x86_64 }
     visibilityTimeoutSeconds: 3600,
   });
   assert.deepEqual(config.cache, { enabled: true, ttlSeconds: 90 });
-  assert.deepEqual(config.reconciler, { everyMinutes: 90, reservedConcurrency: 0 });
+  assert.deepEqual(config.reconciler, { everyMinutes: 90, reservedConcurrency: 1 });
   assert.deepEqual(config.platform, { region: "eu-west-1", architecture: "x86_64" });
 });
 

@@ -194,6 +194,7 @@ test("the reconciler function logs one JSON line, reconciles the other tenants w
         return {
           examined: 2,
           repaired: [{ executionId: `${tenants[0]}-1`, what: "recorded the end" }],
+          failed: [],
         };
       },
     },

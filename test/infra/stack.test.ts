@@ -47,7 +47,7 @@ before(async () => {
       },
       platform: { architecture: "x86_64" },
       retentionDays: 7,
-      reconciler: { everyMinutes: 2, reservedConcurrency: 0 },
+      reconciler: { everyMinutes: 2, reservedConcurrency: 1 },
     })),
   );
   iamOnly = synthesise(
@@ -275,14 +275,14 @@ describe("the example app's stack", () => {
     });
   });
 
-  test("the reconciler: nodejs24.x on arm64, the shared environment without the cache, reserved concurrency 1", () => {
+  test("the reconciler: nodejs24.x on arm64, the shared environment without the cache, no reserved concurrency by default", () => {
     const { props } = fnResource(template, RECONCILER);
     assert.equal(props.Runtime, "nodejs24.x");
     assert.deepEqual(props.Architectures, ["arm64"]);
     assert.equal(props.MemorySize, RECONCILER_MEMORY_MB);
     // Never longer than the 5-minute period: a run ends before the next tick.
     assert.equal(props.Timeout, RECONCILER_MAX_TIMEOUT_SECONDS);
-    assert.equal(props.ReservedConcurrentExecutions, 1);
+    assert.equal(props.ReservedConcurrentExecutions, undefined);
     const engine = fnEnv(template, /transition queue/).Environment.Variables;
     assert.deepEqual(props.Environment.Variables, engine);
     // A failed run fails the invocation: the error-rate alarm covers the reconciler too.
@@ -484,13 +484,13 @@ describe("the knob mapping, with every optional setting turned", () => {
     });
   });
 
-  test("reconciler: every → the rate and a timeout within it; reserved_concurrency 0; outside the VPC; silo: every table", () => {
+  test("reconciler: every → the rate and a timeout within it; reserved_concurrency 1; outside the VPC; silo: every table", () => {
     tuned.template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(2 minutes)",
     });
     const { id, props } = fnResource(tuned.template, RECONCILER);
     assert.equal(props.Timeout, 120);
-    assert.equal(props.ReservedConcurrentExecutions, undefined);
+    assert.equal(props.ReservedConcurrentExecutions, 1);
     assert.equal(props.VpcConfig, undefined);
     assert.ok(!(ENV.CACHE_ENDPOINT in props.Environment.Variables));
     assert.ok(ENV.TENANT_TABLES in props.Environment.Variables);
