@@ -209,21 +209,29 @@ async function phase(total: number, concurrency: number) {
   return { rate: total / seconds, p50: pct(0.5), p99: pct(0.99) };
 }
 
-// Hops: queued deliveries on the critical path, from message ids (`<cause>/<n>`).
+// Hops: queued deliveries on the critical path of one execution. Deliveries that run
+// at the same time (a Parallel's branches in one batch) are one hop.
 async function hops(): Promise<number> {
-  const delivered: string[] = [];
+  const spans: { start: number; end: number }[] = [];
   const original = stack.runtime.handle.bind(stack.runtime);
-  stack.runtime.handle = async (envelope, receiveCount) => {
-    delivered.push(envelope.mid);
-    return original(envelope, receiveCount);
+  stack.runtime.handle = async (envelope, receiveCount, batch) => {
+    const start = performance.now();
+    try {
+      return await original(envelope, receiveCount, batch);
+    } finally {
+      spans.push({ start, end: performance.now() });
+    }
   };
   await runOne();
   stack.runtime.handle = original;
-  const depth = (mid: string): number => {
-    const parents = delivered.filter((other) => other !== mid && mid.startsWith(`${other}/`));
-    return 1 + Math.max(0, ...parents.map(depth));
-  };
-  return Math.max(...delivered.map(depth));
+  spans.sort((x, y) => x.start - y.start);
+  let count = 0;
+  let end = -1;
+  for (const span of spans) {
+    if (span.start > end) count++;
+    end = Math.max(end, span.end);
+  }
+  return count;
 }
 
 await phase(20, 4); // warm-up: JIT, connections, table

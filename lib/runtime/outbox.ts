@@ -405,7 +405,13 @@ export function cancelBranchMessages(
   }));
 }
 
-/** The summary of an execution as listed: the root's step without its outbox and history. */
+/** The summary of an ended execution as listed: the root's last step without its data, outbox and history. */
 export function summaryOf(record: ThreadRecord): ThreadRecord {
-  return { ...record, outbox: [], events: [] };
+  // The data stays in the step: GET reads the latest step; a list needs the status.
+  return {
+    ...record,
+    thread: { ...record.thread, data: { inline: null } },
+    outbox: [],
+    events: [],
+  };
 }

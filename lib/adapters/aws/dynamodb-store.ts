@@ -28,7 +28,7 @@ import type {
   ThreadRecord,
 } from "../../core/ports.ts";
 import { ITEM, KEYS, TABLE } from "../../manifest/index.ts";
-import { checkStep, isChildOf } from "../step-log.ts";
+import { checkStep, compactStep, expandStep, isChildOf } from "../step-log.ts";
 import type { AwsJsonClient } from "./json-client.ts";
 
 type Item = Record<string, AttributeValue>;
@@ -73,7 +73,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const item: Item = {
       [TABLE.partitionKey]: this.#pk(header),
       [TABLE.sortKey]: S(ITEM.execution),
-      d: S(JSON.stringify(record)),
+      d: S(JSON.stringify(compactStep(record))),
       [TABLE.indexes.byWorkflow.partitionKey]: S(
         `${header.tenant}#${header.app}#${header.workflow}`,
       ),
@@ -133,6 +133,11 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return d === undefined ? undefined : (JSON.parse(d) as T);
   }
 
+  async #step(pk: AttributeValue, sk: string): Promise<ThreadRecord | undefined> {
+    const stored = await this.#get<unknown>(pk, sk);
+    return stored === undefined ? undefined : expandStep(stored);
+  }
+
   async #query<T>(
     input: Omit<QueryCommandInput, "TableName">,
   ): Promise<{ items: T[]; last?: Item }> {
@@ -162,7 +167,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
     if (await this.#putNew(this.#summaryItem(record, expiresAt))) return { created: true };
-    const existing = await this.#get<ThreadRecord>(this.#pk(record.header), ITEM.execution);
+    const existing = await this.#step(this.#pk(record.header), ITEM.execution);
     if (!existing)
       throw new DynamoDbStoreError(
         `execution ${record.header.executionId} exists but cannot be read`,
@@ -177,7 +182,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   }
 
   getSummary(tenant: string, executionId: string): Promise<ThreadRecord | undefined> {
-    return this.#get<ThreadRecord>(S(KEYS.execution(tenant, executionId)), ITEM.execution);
+    return this.#step(S(KEYS.execution(tenant, executionId)), ITEM.execution);
   }
 
   async getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
@@ -191,7 +196,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     threadId: string,
     limit: number,
   ): Promise<ThreadRecord[]> {
-    return this.#query<ThreadRecord>({
+    return this.#query<unknown>({
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
       ExpressionAttributeValues: {
         ":pk": this.#pk(header),
@@ -200,7 +205,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       ScanIndexForward: false,
       Limit: limit,
       ConsistentRead: true,
-    }).then((page) => page.items);
+    }).then((page) => page.items.map(expandStep));
   }
 
   async getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
@@ -217,7 +222,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     threadId: string,
     step: number,
   ): Promise<ThreadRecord | undefined> {
-    return this.#get<ThreadRecord>(this.#pk(header), this.#stepSk(threadId, step));
+    return this.#step(this.#pk(header), this.#stepSk(threadId, step));
   }
 
   putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
@@ -225,14 +230,14 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return this.#putNew({
       [TABLE.partitionKey]: this.#pk(record.header),
       [TABLE.sortKey]: S(this.#stepSk(record.thread.id, record.version)),
-      d: S(JSON.stringify(record)),
+      d: S(JSON.stringify(compactStep(record))),
       ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
     });
   }
 
   /** The latest step of each thread whose id starts with `prefix` (all of their steps are read). */
   async #latestOfThreads(header: ExecutionHeader, prefix: string): Promise<ThreadRecord[]> {
-    const steps = await this.#queryAll<ThreadRecord>({
+    const stored = await this.#queryAll<unknown>({
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
       ExpressionAttributeValues: {
         ":pk": this.#pk(header),
@@ -240,9 +245,9 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       },
       ConsistentRead: true,
     });
-    const latest = new Map<string, ThreadRecord>();
-    for (const step of steps) latest.set(step.thread.id, step);
-    return [...latest.values()];
+    const latest = new Map<string, unknown>();
+    for (const step of stored) latest.set((step as ThreadRecord).thread.id, step);
+    return [...latest.values()].map(expandStep);
   }
 
   async joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
@@ -300,7 +305,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         }),
       );
       for (const item of result.Items ?? []) {
-        const record = JSON.parse(item.d?.S ?? "{}") as Partial<ThreadRecord>;
+        const record = expandStep(JSON.parse(item.d?.S ?? "{}"));
         const events = (record.events ?? []).slice(skip);
         const room = limit - items.length;
         if (events.length > room) {
@@ -337,7 +342,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const items: ExecutionView[] = [];
     let start = cursor ? decodeCursor(cursor) : undefined;
     do {
-      const page = await this.#query<ExecutionView>({
+      const page = await this.#query<unknown>({
         IndexName: index.name,
         KeyConditionExpression: `${index.partitionKey} = :pk`,
         ExpressionAttributeValues: {
@@ -349,7 +354,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         Limit: limit - items.length,
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
-      items.push(...page.items);
+      items.push(...page.items.map(expandStep));
       start = page.last;
     } while (start && items.length < limit);
     return start ? { items, cursor: encodeCursor(start) } : { items };

@@ -17,10 +17,12 @@ import type {
   ThreadRecord,
 } from "../../core/ports.ts";
 
-import { checkStep, isChildOf } from "../step-log.ts";
+import { checkStep, compactStep, isChildOf } from "../step-log.ts";
 import { assertItemWithinLimits, dynamoItemBytes } from "./limits.ts";
 
 const ROOT = "root";
+const isStep = (record: unknown): record is ThreadRecord =>
+  typeof record === "object" && record !== null && "thread" in record && "outbox" in record;
 const clone = <T>(value: T): T => structuredClone(value);
 
 export class MemoryExecutionStore implements ExecutionStore {
@@ -41,7 +43,8 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   /** Refuses what DynamoDB would (the adapter keeps a record as one JSON attribute `d`). */
   #measure(record: unknown): void {
-    const item = { pk: "X#", sk: "S#", d: JSON.stringify(record) };
+    const stored = isStep(record) ? compactStep(record) : record;
+    const item = { pk: "X#", sk: "S#", d: JSON.stringify(stored) };
     assertItemWithinLimits(item);
     this.calls.largestItemBytes = Math.max(this.calls.largestItemBytes, dynamoItemBytes(item));
   }
