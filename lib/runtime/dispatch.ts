@@ -78,10 +78,11 @@ const stoppedError = (state: string) => ({
 
 /**
  * Deliveries of one attempt whose process died (killed at its function timeout, or
- * crashed) before the attempt counts as timed out: one death is retried as if nothing
- * happened, a second means the attempt cannot finish where it runs.
+ * crashed) before the attempt counts as timed out: a death or two are retried as if
+ * nothing happened (a crash may come before the attempt began); a third means the
+ * attempt cannot finish where it runs. The queue's fifth receive dead-letters it.
  */
-export const DEATHS_BEFORE_TIMEOUT = 2;
+export const DEATHS_BEFORE_TIMEOUT = 3;
 
 /**
  * True when an activity message's earlier deliveries died with their process while the
