@@ -209,29 +209,22 @@ async function phase(total: number, concurrency: number) {
   return { rate: total / seconds, p50: pct(0.5), p99: pct(0.99) };
 }
 
-// Hops: queued deliveries on the critical path of one execution. Deliveries that run
-// at the same time (a Parallel's branches in one batch) are one hop.
+// Hops: queued runs on the critical path of one execution — each run of the root is
+// one, and the runs of one join's branches (side by side in one batch) are one.
 async function hops(): Promise<number> {
-  const spans: { start: number; end: number }[] = [];
+  const waves = new Set<string>();
   const original = stack.runtime.handle.bind(stack.runtime);
   stack.runtime.handle = async (envelope, receiveCount, batch) => {
-    const start = performance.now();
-    try {
-      return await original(envelope, receiveCount, batch);
-    } finally {
-      spans.push({ start, end: performance.now() });
+    const body = envelope.body;
+    if (body.kind === "run") {
+      const thread = body.token.thread;
+      waves.add(thread === "root" ? envelope.mid : thread.slice(0, thread.lastIndexOf("[")));
     }
+    return original(envelope, receiveCount, batch);
   };
   await runOne();
   stack.runtime.handle = original;
-  spans.sort((x, y) => x.start - y.start);
-  let count = 0;
-  let end = -1;
-  for (const span of spans) {
-    if (span.start > end) count++;
-    end = Math.max(end, span.end);
-  }
-  return count;
+  return waves.size;
 }
 
 await phase(20, 4); // warm-up: JIT, connections, table
