@@ -244,7 +244,7 @@ export async function commitThread(
       expected,
       // Every step expires: the last one the retention after the end, the others (like
       // every item written while the execution runs) the retention after its longest life.
-      ended && root ? rt.expiry(true) : rt.runningExpiry(header),
+      rt.stepExpiry(header, ended && root),
     ))
   ) {
     return false;

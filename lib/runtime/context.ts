@@ -10,7 +10,6 @@ import type {
   ThreadState,
   WorkflowError,
 } from "../core/engine/index.ts";
-import type { JsonValue } from "../core/expr/index.ts";
 import type {
   Clock,
   ExecutionHeader,
@@ -124,6 +123,14 @@ export class RuntimeContext {
     return this.deps.clock.now();
   }
 
+  /**
+   * The TTL of a step (or summary) written now: the retention after the end once it
+   * has ended, else the retention after the execution's longest life.
+   */
+  stepExpiry(header: ExecutionHeader, ended: boolean): number {
+    return ended ? (this.expiry(true) as number) : this.runningExpiry(header);
+  }
+
   /** The TTL of a record that has ended: now plus the retention. */
   expiry(ended: boolean): number | undefined {
     if (!ended) return undefined;
@@ -196,10 +203,6 @@ export class RuntimeContext {
       default:
         return event;
     }
-  }
-
-  async storeValue(value: JsonValue, executionId: string, force = false) {
-    return this.codec.store(value, executionId, force);
   }
 }
 

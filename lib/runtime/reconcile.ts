@@ -96,7 +96,7 @@ async function repair(
   const root = await store.stateAt(header, ROOT_THREAD, 1);
   if (!root) {
     // The start stopped between its summary and its first step.
-    await store.putThread(summary, 0, rt.expiry(summary.thread.status !== "running"));
+    await store.putThread(summary, 0, rt.stepExpiry(header, summary.thread.status !== "running"));
     await resend(rt, work, [summary]);
     return "wrote the first step of a start that stopped";
   }

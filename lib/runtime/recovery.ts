@@ -22,7 +22,7 @@ export async function finishStart(
   const first = await rt.store.stateAt(header, ROOT_THREAD, 1);
   if (!first) {
     const ended = summary.thread.status !== "running";
-    await rt.store.putThread(summary, 0, rt.expiry(ended));
+    await rt.store.putThread(summary, 0, rt.stepExpiry(header, ended));
     await resend(rt, work, [summary]);
     return;
   }

@@ -69,9 +69,6 @@ export type CancelOutcome =
   | { readonly outcome: "ended"; readonly status: string }
   | { readonly outcome: "missing" };
 
-/** An SQS batch in progress (see `startBatch`). */
-export type Invocation = Batch;
-
 export class Runtime {
   readonly #rt: RuntimeContext;
   readonly #persisted = new Set<string>();
@@ -146,7 +143,7 @@ export class Runtime {
     const ended = step.thread.status !== "running";
     // The summary first: it holds the first step, so a start that stops here is finished
     // by its retry or by the reconciler, never left an orphan.
-    const result = await store.createExecution(prepared.record, rt.expiry(ended));
+    const result = await store.createExecution(prepared.record, rt.stepExpiry(header, ended));
     const batch = new Batch(false);
     const work = this.#work(batch, mid);
     if (!result.created) {
@@ -166,7 +163,7 @@ export class Runtime {
       const record = (await store.getExecution(header.tenant, executionId)) ?? existing;
       return { executionId, created: false, record };
     }
-    if (await store.putThread(prepared.record, 0, rt.expiry(ended)))
+    if (await store.putThread(prepared.record, 0, rt.stepExpiry(header, ended)))
       await afterCommit(rt, work, prepared.record, prepared);
     else await finishStart(rt, work, prepared.record);
     rt.metrics.emit(

@@ -29,21 +29,22 @@ import type {
 } from "../../core/ports.ts";
 import { ITEM, KEYS, TABLE } from "../../manifest/index.ts";
 import { checkStep, compactStep, expandStep, isChildOf } from "../step-log.ts";
+import {
+  DynamoDbStoreError,
+  decodeCursor,
+  decodeHistoryCursor,
+  encodeCursor,
+  encodeHistoryCursor,
+} from "./dynamodb-cursors.ts";
 import type { AwsJsonClient } from "./json-client.ts";
 
 type Item = Record<string, AttributeValue>;
 
+export { DynamoDbStoreError } from "./dynamodb-cursors.ts";
+
 const ROOT = "root";
 const S = (value: string): AttributeValue => ({ S: value });
 const N = (value: number): AttributeValue => ({ N: String(value) });
-
-/** Raised when DynamoDB keeps refusing part of a batch. */
-export class DynamoDbStoreError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "DynamoDbStoreError";
-  }
-}
 
 export class DynamoDbExecutionStore implements ExecutionStore {
   readonly #client: Pick<DynamoDBClient, "send">;
@@ -521,30 +522,4 @@ function isConditionFailure(error: unknown): boolean {
     error instanceof ConditionalCheckFailedException ||
     (error as Error).name === "ConditionalCheckFailedException"
   );
-}
-
-function encodeHistoryCursor(cursor: { after?: Item; skip: number }): string {
-  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
-}
-
-function decodeHistoryCursor(cursor: string): { after?: Item; skip: number } {
-  const value = decodeCursor(cursor) as unknown as { after?: Item; skip?: unknown };
-  if (typeof value.skip === "number" && Number.isInteger(value.skip) && value.skip >= 0) {
-    return { ...(value.after ? { after: value.after } : {}), skip: value.skip };
-  }
-  throw new DynamoDbStoreError("the history cursor is not one this store issued");
-}
-
-function encodeCursor(key: Item): string {
-  return Buffer.from(JSON.stringify(key)).toString("base64url");
-}
-
-function decodeCursor(cursor: string): Item {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (value && typeof value === "object" && !Array.isArray(value)) return value as Item;
-  } catch {
-    // fall through to the error below
-  }
-  throw new DynamoDbStoreError("the cursor is not one this service issued");
 }
