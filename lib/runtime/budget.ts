@@ -30,6 +30,13 @@ export const HISTORY_INLINE_BYTES = 8 * 1024;
 export const SMALL_OUTPUT_BYTES = 1024;
 /** Parallel branches past this index keep their output in their own record (the join item stays small). */
 export const MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN = 64;
+
+/**
+ * Branch starts or cancels one message causes at most: a wider fan-out, refill or
+ * cancel sends this many and a message for the next page (DESIGN.md section 9), so
+ * no invocation does work proportional to the width of a Map.
+ */
+export const BRANCH_PAGE = 500;
 /** A Map iteration's item over this size is referenced from its thread, not carried inline. */
 export const MAP_ITEM_INLINE_BYTES = 8 * 1024;
 /**
