@@ -15,8 +15,13 @@ import type {
 } from "../core/ports.ts";
 import type { PayloadCodec } from "./codec.ts";
 
-/** Inputs up to this size ride in every message's header; larger ones are referenced. */
-export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
+/**
+ * Inputs up to this size ride in every message's header; larger ones are referenced
+ * (stored once, by content, and cached by each process). The header is in every
+ * message and in every root step: a 4 KB input made each of a Map's thousand item
+ * messages 4 KB, and each root step 4 write units.
+ */
+export const HEADER_INPUT_INLINE_BYTES = 1024;
 /**
  * A message or item over this many bytes of JSON has its large parts moved to the
  * payload store, whatever the offload threshold: SQS takes 256 KiB per message and
