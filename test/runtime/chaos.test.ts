@@ -204,7 +204,6 @@ states:
   - name: Each
     type: Map
     items: "{{ $.items }}"
-    max_concurrency: 0
     iterator:
       - { name: Item, type: Task, resource: "urn:cascade:activity:double", parameters: { n: "{{ $.n }}" }, next: Keep }
       - { name: Keep, type: Pass, value: "{{ $ }}", end: true }
@@ -214,7 +213,7 @@ states:
 const WIDE_CAPPED = wf(
   WIDE.source
     .replace("name: Wide", "name: WideCapped")
-    .replace("max_concurrency: 0", "max_concurrency: 25"),
+    .replace('items: "{{ $.items }}"', 'items: "{{ $.items }}"\n    max_concurrency: 25'),
 );
 
 const DEADLINE = wf(`name: Deadline

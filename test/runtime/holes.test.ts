@@ -488,3 +488,53 @@ states:
   assert.equal((await stack.execution("p-2"))?.thread.status, "cancelled");
   assert.equal(stack.queues.queue("transitions").dead.length, 0);
 });
+
+test("a Map fails past its tolerated_failure_percentage, and succeeds within it (with tolerated_failures, the stricter holds)", async () => {
+  const map = (name: string, tolerance: string) => ({
+    file: `${name}.yaml`,
+    source: `name: ${name}
+states:
+  - name: Each
+    type: Map
+    items: "{{ $.items }}"
+${tolerance}
+    iterator:
+      - { name: Check, type: Task, resource: "urn:cascade:activity:check", end: true }
+    result: $.out
+    end: true
+`,
+  });
+  const stack = memoryStack({
+    workflows: [
+      map("Lenient", "    tolerated_failure_percentage: 25"),
+      map("Strict", "    tolerated_failure_percentage: 24"),
+      map("Both", "    tolerated_failure_percentage: 50\n    tolerated_failures: 4"),
+    ],
+    activities: {
+      // Items 1, 5, 9, … fail: 5 of 20 (25%).
+      check: (n: number) => {
+        if (n % 4 === 1)
+          throw Object.assign(new Error(`item ${n}`), { name: "Broken", retryable: false });
+        return n;
+      },
+    },
+    batches: true,
+  });
+  const items = Array.from({ length: 20 }, (_, n) => n);
+  for (const workflow of ["Lenient", "Strict", "Both"])
+    await stack.runtime.startExecution(workflow, { items }, { id: workflow });
+  await stack.drain();
+  const lenient = await stack.execution("Lenient");
+  assert.equal(lenient?.thread.status, "succeeded");
+  assert.ok(lenient);
+  const out = ((await stack.runtime.codec.load(lenient.thread.data)) as { out: unknown[] }).out;
+  assert.deepEqual(
+    out,
+    items.map((n) => (n % 4 === 1 ? null : n)),
+  );
+  for (const id of ["Strict", "Both"]) {
+    const failed = await stack.execution(id);
+    assert.equal(failed?.thread.status, "failed", id);
+    assert.equal(failed?.thread.error?.name, "Cascade.BranchFailed", id);
+  }
+});
