@@ -114,10 +114,9 @@ async function call(
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined = options.raw;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers["content-type"] ??= "application/json";
-  }
+  if (options.body !== undefined) body = JSON.stringify(options.body);
+  // The local server takes writes as JSON only (a web page cannot send that unasked).
+  if (method !== "GET") headers["content-type"] ??= "application/json";
   if (options.tenant) headers["x-cascade-tenant"] = options.tenant;
   const response = await fetch(`${server.url}${path}`, {
     method,
