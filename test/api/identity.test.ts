@@ -164,7 +164,7 @@ function event(
   } as unknown as APIGatewayProxyEventV2;
 }
 
-const bodyOf = (result: { body?: string }) => JSON.parse(String(result.body));
+const bodyOf = (result: { body?: string | undefined }) => JSON.parse(String(result.body));
 const EXEC = "/v1/apps/shop/executions";
 const startPath = (workflow: string) => `/v1/apps/shop/workflows/${workflow}/executions`;
 
