@@ -4,6 +4,7 @@
  * reported at once, with its path (`body.id`, `query.limit`).
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { MAX_VALUE_DEPTH } from "../core/expr/limits.ts";
 import { HttpError, type Problem } from "./errors.ts";
 
 /** What a route answers: turned into the HTTP API result by the handler. */
@@ -112,14 +113,40 @@ export function decodeRequest(
   return { text, mediaType, query };
 }
 
-/** The body as JSON, or undefined when empty. @throws HttpError INVALID_JSON */
+/**
+ * How deeply a body's JSON may nest: the expression language's own bound on values
+ * (`MAX_VALUE_DEPTH`), so whatever the API accepts a workflow can read — and no
+ * recursive walk of it later (stringify, schema checks) runs out of stack.
+ */
+export const MAX_BODY_DEPTH = MAX_VALUE_DEPTH;
+
+/** The nesting depth of `value`, counted without recursion, stopping past `limit`. */
+function depthOver(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== "object" || node === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** The body as JSON, or undefined when empty. @throws HttpError INVALID_JSON, INVALID_BODY */
 export function parseJson(ctx: Context): unknown {
   if (ctx.text.trim() === "") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(ctx.text) as unknown;
+    value = JSON.parse(ctx.text) as unknown;
   } catch (error) {
-    throw new HttpError("INVALID_JSON", `the body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError(
+      "INVALID_JSON",
+      `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`,
+    );
   }
+  if (depthOver(value, MAX_BODY_DEPTH))
+    throw new HttpError("INVALID_BODY", `the body nests deeper than ${MAX_BODY_DEPTH} levels`);
+  return value;
 }
 
 export type FieldType = "string" | "json" | "number";
@@ -189,8 +216,9 @@ export function integerParam(
 ): number | undefined {
   const raw = ctx.query[name];
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+  // Digits only: `0x10`, `1e3` and ` 5` are not what a person means by a whole number.
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
     throw new HttpError(
       "INVALID_QUERY",
       `${name} must be a whole number from ${min} to ${max}, not '${quoted(raw)}'`,

@@ -71,7 +71,10 @@ const WRITE_TYPES = /^application\/(?:[\w.+-]*\+)?json$|^(?:application|text)\/(
 
 /** The name part of a Host header (`[::1]:4000` → `::1`). */
 function hostName(host: string): string {
-  if (host.startsWith("[")) return host.slice(1, host.indexOf("]"));
+  if (host.startsWith("[")) {
+    const end = host.indexOf("]");
+    return end < 0 ? "" : host.slice(1, end);
+  }
   const colon = host.lastIndexOf(":");
   return (colon >= 0 ? host.slice(0, colon) : host).toLowerCase();
 }
@@ -135,6 +138,10 @@ export function toEvent(
   now: number = Date.now(),
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? "/", "http://local");
+  // The path as sent, like API Gateway's rawPath: `..` and `%2e%2e` stay segments (the
+  // router refuses them), not steps up to another route.
+  const target = request.url ?? "/";
+  const rawPath = target.startsWith("/") ? (target.split("?")[0] ?? "/") : url.pathname;
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   for (const [name, value] of Object.entries(request.headers)) {
@@ -155,7 +162,7 @@ export function toEvent(
   return {
     version: "2.0",
     routeKey: "$default",
-    rawPath: url.pathname,
+    rawPath,
     rawQueryString,
     ...(cookies ? { cookies } : {}),
     headers,
@@ -167,7 +174,7 @@ export function toEvent(
       domainPrefix: (headers.host ?? "localhost").split(".")[0] ?? "localhost",
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
         userAgent: headers["user-agent"] ?? "",
