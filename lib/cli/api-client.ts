@@ -64,7 +64,7 @@ export function resolveEndpoint(
 
 export interface ApiClientOptions {
   readonly endpoint: string;
-  /** Sent as `X-Cascade-Tenant` (the local stack) — on AWS the tenant comes from the token. */
+  /** Sent as `X-Cascade-Tenant`, which only the local stack reads: on AWS the verified identity names the tenant. */
   readonly tenant?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
