@@ -13,7 +13,7 @@ import type {
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
-import type { PayloadCodec } from "./codec.ts";
+import type { PayloadCodec, PayloadOwner } from "./codec.ts";
 
 /**
  * Inputs up to this size ride in every message's header; larger ones are referenced
@@ -93,7 +93,7 @@ export function jsonBytesUpTo(value: unknown, limit: number): number {
  */
 export async function fit(
   codec: PayloadCodec,
-  executionId: string,
+  owner: PayloadOwner,
   thread: StoredThread,
   outbox: OutMessage[],
 ): Promise<void> {
@@ -113,20 +113,26 @@ export async function fit(
     const message = outbox[index];
     if (!message) continue;
     const before = bytes(input);
-    const stored = await codec.store(input.inline, executionId, true);
+    const stored = await codec.store(input.inline, owner, true);
     outbox[index] = { ...message, body: { ...message.body, input: stored } as WireMessage };
     size -= before - bytes(stored);
   }
 }
 
-/**
- * A large value in a history event: a key of this execution's payloads. The marker
- * key is one user data cannot collide with by accident, and reading history resolves
- * it only under this execution's own prefix (a forged reference reads nothing else).
- */
+/** A large history value in the payload store: its key (under its execution's prefix) and size. */
 export interface HistoryRef {
-  readonly $cascadeRef: string;
+  readonly ref: string;
   readonly bytes: number;
+}
+
+/**
+ * A history event as stored. A large `input` or `output` moves out of the event into
+ * `refs`, a field of the event itself that the engine never writes: no user value,
+ * however it is shaped, is ever read as a reference. Reading history also resolves a
+ * reference only under its own execution's prefix (see queries.ts).
+ */
+export interface StoredHistoryEvent extends HistoryEvent {
+  readonly refs?: { readonly input?: HistoryRef; readonly output?: HistoryRef };
 }
 
 /** A history value over this size that repeats in its step (or is the thread's data) is referenced. */
@@ -139,15 +145,15 @@ export const HISTORY_REPEAT_BYTES = 1024;
  */
 export async function storeHistory(
   codec: PayloadCodec,
-  executionId: string,
+  owner: PayloadOwner,
   events: readonly HistoryEvent[],
   data?: JsonValue,
-): Promise<HistoryEvent[]> {
-  const out: HistoryEvent[] = [];
+): Promise<StoredHistoryEvent[]> {
+  const out: StoredHistoryEvent[] = [];
   const seen = new Set<string>();
   let dataText: string | undefined;
   for (const event of events) {
-    let next = event;
+    let next: StoredHistoryEvent = event;
     for (const field of ["input", "output"] as const) {
       const value = next[field];
       if (value === undefined) continue;
@@ -162,10 +168,13 @@ export async function storeHistory(
         seen.add(text);
         if (!repeated) continue;
       }
-      const stored: Stored = await codec.store(value, executionId, true);
+      const stored: Stored = await codec.store(value, owner, true);
       if ("ref" in stored) {
-        const ref: HistoryRef = { $cascadeRef: stored.ref, bytes: stored.bytes };
-        next = { ...next, [field]: ref as unknown as JsonValue };
+        const { [field]: _moved, ...rest } = next;
+        next = {
+          ...rest,
+          refs: { ...next.refs, [field]: { ref: stored.ref, bytes: stored.bytes } },
+        };
       }
     }
     out.push(next);

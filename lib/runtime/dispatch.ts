@@ -246,7 +246,7 @@ async function workJob(
         ? {
             type: "ActivitySucceeded",
             token: body.token,
-            output: await rt.codec.store(outcome.ok, body.header.executionId),
+            output: await rt.codec.store(outcome.ok, body.header),
           }
         : { type: "ActivityFailed", token: body.token, error: outcome.error };
   }

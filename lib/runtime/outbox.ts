@@ -34,6 +34,7 @@ import {
   smallBranchOutput,
   storeHistory,
 } from "./budget.ts";
+import type { PayloadOwner } from "./codec.ts";
 import { boundError, type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
@@ -69,14 +70,13 @@ export async function prepare(
   mid: string,
   options: PrepareOptions = {},
 ): Promise<Prepared> {
-  const executionId = header.executionId;
   const events: HistoryEvent[] = [];
   const metrics: Metric[] = [];
   const joins: JoinRecord[] = [];
   const cancels: string[] = [];
   const outbox: OutMessage[] = [];
   const stored: OutMessage[] = [];
-  const thread = await rt.storeThread(step.thread, executionId);
+  const thread = await rt.storeThread(step.thread, header);
   let n = 0;
   const id = () => MESSAGE_IDS.step(thread.id, version, n++);
   // Activities enforce their own timeout and heartbeat where they run; a process that
@@ -95,13 +95,13 @@ export async function prepare(
         metrics.push(command.metric);
         break;
       case "RunActivity": {
-        let input = await rt.codec.store(command.input, executionId);
+        let input = await rt.codec.store(command.input, header);
         if ("inline" in input && "inline" in thread.data) {
           const size =
             Buffer.byteLength(JSON.stringify(command.input)) +
             Buffer.byteLength(JSON.stringify(thread.data.inline));
           if (size > ENVELOPE_BUDGET_BYTES)
-            input = await rt.codec.store(command.input, executionId, true);
+            input = await rt.codec.store(command.input, header, true);
         }
         const worker =
           command.region !== undefined && rt.options.workerRegions?.has(command.region);
@@ -186,7 +186,7 @@ export async function prepare(
         joins.push({
           header,
           join: command.join,
-          inputs: await rt.codec.store(inputs, executionId, true),
+          inputs: await rt.codec.store(inputs, header, true),
           version: 1,
           causedBy: mid,
           starts: [],
@@ -274,7 +274,7 @@ export async function prepare(
     }
   }
   const kept = [...outbox.filter((m) => m.body.kind !== "branch"), ...stored];
-  await fit(rt.codec, executionId, thread, kept);
+  await fit(rt.codec, header, thread, kept);
   const record: ThreadRecord = {
     header,
     thread,
@@ -282,7 +282,7 @@ export async function prepare(
     causedBy: mid,
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     outbox: kept.map(compactRun),
-    events: (await storeHistory(rt.codec, executionId, events, step.thread.data)).map((e) =>
+    events: (await storeHistory(rt.codec, header, events, step.thread.data)).map((e) =>
       e.error ? { ...e, error: boundError(e.error) } : e,
     ),
     committedAt: rt.now(),
@@ -295,7 +295,7 @@ export async function prepare(
         live[i] = { ...message, body: { ...message.body, events: record.events } };
     }
   }
-  const carries = await fitMessages(rt, executionId, live);
+  const carries = await fitMessages(rt, header, live);
   return { record, live, joins, metrics, cancels, carries };
 }
 
@@ -324,7 +324,7 @@ async function continuesEarly(
  */
 export async function fitMessages(
   rt: RuntimeContext,
-  executionId: string,
+  owner: PayloadOwner,
   messages: OutMessage[],
 ): Promise<boolean> {
   let carries = true;
@@ -334,7 +334,7 @@ export async function fitMessages(
     if ("input" in body && "inline" in body.input)
       body = {
         ...body,
-        input: await rt.codec.store(body.input.inline, executionId, true),
+        input: await rt.codec.store(body.input.inline, owner, true),
       } as WireMessage;
     if (
       jsonBytesUpTo({ ...message, body }, MESSAGE_BUDGET_BYTES) > MESSAGE_BUDGET_BYTES &&
@@ -388,7 +388,7 @@ export async function branchMessage(
     joinId: join.id,
     index,
     flow: spec.flow,
-    input: await rt.codec.store(spec.input, header.executionId),
+    input: await rt.codec.store(spec.input, header),
     ...(spec.map ? { mapIndex: spec.map.index } : {}),
     // ANY and AT_LEAST drop the branches they no longer need: their first run checks.
     check: join.waitForAll ? "cancel" : "thread",

@@ -134,7 +134,7 @@ async function repair(
       (m) => m.notBefore === undefined || m.notBefore <= now,
     );
     if (messages.length === 0) continue;
-    await fitMessages(rt, header.executionId, messages);
+    await fitMessages(rt, header, messages);
     work.dispatch(messages);
     rt.remember(key);
     resent++;
@@ -192,7 +192,7 @@ async function repairJoins(
       ...unreported.flatMap((r) => outboxOf(r)),
     ];
     if (messages.length === 0) continue;
-    await fitMessages(rt, header.executionId, messages);
+    await fitMessages(rt, header, messages);
     work.dispatch(messages);
     rt.remember(key);
     sent += messages.length;

@@ -27,6 +27,7 @@ import type {
   Stored,
   ThreadRecord,
 } from "../../core/ports.ts";
+import { StoreError } from "../../core/ports.ts";
 import { ITEM, KEYS, TABLE } from "../../manifest/index.ts";
 import { checkStep, compactStep, expandStep, isChildOf } from "../step-log.ts";
 import {
@@ -284,7 +285,16 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return this.#put(this.#joinItem(record, expiresAt), expected);
   }
 
-  async readHistory(
+  readHistory(
+    tenant: string,
+    executionId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<HistoryEvent>> {
+    return cursorFaults(cursor, () => this.#readHistory(tenant, executionId, limit, cursor));
+  }
+
+  async #readHistory(
     tenant: string,
     executionId: string,
     limit: number,
@@ -295,7 +305,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const pk = KEYS.execution(tenant, executionId);
     const from = cursor === undefined ? { skip: 0 } : decodeHistoryCursor(cursor);
     if (from.after && from.after[TABLE.partitionKey]?.S !== pk) {
-      throw new DynamoDbStoreError("the history cursor belongs to another execution");
+      throw new StoreError("INVALID_CURSOR", "the history cursor belongs to another execution");
     }
     const items: HistoryEvent[] = [];
     let after = from.after;
@@ -334,7 +344,11 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     }
   }
 
-  async listExecutions(
+  listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>> {
+    return cursorFaults(cursor, () => this.#listExecutions(filter, limit, cursor));
+  }
+
+  async #listExecutions(
     filter: ListFilter,
     limit: number,
     cursor?: string,
@@ -527,4 +541,17 @@ function isConditionFailure(error: unknown): boolean {
     error instanceof ConditionalCheckFailedException ||
     (error as Error).name === "ConditionalCheckFailedException"
   );
+}
+
+/** DynamoDB refuses a start key outside the query's partition: a cursor it did not issue. */
+async function cursorFaults<T>(cursor: string | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (cursor !== undefined && (error as { name?: unknown }).name === "ValidationException")
+      throw new StoreError("INVALID_CURSOR", "the cursor is not one this store issued", {
+        cause: error,
+      });
+    throw error;
+  }
 }
