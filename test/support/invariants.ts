@@ -78,16 +78,24 @@ export async function checkInvariants(
   // takes for a kill: the runtime cannot tell a crash from a kill at the function's
   // timeout, so the attempt timing out is bad luck as well.
   if (options.tolerateUnluckyDeadLetters) {
-    const crashes = new Map<string, { name: string; count: number }>();
+    // Deaths: injected crashes, and at most one kill at the function's timeout (a slow
+    // first run that the next would finish).
+    const deaths = new Map<string, { name: string; crashes: number; kills: number }>();
     for (const d of sim.deliveryLog) {
-      if ((d.kind !== "run" && d.kind !== "work") || d.fate !== "crash") continue;
+      if (d.kind !== "run" && d.kind !== "work") continue;
+      if (d.fate !== "crash" && d.fate !== "timeout") continue;
       const key = `${d.queue}\u0000${d.slot}`;
-      const entry = crashes.get(key) ?? { name: `${d.tenant}/${d.executionId}`, count: 0 };
-      entry.count++;
-      crashes.set(key, entry);
+      const entry = deaths.get(key) ?? {
+        name: `${d.tenant}/${d.executionId}`,
+        crashes: 0,
+        kills: 0,
+      };
+      if (d.fate === "crash") entry.crashes++;
+      else entry.kills++;
+      deaths.set(key, entry);
     }
-    for (const { name, count } of crashes.values())
-      if (count >= DEATHS_BEFORE_TIMEOUT) unluckyExecutions.add(name);
+    for (const { name, crashes, kills } of deaths.values())
+      if (crashes + Math.min(kills, 1) >= DEATHS_BEFORE_TIMEOUT) unluckyExecutions.add(name);
   }
 
   // Invariant 4: a redelivered attempt is the same attempt (one input per idempotency key).
