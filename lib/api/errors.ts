@@ -33,6 +33,8 @@ export const API_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** A fault on the server's side (details in its log, never in the answer). */
   INTERNAL: 500,
+  /** This API has no metrics source (a handler built without one). */
+  METRICS_UNAVAILABLE: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

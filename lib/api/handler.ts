@@ -25,6 +25,7 @@ import {
 } from "../runtime/queries.ts";
 import { EXECUTION_ID_PATTERN, type Runtime, StartError } from "../runtime/runtime.ts";
 import { HttpError, type Problem } from "./errors.ts";
+import { type MetricsRouteDeps, metricsRoutes } from "./metrics-routes.ts";
 
 /** What the API needs. Built once per process (at module scope in the Lambda). */
 export interface ApiDeps {
@@ -46,6 +47,8 @@ export interface ApiDeps {
   readonly maxBodyBytes?: number;
   /** Where unexpected errors are logged. Default: standard error. */
   readonly log?: (line: string) => void;
+  /** What the metrics routes read (the local store, or CloudWatch). */
+  readonly metrics?: MetricsRouteDeps["metrics"];
 }
 
 /** An API handler: HTTP API payload v2 event in, structured result out. Never throws. */
@@ -757,6 +760,7 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
         };
       },
     },
+    ...metricsRoutes({ ...deps, workflows: () => definitions.names() }),
   ];
 
   const triggerRoute = (trigger: HttpTrigger): Route => ({
