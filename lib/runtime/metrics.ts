@@ -22,7 +22,11 @@ export class EmfMetrics implements MetricsSink {
     const first = metrics[0];
     if (!first) return;
     const dimensions = { app: header.app, ...first.dimensions };
-    this.#line(at, [["app"], Object.keys(dimensions)], metrics, {
+    const sets = [["app"], Object.keys(dimensions)];
+    // Also per activity (or outcome) across workflows: what `cascade metrics` reads on AWS.
+    const across = Object.keys(first.dimensions).filter((k) => k !== "workflow");
+    if ("workflow" in first.dimensions && across.length > 0) sets.push(["app", ...across]);
+    this.#line(at, sets, metrics, {
       ...dimensions,
       ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
       execution: header.executionId,
