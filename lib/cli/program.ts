@@ -482,6 +482,100 @@ ${EXIT_CODES_HELP}`,
       setExit(await runMetricsWorkflow(name, options, io));
     });
 
+  withApiOptions(
+    program
+      .command("load")
+      .description(
+        "Load-test a workflow: start many executions, then report throughput, latency percentiles and errors.",
+      )
+      .requiredOption("--workflow <name>", "the workflow")
+      .option(
+        "--input <json>",
+        "the input: JSON, @file.json, or - ({{ i }} in a string becomes 1, 2, 3, ...)",
+        "{}",
+      )
+      .addOption(
+        new Option(
+          "--count <n>",
+          "executions to start (default 100, or unbounded with --duration)",
+        ).argParser(integer(1, 10_000_000)),
+      )
+      .addOption(
+        new Option("--concurrency <n>", "executions in flight at once")
+          .default(10)
+          .argParser(integer(1, 10_000)),
+      )
+      .addOption(
+        new Option("--duration <duration>", "stop starting after this long: 30s, 5m").argParser(
+          (value: string) => {
+            try {
+              return parsePeriod(value);
+            } catch (error) {
+              throw new InvalidArgumentError((error as Error).message);
+            }
+          },
+        ),
+      )
+      .addOption(
+        new Option("--rate <n/s>", "starts per second at most: 200/s").argParser(
+          (value: string) => {
+            const n = Number(value.replace(/\/s$/, ""));
+            if (!(n > 0) || !Number.isFinite(n))
+              throw new InvalidArgumentError("expected starts per second, like 200/s");
+            return n;
+          },
+        ),
+      )
+      .addOption(
+        new Option("--timeout <seconds>", "give up on one execution after this long")
+          .default(300)
+          .argParser(integer(1)),
+      ),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade load --app myapp --workflow TestWorkflow --input '{"test_id":"{{ i }}"}' --count 1000 --concurrency 100
+  cascade load --workflow OrderFulfillment --input @order.json --duration 60s --rate 200/s --format json
+
+A progress bar on a terminal; Ctrl-C stops starting and prints what it has.
+Start latency is the start request's round trip; end-to-end latency is each
+execution's start-to-end duration as the runtime recorded it.
+Exit codes: 0 every execution succeeded, 2 some failed, were refused or timed out,
+130 interrupted (the partial report is printed), 69 API unreachable, 64 bad arguments.`,
+    )
+    .action(
+      async (options: {
+        endpoint?: string;
+        app?: string;
+        tenant?: string;
+        token?: string;
+        format: "text" | "json";
+        workflow: string;
+        input: string;
+        count?: number;
+        concurrency: number;
+        duration?: number;
+        rate?: number;
+        timeout: number;
+      }) => {
+        const { runLoad } = await import("./commands/load.ts");
+        const { duration, rate, timeout, ...rest } = options;
+        setExit(
+          await runLoad(
+            {
+              ...rest,
+              timeoutSeconds: timeout,
+              ...(duration === undefined ? {} : { durationSeconds: duration }),
+              ...(rate === undefined ? {} : { ratePerSecond: rate }),
+            },
+            io,
+          ),
+        );
+      },
+    );
+
   return program;
 }
 
