@@ -173,5 +173,9 @@ export const METRICS = {
     CacheMisses: { unit: "Count", dimensions: ["app"] },
     /** Milliseconds from a message's send (or due time) to its handling; dimension app. */
     TransitionLatency: { unit: "Milliseconds", dimensions: ["app"] },
+    /** Records per SQS batch of the engine and worker functions; dimension app. */
+    BatchRecords: { unit: "Count", dimensions: ["app"] },
+    /** Records of a batch reported failed (redelivered, then dead-lettered); dimension app. */
+    FailedRecords: { unit: "Count", dimensions: ["app"] },
   },
 } as const;

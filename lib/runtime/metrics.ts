@@ -44,6 +44,20 @@ export class EmfMetrics implements MetricsSink {
     );
   }
 
+  records(app: string, received: number, failed: number, at: number): void {
+    // A batch whose every record fails still returns normally (partial batch failure), so
+    // Lambda's Errors never see it: this metric does.
+    this.#line(
+      at,
+      [["app"]],
+      [
+        { name: "BatchRecords", unit: "Count", value: received, dimensions: {} },
+        { name: "FailedRecords", unit: "Count", value: failed, dimensions: {} },
+      ],
+      { app, BatchRecords: received, FailedRecords: failed },
+    );
+  }
+
   #line(
     at: number,
     dimensions: string[][],
