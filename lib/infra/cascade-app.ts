@@ -370,6 +370,11 @@ export class CascadeApp extends Construct {
         description,
         environment: options.environment ?? environment,
         logGroup: new LogGroup(this, `${id}Logs`, { retention: LOG_RETENTION }),
+        // These feed the queues they consume (engine → transitions → engine, engine ↔ workers):
+        // Lambda's loop detection would stop an execution after about 16 hops otherwise.
+        ...(kind === "engine" || kind === "worker" || kind === "deadLetter"
+          ? { recursiveLoop: lambda.RecursiveLoop.ALLOW }
+          : {}),
         ...options.props,
         ...(network && !options.outsideVpc
           ? {

@@ -61,10 +61,14 @@ after(async () => {
 
 const goodDurations: number[] = [];
 
-/** A printed duration (`112ms`) is `ms` give or take a millisecond. */
+/**
+ * A printed duration (`112ms`) is the execution's `durationMs`, less the time from the
+ * step's clock reading (the metric) to its commit (the record's end): a few ms at most
+ * on an idle machine, more on a loaded one. Exactness itself: test/local/metrics-store.test.ts.
+ */
 function near(printed: unknown, ms: number): void {
-  const shown = [ms - 1, ms, ms + 1].map(formatDuration);
-  assert.ok(shown.includes(String(printed)), `${String(printed)} is not ${ms}ms (±1)`);
+  const shown = Array.from({ length: 52 }, (_, i) => formatDuration(ms + 1 - i));
+  assert.ok(shown.includes(String(printed)), `${String(printed)} is not ${ms}ms (-50..+1)`);
 }
 
 test("metrics activity prints exactly the seed's fields; metrics workflow counts by outcome", async () => {

@@ -229,3 +229,16 @@ test("a topic passed as alarmTopic is used instead of a new one; the api may rea
     },
   });
 });
+
+test("the functions that feed their own queues may loop (recursiveLoop: Allow)", () => {
+  const fns = Object.values(template.findResources("AWS::Lambda::Function"));
+  const looping = fns.filter((f) => f.Properties.RecursiveLoop === "Allow");
+  // engine, dead-letter and one worker per region of the example (us-east, eu-west)
+  assert.equal(
+    looping.length,
+    4,
+    JSON.stringify(fns.map((f) => [f.Properties.Description, f.Properties.RecursiveLoop])),
+  );
+  for (const f of looping)
+    assert.doesNotMatch(String(f.Properties.Description), /HTTP API|reconciler|re-sends/);
+});
