@@ -3,8 +3,10 @@
  * 2.0). Clients, the store and the app's definitions are built once at module
  * scope and reused across invocations; every request is one call of the handler.
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { CloudWatchMetricsReader } from "../lib/adapters/aws/cloudwatch-metrics.ts";
 import { type ApiHandler, createApiHandler } from "../lib/api/index.ts";
 import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
 
@@ -16,6 +18,7 @@ const api: ApiHandler = createApiHandler({
   definitions: services.definitions,
   app: services.app,
   config: services.appConfig,
+  metrics: new CloudWatchMetricsReader(new CloudWatchClient({ maxAttempts: 3 })),
 });
 
 /** The inner handler, exported for tests. */

@@ -6,17 +6,21 @@
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { handleSqsEvent } from "../lib/runtime/batch.ts";
-import { createRuntimeFromEnv } from "../lib/runtime/from-env.ts";
+import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 
-const runtime: Runtime = await createRuntimeFromEnv();
+const services = await createServicesFromEnv();
+const runtime: Runtime = services.runtime;
 
 /** The inner handler, exported for tests. */
-export function handleTransitions(
+export async function handleTransitions(
   event: SQSEvent,
   target: Runtime = runtime,
 ): Promise<SQSBatchResponse> {
-  return handleSqsEvent(target, event);
+  const answer = await handleSqsEvent(target, event);
+  // Spans go out before Lambda freezes the environment (only when CASCADE_TRACES=otlp).
+  await services.tracing?.flush();
+  return answer;
 }
 
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) =>

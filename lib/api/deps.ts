@@ -1,5 +1,6 @@
 /** What the API is built from, and its limits. */
 import type { AppConfig } from "../app/config.ts";
+import type { MetricsReader } from "../core/metrics-query.ts";
 import type { Clock, ExecutionStore, PayloadStore } from "../core/ports.ts";
 import type { DefinitionRegistry } from "../runtime/definitions.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -30,6 +31,8 @@ export interface ApiDeps {
   readonly maxBodyBytes?: number;
   /** Where unexpected errors are logged. Default: standard error. */
   readonly log?: (line: string) => void;
+  /** What the metrics routes read (the local store, or CloudWatch). Without it they answer 503. */
+  readonly metrics?: MetricsReader;
 }
 
 /** Request bodies larger than this are refused (413): 1 MiB. Large inputs are offloaded to S3 once accepted. */

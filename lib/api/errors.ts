@@ -39,6 +39,8 @@ export const API_ERRORS = {
   FORBIDDEN_ORIGIN: 403,
   /** A fault on the server's side (details in its log, never in the answer). */
   INTERNAL: 500,
+  /** This API has no metrics source (a handler built without one). */
+  METRICS_UNAVAILABLE: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

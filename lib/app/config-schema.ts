@@ -5,6 +5,22 @@
  * (trigger targets exist, no duplicate routes) live in `config.ts`.
  */
 import type { JsonSchema } from "../core/cdl/index.ts";
+import {
+  ALERTS_SCHEMA,
+  FOREIGN_KEYS,
+  RESOURCE_BOUNDS,
+  SCALING_EXTRAS,
+  TEMPORAL_SCHEMA,
+} from "./operations-config.ts";
+
+/** Accepted keys of other platforms (each gets a warning, see operations-config.ts). */
+const foreign = (block: keyof typeof FOREIGN_KEYS): Record<string, JsonSchema> =>
+  Object.fromEntries(
+    FOREIGN_KEYS[block].map((key) => [
+      key,
+      { description: "Accepted with a warning: see docs/config.md for what to write instead." },
+    ]),
+  );
 
 const duration = (description: string): JsonSchema => ({
   type: "string",
@@ -45,8 +61,14 @@ const deployment = (role: string): JsonSchema => ({
     resources: {
       type: "object",
       additionalProperties: false,
-      description: "Kubernetes-style requests: memory is used, cpu is accepted.",
-      properties: { memory, cpu: { type: ["string", "number"] } },
+      description:
+        "Kubernetes-style resources: memory (or limits.memory, else requests.memory) is Lambda memory; cpu is accepted with a warning.",
+      properties: {
+        memory,
+        cpu: { type: ["string", "number"] },
+        requests: RESOURCE_BOUNDS,
+        limits: RESOURCE_BOUNDS,
+      },
     },
   },
 });
@@ -62,8 +84,9 @@ const scaling = (role: string): JsonSchema => ({
       type: "number",
       minimum: 0,
       maximum: 1,
-      description: "Share of provisioned concurrency to keep in use before adding more (0–1).",
+      description: "Accepted with a warning: scaling follows queue depth (target_queue_depth).",
     },
+    ...SCALING_EXTRAS,
   },
 });
 
@@ -174,6 +197,7 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         idle_timeout: duration("An idle socket closes after this. Default 60s."),
         max_lifetime: duration("A socket is recycled after this. Default 30m."),
         validation_interval: duration("How often idle sockets are checked. Default 30s."),
+        ...foreign("database"),
       },
     },
     tenants: {
@@ -213,12 +237,23 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
     autoscaling: {
       type: "object",
       additionalProperties: false,
+      description:
+        "Per role (api, engine, workers); the HPA-style keys at this level apply to the workers (the functions that run activities).",
       properties: {
         api: scaling("HTTP API"),
         engine: scaling("engine"),
         workers: scaling("workers"),
+        ...SCALING_EXTRAS,
+        target_utilization: {
+          type: "number",
+          minimum: 0,
+          maximum: 1,
+          description: "Accepted with a warning: scaling follows queue depth (target_queue_depth).",
+        },
       },
     },
+    alerts: ALERTS_SCHEMA,
+    temporal: TEMPORAL_SCHEMA,
     messaging: {
       type: "object",
       additionalProperties: false,
@@ -234,6 +269,7 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         visibility_timeout: duration(
           "How long a received message stays hidden. Default: six times the function timeout.",
         ),
+        ...foreign("messaging"),
       },
     },
     cache: {
@@ -242,7 +278,8 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
       description: "The activity result cache (ElastiCache Serverless Valkey on AWS).",
       properties: {
         enabled: { type: "boolean", description: "Default false." },
-        ttl: duration("How long a cached result is served. Default 5m."),
+        ttl: duration("Accepted with a warning: each Task's cache.ttl applies."),
+        ...foreign("cache"),
       },
     },
     reconciler: {
@@ -269,6 +306,7 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
           description: "Default: the CDK environment's.",
         },
         architecture: { enum: ["arm64", "x86_64"], description: "Default arm64." },
+        ...foreign("platform"),
       },
     },
   },

@@ -24,6 +24,13 @@ import {
   TASK_COMMIT_MARGIN_MS,
 } from "../manifest/index.ts";
 import { APP_CONFIG_SCHEMA } from "./config-schema.ts";
+import {
+  buildOperations,
+  type OperationsConfig,
+  type RawAlert,
+  scalingOf,
+  warnForeignKeys,
+} from "./operations-config.ts";
 import { APP_CONFIG_FILE } from "./workflows.ts";
 
 /** Stable codes of problems in `cascade.yaml`. */
@@ -143,6 +150,8 @@ export interface AppConfig {
     readonly reservedConcurrency: 0 | 1;
   };
   readonly platform: { readonly region?: string; readonly architecture: "arm64" | "x86_64" };
+  /** Alerts, alarm thresholds and queue-depth scaling (see operations-config.ts). */
+  readonly operations: OperationsConfig;
 }
 
 /** The defaults, in one place (documented in the README's cascade.yaml table). */
@@ -253,14 +262,17 @@ export function parseAppConfig(
   const config = build(raw as RawConfig, dir);
   const problems: Problem[] = [];
   checkConfig(config, raw as RawConfig, options, problems);
-  for (const p of problems) report(p.code, p.path, p.message);
+  for (const p of problems)
+    report(p.code, p.path, p.message, p.warning ? { severity: "warning" } : {});
   return done(config);
 }
 
 interface Problem {
-  readonly code: ConfigCode;
+  readonly code: ConfigCode | `CONFIG_${string}`;
   readonly path: DocPath;
   readonly message: string;
+  /** Accepted, but worth saying (a key with no effect here). */
+  readonly warning?: boolean;
 }
 
 /** Structural problems come from CDL's validator with `CDL_*` codes; here they are `CONFIG_*`. */
@@ -273,9 +285,12 @@ function renameCode(d: Diagnostic): Diagnostic {
 type RawDeployment = {
   memory?: number | string;
   timeout?: string;
-  resources?: { memory?: number | string };
+  resources?: {
+    memory?: number | string;
+    requests?: { memory?: number | string };
+    limits?: { memory?: number | string };
+  };
 };
-type RawScaling = { min?: number; max?: number };
 interface RawConfig {
   name?: string;
   workflows?: string;
@@ -305,7 +320,8 @@ interface RawConfig {
   };
   tenants?: string[] | { isolation?: "pooled" | "silo"; names?: string[] };
   deployments?: { api?: RawDeployment; engine?: RawDeployment; workers?: RawDeployment };
-  autoscaling?: { api?: RawScaling; engine?: RawScaling; workers?: RawScaling };
+  autoscaling?: Record<string, unknown>;
+  alerts?: RawAlert[];
   messaging?: {
     batch_size?: number;
     batching_window?: string;
@@ -335,16 +351,23 @@ function build(raw: RawConfig, dir: string): AppConfig {
   const at = (path: string | undefined, fallback: string): string =>
     path === undefined ? join(dir, fallback) : isAbsolute(path) ? path : resolve(dir, path);
   const deployment = (value: RawDeployment | undefined, fallback: Deployment): Deployment => {
-    const memory = value?.memory ?? value?.resources?.memory;
+    const r = value?.resources;
+    const memory = value?.memory ?? r?.memory ?? r?.limits?.memory ?? r?.requests?.memory;
     return {
       memoryMb: memory === undefined ? fallback.memoryMb : parseMemoryMb(memory),
       timeoutSeconds: seconds(value?.timeout, fallback.timeoutSeconds),
     };
   };
-  const scaling = (value: RawScaling | undefined): Scaling => ({
-    min: value?.min ?? CONFIG_DEFAULTS.autoscaling.min,
-    max: value?.max ?? CONFIG_DEFAULTS.autoscaling.max,
-  });
+  const scaling = (role: "api" | "engine" | "workers"): Scaling => {
+    const value = scalingOf(raw.autoscaling, role);
+    return {
+      min:
+        value.enabled === false
+          ? 0
+          : (value.min ?? value.min_replicas ?? CONFIG_DEFAULTS.autoscaling.min),
+      max: value.max ?? value.max_replicas ?? CONFIG_DEFAULTS.autoscaling.max,
+    };
+  };
   const tenants = Array.isArray(raw.tenants)
     ? { isolation: "pooled" as const, names: raw.tenants }
     : {
@@ -398,9 +421,9 @@ function build(raw: RawConfig, dir: string): AppConfig {
       workers: deployment(raw.deployments?.workers, d.deployments.workers),
     },
     autoscaling: {
-      api: scaling(raw.autoscaling?.api),
-      engine: scaling(raw.autoscaling?.engine),
-      workers: scaling(raw.autoscaling?.workers),
+      api: scaling("api"),
+      engine: scaling("engine"),
+      workers: scaling("workers"),
     },
     messaging: {
       batchSize: raw.messaging?.batch_size ?? d.messaging.batchSize,
@@ -423,6 +446,7 @@ function build(raw: RawConfig, dir: string): AppConfig {
       ...(raw.platform?.region === undefined ? {} : { region: raw.platform.region }),
       architecture: raw.platform?.architecture ?? "arm64",
     },
+    operations: buildOperations(raw, () => {}),
   };
 }
 
@@ -467,6 +491,46 @@ function checkConfig(
 ): void {
   const problem = (code: ConfigCode, path: DocPath, message: string) =>
     out.push({ code, path, message });
+  const operations = (
+    code: string,
+    path: (string | number)[],
+    message: string,
+    warning?: boolean,
+  ) =>
+    out.push({
+      code: code as `CONFIG_${string}`,
+      path,
+      message,
+      ...(warning ? { warning } : {}),
+    });
+  buildOperations(raw, operations);
+  warnForeignKeys(raw as Record<string, unknown>, operations);
+  for (const alert of config.operations.alerts) {
+    const role = alert.step?.role;
+    if (role !== undefined && config.autoscaling[role].min === 0) {
+      const index = (raw.alerts ?? []).findIndex((a) => a.name === alert.name);
+      operations(
+        "CONFIG_NOT_ON_LAMBDA",
+        ["alerts", index, "action"],
+        `${alert.action} changes the provisioned concurrency of the ${role}, and autoscaling.${role} keeps none (min_replicas 0): until you set min_replicas ≥ 1 this alert only notifies`,
+        true,
+      );
+    }
+  }
+  for (const role of ["engine", "workers"] as const) {
+    if (
+      config.operations.targetQueueDepth[role] !== undefined &&
+      config.autoscaling[role].min === 0
+    )
+      operations(
+        "CONFIG_NOT_ON_LAMBDA",
+        role === "workers" && raw.autoscaling?.workers === undefined
+          ? ["autoscaling", "target_queue_depth"]
+          : ["autoscaling", role, "target_queue_depth"],
+        `target_queue_depth scales provisioned concurrency, and the ${role} keep none (min_replicas 0): set min_replicas ≥ 1; until then Lambda scales on its own`,
+        true,
+      );
+  }
 
   if (raw.workflows !== undefined && !existsSync(config.workflows)) {
     problem(CONFIG_CODES.MISSING_PATH, ["workflows"], `no such folder: ${config.workflows}`);
@@ -586,11 +650,11 @@ function checkConfig(
     if (s.min > s.max) {
       problem(
         CONFIG_CODES.INVALID_VALUE,
-        ["autoscaling", role, "min"],
+        raw.autoscaling?.[role] === undefined ? ["autoscaling"] : ["autoscaling", role, "min"],
         `min (${s.min}) is above max (${s.max})`,
       );
     }
-    if (role !== "api" && s.max < 2 && raw.autoscaling?.[role]?.max !== undefined) {
+    if (role !== "api" && s.max < 2 && scalingOf(raw.autoscaling, role).max !== undefined) {
       problem(
         CONFIG_CODES.LIMIT,
         ["autoscaling", role, "max"],

@@ -449,6 +449,8 @@ export interface MetricsSink {
   emit(header: ExecutionHeader, metrics: readonly Metric[], at: number): void;
   /** The transition latencies (ms) of the messages one batch handled. */
   latencies(app: string, values: readonly number[], at: number): void;
+  /** One SQS batch: its records and how many failed (reported for redelivery). */
+  records?(app: string, received: number, failed: number, at: number): void;
 }
 
 /** Large JSON values, by key. */

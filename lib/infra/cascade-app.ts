@@ -22,6 +22,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction, type NodejsFunctionProps } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import * as s3 from "aws-cdk-lib/aws-s3";
+import * as sns from "aws-cdk-lib/aws-sns";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { Deployment, Scaling } from "../app/config.ts";
@@ -38,7 +39,7 @@ import {
   stageApp,
 } from "./bundle.ts";
 import type { AppModel } from "./model.ts";
-import { addObservability } from "./observability.ts";
+import { addObservability, type ProvisionedTarget } from "./observability.ts";
 
 /** SQS's longest visibility timeout, in seconds (12 hours). */
 export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
@@ -101,6 +102,11 @@ export interface CascadeAppProps {
    * project root), e.g. a handler wrapped with your own middleware. Default: none.
    */
   readonly entries?: Partial<Record<FunctionKind, string>>;
+  /**
+   * Where every alarm publishes (in ALARM and back to OK). Default: a topic the
+   * construct creates ({@link CascadeApp.alarmTopic}); subscribe to it.
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** Raised when the construct cannot be built from what it was given; `code` is stable. */
@@ -143,6 +149,8 @@ export class CascadeApp extends Construct {
   readonly cache?: CfnServerlessCache;
   readonly dashboard: Dashboard;
   readonly alarms: readonly Alarm[];
+  /** The topic every alarm publishes to: `alarmTopic` of the props, or one created here. */
+  readonly alarmTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: CascadeAppProps) {
     super(scope, id);
@@ -362,6 +370,11 @@ export class CascadeApp extends Construct {
         description,
         environment: options.environment ?? environment,
         logGroup: new LogGroup(this, `${id}Logs`, { retention: LOG_RETENTION }),
+        // These feed the queues they consume (engine → transitions → engine, engine ↔ workers):
+        // Lambda's loop detection would stop an execution after about 16 hops otherwise.
+        ...(kind === "engine" || kind === "worker" || kind === "deadLetter"
+          ? { recursiveLoop: lambda.RecursiveLoop.ALLOW }
+          : {}),
         ...options.props,
         ...(network && !options.outsideVpc
           ? {
@@ -516,12 +529,26 @@ export class CascadeApp extends Construct {
       q.queue.grantSendMessages(this.reconciler);
 
     // Event sources and scaling -------------------------------------------------------------
-    const target = (fn: NodejsFunction, scaling: Scaling): lambda.IFunction =>
-      scaling.min > 0
-        ? (fn.addAlias("live", {
-            provisionedConcurrentExecutions: scaling.min,
-          }) as lambda.IFunction)
-        : fn;
+    const provisioned: ProvisionedTarget[] = [];
+    const target = (
+      fn: NodejsFunction,
+      scaling: Scaling,
+      role: ProvisionedTarget["role"],
+      name: string,
+      queue?: string,
+    ): lambda.IFunction => {
+      if (scaling.min <= 0) return fn;
+      const alias = fn.addAlias("live", { provisionedConcurrentExecutions: scaling.min });
+      provisioned.push({
+        name,
+        role,
+        alias,
+        min: scaling.min,
+        max: scaling.max,
+        ...(queue ? { queue } : {}),
+      });
+      return alias as lambda.IFunction;
+    };
     const consume = (
       fn: lambda.IFunction,
       queue: sqs.IQueue,
@@ -540,18 +567,29 @@ export class CascadeApp extends Construct {
       );
     };
     consume(
-      target(this.engine, config.autoscaling.engine),
+      target(this.engine, config.autoscaling.engine, "engine", "engine", "transitions"),
       this.transitions.queue,
       config.autoscaling.engine,
     );
     for (const [region, fn] of workers) {
       const q = workerQueues.get(region);
-      if (q) consume(target(fn, config.autoscaling.workers), q.queue, config.autoscaling.workers);
+      if (q)
+        consume(
+          target(
+            fn,
+            config.autoscaling.workers,
+            "workers",
+            `worker-${region}`,
+            `activities-${region}`,
+          ),
+          q.queue,
+          config.autoscaling.workers,
+        );
     }
     for (const q of [this.transitions, ...workerQueues.values()]) {
       consume(this.deadLetter, q.deadLetter, undefined);
     }
-    const apiTarget = target(this.api, config.autoscaling.api);
+    const apiTarget = target(this.api, config.autoscaling.api, "api", "api");
 
     // HTTP API ---------------------------------------------------------------------------
     const { auth } = config;
@@ -601,6 +639,33 @@ export class CascadeApp extends Construct {
       };
     }
 
+    // Alarms ------------------------------------------------------------------------------
+    if (props.alarmTopic) this.alarmTopic = props.alarmTopic;
+    else {
+      const topic = new sns.Topic(this, "Alarms", {
+        displayName: `Cascade ${config.name} alarms`,
+        enforceSSL: true,
+      });
+      Validations.of(topic).acknowledge({
+        id: "AwsSolutions-SNS2",
+        reason:
+          "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key, and alarm messages carry only alarm names and states; pass alarmTopic to use your own encrypted topic.",
+      });
+      this.alarmTopic = topic;
+    }
+    this.api.addToRolePolicy(
+      new iam.PolicyStatement({
+        // `cascade metrics` on AWS: GetMetricData has no resource-level permissions.
+        actions: ["cloudwatch:GetMetricData"],
+        resources: ["*"],
+      }),
+    );
+    if (this.api.role)
+      Validations.of(this.api.role).acknowledge({
+        id: "AwsSolutions-IAM5[Resource::*]",
+        reason:
+          "cloudwatch:GetMetricData supports no resource-level permissions; it only reads metrics (cascade metrics on AWS).",
+      });
     const observed = addObservability(this, {
       app: config.name,
       workflows: props.app.workflows,
@@ -612,10 +677,17 @@ export class CascadeApp extends Construct {
         workers,
       },
       queues: [
-        { name: "transitions", ...this.transitions },
-        ...[...workerQueues].map(([region, q]) => ({ name: `activities-${region}`, ...q })),
+        { name: "transitions", role: "engine" as const, ...this.transitions },
+        ...[...workerQueues].map(([region, q]) => ({
+          name: `activities-${region}`,
+          role: "workers" as const,
+          ...q,
+        })),
       ],
       httpApi: this.httpApi,
+      alarmTopic: this.alarmTopic,
+      operations: config.operations,
+      provisioned,
     });
     this.dashboard = observed.dashboard;
     this.alarms = observed.alarms;

@@ -27,6 +27,10 @@ export class CascadeStack extends Stack {
     new CfnOutput(this, "TransitionQueueUrl", { value: this.app.transitions.queue.queueUrl });
     new CfnOutput(this, "PayloadBucket", { value: this.app.bucket.bucketName });
     new CfnOutput(this, "DashboardName", { value: this.app.dashboard.dashboardName });
+    new CfnOutput(this, "AlarmTopicArn", {
+      value: this.app.alarmTopic.topicArn,
+      description: "Every alarm publishes here: subscribe an email, a chat hook or a pager",
+    });
   }
 }
 

@@ -2,11 +2,20 @@
  * The app's CloudWatch dashboard and alarms. Cascade's own metrics come from the
  * runtime's Embedded Metric Format lines (names in `METRICS` of lib/manifest);
  * queue depth and age from SQS; errors, throttles and durations from Lambda.
- * Alarms follow the scalability guide: queue depth > 100, p99 > 1 s,
- * error rate > 0.5 %, a dead-letter queue not empty.
+ * Alarms follow the scalability guide — queue depth > 100, p99 of workflow duration and
+ * of the API's latency > 1 s, error rate > 0.5 % of failed executions, failed activity
+ * attempts and failed queue records (and Lambda crashes), a dead-letter queue not
+ * empty — plus cascade.yaml's `alerts`; every alarm notifies the alarm topic, and an
+ * alert with a scale action steps provisioned concurrency.
  */
 import { Duration } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  AdjustmentType,
+  ScalableTarget,
+  ServiceNamespace,
+  StepScalingAction,
+} from "aws-cdk-lib/aws-applicationautoscaling";
 import {
   Alarm,
   ComparisonOperator,
@@ -18,18 +27,21 @@ import {
   TextWidget,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
-import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { ApplicationScalingAction, SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import type { Alias, IFunction } from "aws-cdk-lib/aws-lambda";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import type { OperationsConfig } from "../app/operations-config.ts";
 import { METRICS } from "../manifest/index.ts";
 
 /** Alarm thresholds from the scalability guide. */
 export const ALARM_THRESHOLDS = {
   /** Visible messages in a work queue. */
   queueDepth: 100,
-  /** p99 of the engine's duration per batch, in milliseconds. */
+  /** p99 of workflow duration and of the API's latency, in milliseconds. */
   p99Ms: 1000,
-  /** Errors per invocation, in percent. */
+  /** Failed executions, activity attempts, queue records and Lambda invocations, in percent. */
   errorRatePercent: 0.5,
   /** Messages in a dead-letter queue. */
   deadLetters: 0,
@@ -51,10 +63,73 @@ export interface ObservabilityProps {
   };
   readonly queues: readonly {
     readonly name: string;
+    /** Whose queue: the engine's (transitions) or the workers' (activities-<region>). */
+    readonly role: "engine" | "workers";
     readonly queue: IQueue;
     readonly deadLetter: IQueue;
   }[];
   readonly httpApi: HttpApi;
+  /** Every alarm publishes here (in ALARM and back to OK). */
+  readonly alarmTopic: ITopic;
+  /** cascade.yaml's alerts, alarm thresholds and queue-depth scaling. */
+  readonly operations: OperationsConfig;
+  /** The functions with provisioned concurrency (a `live` alias), which alerts may scale. */
+  readonly provisioned: readonly ProvisionedTarget[];
+}
+
+/** A function's `live` alias with provisioned concurrency between `min` and `max`. */
+export interface ProvisionedTarget {
+  /** For construct ids: `engine`, `api`, `worker-us-east`. */
+  readonly name: string;
+  readonly role: "api" | "engine" | "workers";
+  readonly alias: Alias;
+  readonly min: number;
+  readonly max: number;
+  /** The queue that feeds it (none for the api). */
+  readonly queue?: string;
+}
+
+/** Cascade's own alarm metrics, from the EMF lines (per-app roll-ups). */
+function cascadeMetrics(app: string, period: Duration) {
+  const m = (metricName: string, statistic: string, dims: Record<string, string> = {}) =>
+    new Metric({
+      namespace: METRICS.namespace,
+      metricName,
+      dimensionsMap: { app, ...dims },
+      statistic,
+      period,
+    });
+  return {
+    workflowErrorRate: new MathExpression({
+      expression: "100 * failed / MAX([failed + succeeded + cancelled, 1])",
+      usingMetrics: {
+        failed: m("WorkflowOutcome", "Sum", { outcome: "failed" }),
+        succeeded: m("WorkflowOutcome", "Sum", { outcome: "succeeded" }),
+        cancelled: m("WorkflowOutcome", "Sum", { outcome: "cancelled" }),
+      },
+      label: "failed executions (%)",
+      period,
+    }),
+    activityErrorRate: new MathExpression({
+      expression: "100 * errors / MAX([attempts, 1])",
+      usingMetrics: {
+        errors: m("ActivityErrors", "Sum"),
+        attempts: m("ActivityErrors", "SampleCount"),
+      },
+      label: "failed activity attempts (%)",
+      period,
+    }),
+    failedRecordRate: new MathExpression({
+      expression: "100 * failedRecords / MAX([records, 1])",
+      usingMetrics: {
+        failedRecords: m("FailedRecords", "Sum"),
+        records: m("BatchRecords", "Sum"),
+      },
+      label: "failed records (%)",
+      period,
+    }),
+    workflowP99: m("WorkflowDuration", "p99"),
+  };
 }
 
 /** A SEARCH over the Cascade namespace for one metric of this app, one line per dimension set. */
@@ -273,27 +348,38 @@ export function addObservability(
   );
 
   const alarms: Alarm[] = [];
-  const alarm = (id: string, metric: IMetric, threshold: number, description: string): void => {
-    alarms.push(
-      new Alarm(scope, id, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: `Cascade ${app}: ${description}`,
-      }),
-    );
+  const alarmActions = [new SnsAction(props.alarmTopic)];
+  const alarm = (
+    id: string,
+    metric: IMetric,
+    threshold: number,
+    description: string,
+    options: { operator?: ComparisonOperator; evaluationPeriods?: number } = {},
+  ): Alarm => {
+    const created = new Alarm(scope, id, {
+      metric,
+      threshold,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      comparisonOperator: options.operator ?? ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `Cascade ${app}: ${description}`,
+    });
+    created.addAlarmAction(...alarmActions);
+    created.addOkAction(...alarmActions);
+    alarms.push(created);
+    return created;
   };
+  const { operations } = props;
   for (const q of props.queues) {
+    const threshold = operations.queueDepthAlarm[q.role];
     alarm(
       `QueueDepth-${q.name}`,
       q.queue.metricApproximateNumberOfMessagesVisible({
         period: ALARM_PERIOD,
         statistic: "Maximum",
       }),
-      ALARM_THRESHOLDS.queueDepth,
-      `more than ${ALARM_THRESHOLDS.queueDepth} messages wait in ${q.name}: consumers are behind`,
+      threshold,
+      `more than ${threshold} messages wait in ${q.name}: consumers are behind`,
     );
     alarm(
       `DeadLetters-${q.name}`,
@@ -311,11 +397,36 @@ export function addObservability(
     ALARM_THRESHOLDS.deadLetters,
     "messages reached a dead-letter queue and failed their executions",
   );
+  const own = cascadeMetrics(app, ALARM_PERIOD);
   alarm(
-    "EngineP99",
-    props.functions.engine.metricDuration({ period: ALARM_PERIOD, statistic: "p99" }),
+    "WorkflowErrorRate",
+    own.workflowErrorRate,
+    ALARM_THRESHOLDS.errorRatePercent,
+    `more than ${ALARM_THRESHOLDS.errorRatePercent}% of ended executions failed`,
+  );
+  alarm(
+    "ActivityErrorRate",
+    own.activityErrorRate,
+    ALARM_THRESHOLDS.errorRatePercent,
+    `more than ${ALARM_THRESHOLDS.errorRatePercent}% of activity attempts failed`,
+  );
+  alarm(
+    "FailedRecordRate",
+    own.failedRecordRate,
+    ALARM_THRESHOLDS.errorRatePercent,
+    `more than ${ALARM_THRESHOLDS.errorRatePercent}% of queue records failed (reported for redelivery)`,
+  );
+  alarm(
+    "WorkflowP99",
+    own.workflowP99,
     ALARM_THRESHOLDS.p99Ms,
-    `p99 of the engine's duration is above ${ALARM_THRESHOLDS.p99Ms} ms`,
+    `p99 of workflow duration (start to end) is above ${ALARM_THRESHOLDS.p99Ms} ms`,
+  );
+  alarm(
+    "ApiP99",
+    props.httpApi.metricLatency({ period: ALARM_PERIOD, statistic: "p99" }),
+    ALARM_THRESHOLDS.p99Ms,
+    `p99 of the HTTP API's latency is above ${ALARM_THRESHOLDS.p99Ms} ms`,
   );
   for (const { name, fn } of fns) {
     if (name === "dead-letter") continue;
@@ -323,8 +434,110 @@ export function addObservability(
       `ErrorRate-${name}`,
       errorRate(fn, ALARM_PERIOD),
       ALARM_THRESHOLDS.errorRatePercent,
-      `more than ${ALARM_THRESHOLDS.errorRatePercent}% of ${name} invocations fail`,
+      `more than ${ALARM_THRESHOLDS.errorRatePercent}% of ${name} invocations fail (crashes and timeouts)`,
     );
+  }
+
+  // Provisioned concurrency that scales: on queue depth (target_queue_depth) and by the alerts' steps.
+  const targets = new Map<ProvisionedTarget, ScalableTarget>();
+  const scalable = (p: ProvisionedTarget): ScalableTarget => {
+    let found = targets.get(p);
+    if (!found) {
+      found = new ScalableTarget(scope, `Scaling-${p.name}`, {
+        serviceNamespace: ServiceNamespace.LAMBDA,
+        scalableDimension: "lambda:function:ProvisionedConcurrency",
+        resourceId: `function:${p.alias.lambda.functionName}:${p.alias.aliasName}`,
+        minCapacity: p.min,
+        maxCapacity: Math.max(p.min, p.max),
+      });
+      found.node.addDependency(p.alias);
+      targets.set(p, found);
+    }
+    return found;
+  };
+  const queuesOf = (role: "api" | "engine" | "workers") => {
+    if (role === "api") return [];
+    const activityQueues = props.queues.filter((q) => q.role === "workers");
+    return role === "engine" || activityQueues.length === 0
+      ? props.queues.filter((q) => q.role === "engine")
+      : activityQueues;
+  };
+  for (const p of props.provisioned) {
+    const depth = p.role === "api" ? undefined : operations.targetQueueDepth[p.role];
+    const queue = props.queues.find((q) => q.name === p.queue);
+    if (depth === undefined || !queue) continue;
+    scalable(p).scaleToTrackMetric("TargetQueueDepth", {
+      targetValue: depth,
+      customMetric: queue.queue.metricApproximateNumberOfMessagesVisible({
+        period: PERIOD,
+        statistic: "Average",
+      }),
+    });
+  }
+  const OPERATORS = {
+    ">": ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ">=": ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    "<": ComparisonOperator.LESS_THAN_THRESHOLD,
+    "<=": ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+  } as const;
+  const alertMetrics = cascadeMetrics(app, PERIOD);
+  for (const alert of operations.alerts) {
+    const role = alert.step?.role;
+    const watched: { suffix: string; metric: IMetric; queue?: string }[] =
+      alert.metric === "queue_depth"
+        ? (role ? queuesOf(role) : props.queues).map((q) => ({
+            suffix: `-${q.name}`,
+            queue: q.name,
+            metric: q.queue.metricApproximateNumberOfMessagesVisible({
+              period: PERIOD,
+              statistic: "Maximum",
+            }),
+          }))
+        : alert.metric === "dlq_depth"
+          ? props.queues.map((q) => ({
+              suffix: `-${q.name}`,
+              queue: q.name,
+              metric: q.deadLetter.metricApproximateNumberOfMessagesVisible({
+                period: PERIOD,
+                statistic: "Maximum",
+              }),
+            }))
+          : [
+              {
+                suffix: "",
+                metric:
+                  alert.metric === "error_rate"
+                    ? alertMetrics.workflowErrorRate
+                    : alertMetrics.workflowP99,
+              },
+            ];
+    for (const w of watched) {
+      const created = alarm(
+        `Alert-${alert.name}${w.suffix}`,
+        w.metric,
+        alert.threshold,
+        `alert ${alert.name}: ${alert.metric}${w.queue ? ` of ${w.queue}` : ""} ${alert.operator} ${alert.threshold} for ${alert.forMinutes}m${alert.step ? ` (${alert.action} ${alert.step.change > 0 ? "+" : ""}${alert.step.change} ${alert.step.role})` : ""}`,
+        { operator: OPERATORS[alert.operator], evaluationPeriods: alert.forMinutes },
+      );
+      if (!alert.step) continue;
+      const step = alert.step;
+      // The functions this step scales: the role's, fed by the watched queue when there is one.
+      for (const p of props.provisioned.filter(
+        (x) => x.role === step.role && (w.queue === undefined || x.queue === w.queue),
+      )) {
+        const action = new StepScalingAction(scope, `Alert-${alert.name}${w.suffix}-${p.name}`, {
+          scalingTarget: scalable(p),
+          adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+          cooldown: Duration.minutes(alert.forMinutes),
+        });
+        const above = alert.operator === ">" || alert.operator === ">=";
+        action.addAdjustment({
+          adjustment: step.change,
+          ...(above ? { lowerBound: 0 } : { upperBound: 0 }),
+        });
+        created.addAlarmAction(new ApplicationScalingAction(action));
+      }
+    }
   }
   return { dashboard, alarms };
 }

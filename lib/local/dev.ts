@@ -15,6 +15,7 @@ import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "./
 import { openLocalCache } from "./cache.ts";
 import { dataLayoutProblem, readDataLayout, writeDataLayout } from "./data-layout.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";
+import { LocalMetricsStore, METRICS_DIR_NAME } from "./metrics-store.ts";
 import { serveApi as defaultServeApi, type serveApi } from "./serve-api.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
 import {
@@ -97,6 +98,8 @@ export interface DevServer {
   /** Absent when ephemeral. */
   readonly dataDir?: string;
   readonly stack: LocalStack;
+  /** Every metric sample the runtime emitted (what `cascade metrics` reads). */
+  readonly metrics: LocalMetricsStore;
   /** The workflows being served, by name. */
   workflows(): string[];
   /** The activities being served, by name. */
@@ -158,8 +161,12 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
         : `${new Date().toISOString().slice(11, 23)} [warn] ${message}`,
     ),
   );
+  const metrics = new LocalMetricsStore(
+    dataDir === undefined ? {} : { dir: join(dataDir, METRICS_DIR_NAME) },
+  );
   const stack = await startLocalStack({
     app: config.name,
+    metrics,
     workflows: checked.workflows.map((w) => ({
       file: w.file,
       source: w.source,
@@ -237,9 +244,11 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
       config,
       port: options.port ?? DEFAULT_DEV_PORT,
       host: options.host ?? "127.0.0.1",
+      metrics,
     });
   } catch (error) {
     await stack.stop();
+    metrics.close();
     cache?.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new DevError(
@@ -291,6 +300,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     config,
     ...(dataDir === undefined ? {} : { dataDir }),
     stack,
+    metrics,
     warnings: checked.problems,
     workflows: () => current.flatMap((w) => (w.definition ? [w.definition.name] : [])).sort(),
     activityNames: () => [...activities.keys()].sort(),
@@ -301,6 +311,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
       await reloading;
       await http.close();
       await stack.stop();
+      metrics.close();
       cache?.close();
       if (dataDir) rmSync(join(dataDir, DEV_STATE_FILE), { force: true });
     },

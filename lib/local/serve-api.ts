@@ -1,6 +1,7 @@
 /** The HTTP API of a local stack: the same handler as the `api` Lambda, behind a local server. */
 import { createApiHandler } from "../api/index.ts";
 import type { AppConfig } from "../app/config.ts";
+import type { MetricsReader } from "../core/metrics-query.ts";
 import { startHttpServer } from "./http-server.ts";
 import type { LocalStack } from "./stack.ts";
 
@@ -20,6 +21,8 @@ export async function serveApi(options: {
   readonly config: AppConfig;
   readonly port: number;
   readonly host: string;
+  /** What `GET /v1/apps/{app}/metrics/...` reads (the local metrics store). */
+  readonly metrics?: MetricsReader;
 }): Promise<ServedApi> {
   const { stack, config } = options;
   const handler = createApiHandler({
@@ -31,6 +34,7 @@ export async function serveApi(options: {
     config,
     local: true,
     clock: { now: () => Date.now() },
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const server = await startHttpServer({ handler, port: options.port, host: options.host });
   return { url: server.url, port: server.port, close: () => server.close() };

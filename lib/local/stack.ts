@@ -6,7 +6,13 @@ import { type AwsClients, createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
-import type { ExecutionStore, PayloadStore, ResultCache, ThreadRecord } from "../core/ports.ts";
+import type {
+  ExecutionStore,
+  MetricsSink,
+  PayloadStore,
+  ResultCache,
+  ThreadRecord,
+} from "../core/ports.ts";
 import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS } from "../manifest/index.ts";
 import type { ActivityFunction } from "../runtime/activities.ts";
 import { processBatch } from "../runtime/batch.ts";
@@ -50,6 +56,8 @@ export interface LocalStackOptions {
   readonly onError?: (error: unknown) => void;
   /** The result cache for Tasks with a `cache` policy (Redis, or memory). Without it, `cache` is ignored. */
   readonly cache?: ResultCache;
+  /** Where the runtime's metrics go (the local metrics store). Default: EMF lines to the runtime's log. */
+  readonly metrics?: MetricsSink;
   /** Run the emulators on a worker thread (the second core). Default true. */
   readonly emulatorThread?: boolean;
   /**
@@ -169,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       definitions,
       activities: options.activities,
       ...(options.cache ? { cache: options.cache } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     },
     { ...options.runtime, app: options.app },
   );

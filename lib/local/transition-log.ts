@@ -116,9 +116,20 @@ export function formatRuntimeLine(line: string, format: LogFormat): string | und
   }
   if (typeof record !== "object" || record === null) return line;
   if ("_aws" in record) return undefined;
-  const { level, message, execution, workflow, state, attempt, ...fields } = record;
+  const {
+    time,
+    level,
+    message,
+    activity: _activity,
+    execution,
+    workflow,
+    state,
+    attempt,
+    ...fields
+  } = record;
   const extra = Object.keys(fields).length > 0 ? ` ${short(fields)}` : "";
-  return `${clock(Date.now())} ${String(workflow ?? "")} ${String(execution ?? "")} ${String(state ?? "")} [${String(level ?? "info")}] ${String(message ?? "")}${extra}${typeof attempt === "number" && attempt > 1 ? ` (attempt ${attempt})` : ""}`;
+  const at = typeof time === "string" ? Date.parse(time) : Number.NaN;
+  return `${clock(Number.isNaN(at) ? Date.now() : at)} ${String(workflow ?? "")} ${String(execution ?? "")} ${String(state ?? "")} [${String(level ?? "info")}] ${String(message ?? "")}${extra}${typeof attempt === "number" && attempt > 1 ? ` (attempt ${attempt})` : ""}`;
 }
 
 /**

@@ -152,7 +152,8 @@ export const ENV = {
 /**
  * CloudWatch metrics the runtime emits as Embedded Metric Format lines, read by the
  * CDK dashboard and alarms. Every metric is also emitted with the dimension set
- * [app] alone (a per-app roll-up). `emitted` are written today (dimensions listed).
+ * [app] alone (a per-app roll-up), and a metric with a workflow and another dimension
+ * also without the workflow ([app, activity], [app, outcome]: `cascade metrics` on AWS). `emitted` are written today (dimensions listed).
  */
 export const METRICS = {
   namespace: "Cascade",
@@ -172,5 +173,9 @@ export const METRICS = {
     CacheMisses: { unit: "Count", dimensions: ["app"] },
     /** Milliseconds from a message's send (or due time) to its handling; dimension app. */
     TransitionLatency: { unit: "Milliseconds", dimensions: ["app"] },
+    /** Records per SQS batch of the engine and worker functions; dimension app. */
+    BatchRecords: { unit: "Count", dimensions: ["app"] },
+    /** Records of a batch reported failed (redelivered, then dead-lettered); dimension app. */
+    FailedRecords: { unit: "Count", dimensions: ["app"] },
   },
 } as const;

@@ -192,8 +192,10 @@ function makeLogger(options: AttemptOptions, log: (line: string) => void): Activ
   const line = (level: string, message: string, fields?: Record<string, unknown>) =>
     log(
       JSON.stringify({
+        time: new Date().toISOString(),
         level,
         message,
+        activity: options.activity,
         execution: options.executionId,
         workflow: options.workflow,
         state: options.state,

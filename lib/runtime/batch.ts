@@ -116,6 +116,7 @@ export async function handleSqsEvent(
     })),
     onError,
   );
+  runtime.noteRecords(event.Records.length, failed.length);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

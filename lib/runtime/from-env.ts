@@ -14,6 +14,8 @@ import type { ExecutionStore, PayloadStore, ResultCache } from "../core/ports.ts
 import { ENV } from "../manifest/index.ts";
 import { DefinitionRegistry } from "./definitions.ts";
 import { Runtime, TRANSITIONS } from "./runtime.ts";
+import { traceActivities, traceRuntime } from "./tracing.ts";
+import { type Tracing, tracingFromEnv } from "./tracing-setup.ts";
 
 /** Raised when the environment is incomplete or malformed; lists every problem. */
 export class RuntimeConfigError extends Error {
@@ -134,6 +136,8 @@ export interface Services {
   readonly appConfig: AppConfig;
   /** The app's name as the environment gives it. */
   readonly app: string;
+  /** Set when `CASCADE_TRACES=otlp`: flush it before an invocation returns. */
+  readonly tracing?: Tracing;
 }
 
 /** The runtime and its store, payload store, definitions and app config (the `api` function needs them all). */
@@ -168,6 +172,7 @@ export async function createServicesFromEnv(
   for (const workflow of app.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
   const payloads = new S3PayloadStore(clients.s3, config.bucket);
+  const tracing = await tracingFromEnv(env, `cascade-${config.app}`);
   const runtime = new Runtime(
     {
       store,
@@ -175,7 +180,7 @@ export async function createServicesFromEnv(
       payloads,
       clock: { now: () => Date.now() },
       definitions,
-      activities: app.activities,
+      activities: tracing ? traceActivities(app.activities, tracing.tracer) : app.activities,
       ...(cache ? { cache } : {}),
     },
     {
@@ -186,5 +191,13 @@ export async function createServicesFromEnv(
       retentionDays: config.retentionDays ?? app.config.retentionDays,
     },
   );
-  return { runtime, store, payloads, definitions, appConfig: app.config, app: config.app };
+  return {
+    runtime: tracing ? traceRuntime(runtime, tracing.tracer) : runtime,
+    store,
+    payloads,
+    definitions,
+    appConfig: app.config,
+    app: config.app,
+    ...(tracing ? { tracing } : {}),
+  };
 }

@@ -22,7 +22,11 @@ export class EmfMetrics implements MetricsSink {
     const first = metrics[0];
     if (!first) return;
     const dimensions = { app: header.app, ...first.dimensions };
-    this.#line(at, [["app"], Object.keys(dimensions)], metrics, {
+    const sets = [["app"], Object.keys(dimensions)];
+    // Also per activity (or outcome) across workflows: what `cascade metrics` reads on AWS.
+    const across = Object.keys(first.dimensions).filter((k) => k !== "workflow");
+    if ("workflow" in first.dimensions && across.length > 0) sets.push(["app", ...across]);
+    this.#line(at, sets, metrics, {
       ...dimensions,
       ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
       execution: header.executionId,
@@ -37,6 +41,20 @@ export class EmfMetrics implements MetricsSink {
       [["app"]],
       [{ name: "TransitionLatency", unit: "Milliseconds", value: 0, dimensions: {} }],
       { app, TransitionLatency: [...values] },
+    );
+  }
+
+  records(app: string, received: number, failed: number, at: number): void {
+    // A batch whose every record fails still returns normally (partial batch failure), so
+    // Lambda's Errors never see it: this metric does.
+    this.#line(
+      at,
+      [["app"]],
+      [
+        { name: "BatchRecords", unit: "Count", value: received, dimensions: {} },
+        { name: "FailedRecords", unit: "Count", value: failed, dimensions: {} },
+      ],
+      { app, BatchRecords: received, FailedRecords: failed },
     );
   }
 

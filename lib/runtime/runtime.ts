@@ -81,6 +81,11 @@ export class Runtime {
     return this.#rt.codec;
   }
 
+  /** Reports one SQS batch's records and failures to the metrics sink (BatchRecords, FailedRecords). */
+  noteRecords(received: number, failed: number): void {
+    this.#rt.metrics.records?.(this.#rt.options.app, received, failed, this.#rt.now());
+  }
+
   /** New attempts run these activities (`cascade dev` reloads them on change). */
   replaceActivities(activities: ReadonlyMap<string, ActivityFunction>): void {
     this.#rt.replaceActivities(activities);

@@ -582,6 +582,20 @@ test("a store fault is a 500 INTERNAL that leaks no detail", async () => {
   seen.add(body.error.code);
 });
 
+test("the metrics routes of an API built without a metrics source answer 503 METRICS_UNAVAILABLE", async () => {
+  expectError(
+    await call("GET", "/v1/apps/shop/metrics/workflows?period=5m"),
+    503,
+    "METRICS_UNAVAILABLE",
+  );
+  expectError(
+    await call("GET", "/v1/apps/shop/metrics/activities/a?period=5x"),
+    503,
+    "METRICS_UNAVAILABLE",
+  );
+  expectError(await call("GET", "/v1/apps/other/metrics/workflows"), 404, "UNKNOWN_APP");
+});
+
 /** Codes of identity and of the local server's own checks: test/api/identity.test.ts answers them. */
 const IDENTITY_CODES = ["UNAUTHENTICATED", "UNKNOWN_PRINCIPAL", "FORBIDDEN_ORIGIN"];
 

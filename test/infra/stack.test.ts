@@ -387,8 +387,9 @@ describe("the example app's stack", () => {
       Threshold: ALARM_THRESHOLDS.queueDepth,
       ComparisonOperator: "GreaterThanThreshold",
     });
+    // p99 of what users wait for: workflow duration and the API's latency (test/infra/alarms.test.ts).
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      MetricName: "Duration",
+      MetricName: "WorkflowDuration",
       ExtendedStatistic: "p99",
       Threshold: 1000,
     });

@@ -112,6 +112,21 @@ test("runtime lines: metric records are dropped in text, activity logs made read
     / W order-1 S \[info\] checking \{"customer":"c1"\}$/,
   );
   assert.equal(formatRuntimeLine("plain text", "text"), "plain text");
+  // ctx.logger's lines carry their time and activity; the text line shows the time.
+  const timed = JSON.stringify({
+    time: "2030-01-02T03:04:05.678Z",
+    level: "warn",
+    message: "slow",
+    activity: "charge",
+    execution: "order-1",
+    workflow: "W",
+    state: "S",
+    attempt: 2,
+  });
+  assert.match(
+    formatRuntimeLine(timed, "text") ?? "",
+    /^03:04:05\.678 W order-1 S \[warn\] slow \(attempt 2\)$/,
+  );
 });
 
 test("observeHistory reports the events of each committed step, after it is written", async () => {

@@ -5,6 +5,7 @@
  * deliveries, and reordering, all from a seed.
  */
 
+import type { Tracer } from "@opentelemetry/api";
 import { MemoryPayloadStore } from "../../lib/adapters/memory/payloads.ts";
 import { MemoryQueues } from "../../lib/adapters/memory/queue.ts";
 import { MemoryExecutionStore } from "../../lib/adapters/memory/store.ts";
@@ -20,6 +21,7 @@ import type { ActivityFunction } from "../../lib/runtime/activities.ts";
 import { processBatch } from "../../lib/runtime/batch.ts";
 import { DefinitionRegistry } from "../../lib/runtime/definitions.ts";
 import { Runtime, TRANSITIONS } from "../../lib/runtime/runtime.ts";
+import { traceActivities, traceRuntime } from "../../lib/runtime/tracing.ts";
 
 export interface Chaos {
   readonly seed: number;
@@ -54,6 +56,8 @@ export interface StackOptions {
   readonly batches?: boolean;
   /** The result cache for Tasks with a `cache` policy. */
   readonly cache?: ResultCache;
+  /** Traces the runtime and the activities (lib/runtime/tracing.ts). */
+  readonly tracer?: Tracer;
 }
 
 export function memoryStack(options: StackOptions) {
@@ -123,14 +127,15 @@ export function memoryStack(options: StackOptions) {
   const definitions = new DefinitionRegistry(memory);
   for (const workflow of options.workflows) definitions.register(workflow.source, workflow.file);
   const lines: string[] = [];
-  const runtime = new Runtime(
+  const activities = new Map(Object.entries(options.activities));
+  const untraced = new Runtime(
     {
       store,
       queue,
       payloads,
       clock,
       definitions,
-      activities: new Map(Object.entries(options.activities)),
+      activities: options.tracer ? traceActivities(activities, options.tracer) : activities,
       ...(options.cache ? { cache: options.cache } : {}),
     },
     {
@@ -144,6 +149,7 @@ export function memoryStack(options: StackOptions) {
       ...(options.inline === undefined ? {} : { inline: options.inline }),
     },
   );
+  const runtime = options.tracer ? traceRuntime(untraced, options.tracer) : untraced;
 
   /** Delivers messages until none is left (advancing the virtual clock to timers); returns deliveries. */
   async function drain(limit = 100_000): Promise<{ deliveries: number; failures: number }> {

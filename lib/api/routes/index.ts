@@ -6,6 +6,7 @@ import type { RouteGroup } from "../env.ts";
 import { appRoutes } from "./apps.ts";
 import { eventRoutes } from "./events.ts";
 import { executionRoutes } from "./executions.ts";
+import { metricRoutes } from "./metrics.ts";
 import { validateRoutes } from "./validate.ts";
 import { workflowRoutes } from "./workflows.ts";
 
@@ -17,4 +18,5 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   executionRoutes,
   eventRoutes,
   validateRoutes,
+  metricRoutes,
 ];

@@ -226,6 +226,8 @@ export const METRIC_NAMES = [
   "CacheHits",
   "CacheMisses",
   "TransitionLatency",
+  "BatchRecords",
+  "FailedRecords",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
