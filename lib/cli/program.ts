@@ -3,9 +3,9 @@
  * Exit codes: see `exit-codes.ts`. Commands are imported when they run, so
  * `cascade process get` does not load the emulators.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ActivityLoadError } from "../app/activities.ts";
+import { PACKAGE } from "../app/package-root.ts";
 import { WorkflowPathError } from "../app/workflows.ts";
 import { ApiError, ApiUnavailableError } from "./api-client.ts";
 import { runValidate } from "./commands/validate.ts";
@@ -43,12 +43,8 @@ function withApiOptions(command: Command): Command {
     .addOption(formatOption());
 }
 
-/** The version of this checkout (package.json). */
-const CASCADE_VERSION = (
-  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
+/** The version of this checkout or installed package (its package.json). */
+const CASCADE_VERSION = PACKAGE.version;
 
 /** Builds the program. `setExit` receives the exit code of whichever command ran. */
 export function makeProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {

@@ -29,12 +29,12 @@ import { MAX_DURATION_MS } from "../core/cdl/index.ts";
 import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
 import {
   APP_ASSET_DIR,
+  bundlingProject,
   copyAppCommand,
   FUNCTION_BUNDLING,
-  FUNCTION_ENTRIES,
   type FunctionKind,
+  functionEntry,
   LAMBDA_TASK_ROOT,
-  PROJECT_ROOT,
   stageApp,
 } from "./bundle.ts";
 import type { AppModel } from "./model.ts";
@@ -97,10 +97,17 @@ export interface CascadeAppProps {
    */
   readonly skipAppStaging?: boolean;
   /**
-   * Entry files to use instead of Cascade's own `functions/*.ts` (absolute, under the
+   * Entry files to use instead of Cascade's own `functions/*` (absolute, under the
    * project root), e.g. a handler wrapped with your own middleware. Default: none.
    */
   readonly entries?: Partial<Record<FunctionKind, string>>;
+  /**
+   * The project the functions are bundled in (NodejsFunction's `projectRoot`). Default:
+   * the nearest folder at or above the app holding a lockfile — your project.
+   */
+  readonly projectRoot?: string;
+  /** Your project's lockfile (NodejsFunction's `depsLockFilePath`). Default: the one found with `projectRoot`. */
+  readonly depsLockFilePath?: string;
 }
 
 /** Raised when the construct cannot be built from what it was given; `code` is stable. */
@@ -149,6 +156,10 @@ export class CascadeApp extends Construct {
     const { config } = props.app;
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     const staged = props.skipAppStaging ? undefined : stageApp(config);
+    const project =
+      props.projectRoot !== undefined && props.depsLockFilePath !== undefined
+        ? { root: props.projectRoot, lockfile: props.depsLockFilePath }
+        : bundlingProject(config.dir);
 
     // Tables ---------------------------------------------------------------------------
     const tables = new Map<string, dynamodb.Table>();
@@ -343,7 +354,7 @@ export class CascadeApp extends Construct {
         >;
       } = {},
     ): NodejsFunction => {
-      const entry = props.entries?.[kind] ?? join(PROJECT_ROOT, FUNCTION_ENTRIES[kind]);
+      const entry = props.entries?.[kind] ?? functionEntry(kind);
       if (!existsSync(entry)) {
         throw new CascadeInfraError(
           "INFRA_MISSING_ENTRY",
@@ -353,8 +364,8 @@ export class CascadeApp extends Construct {
       return new NodejsFunction(this, id, {
         entry,
         handler: "handler",
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+        projectRoot: project.root,
+        depsLockFilePath: project.lockfile,
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture,
         memorySize: deployment.memoryMb,

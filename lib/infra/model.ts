@@ -5,8 +5,8 @@
  * the regions of dedicated workers. A typo fails `cdk synth`, not a deployment.
  */
 import { resolve } from "node:path";
+import { checkApp, formatProblems, workerRegionsOf } from "../app/check.ts";
 import type { AppConfig } from "../app/config.ts";
-import { checkApp, formatProblems, workerRegionsOf } from "../local/app-check.ts";
 
 /** An app folder as the construct sees it. */
 export interface AppModel {

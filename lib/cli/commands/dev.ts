@@ -1,6 +1,6 @@
 /** `cascade dev [APP_DIR]`: the whole app on this machine, until Ctrl-C. */
 import { relative, resolve } from "node:path";
-import { formatProblems } from "../../local/app-check.ts";
+import { formatProblems } from "../../app/check.ts";
 import { runDemo } from "../../local/demo.ts";
 import { DevError, type DevServer, problemDiagnostics, startDevServer } from "../../local/dev.ts";
 import type { LogFormat } from "../../local/transition-log.ts";
