@@ -5,8 +5,8 @@
  */
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import { type ApiHandler, createApiHandler } from "../lib/api/index.ts";
-import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
 
 const services = await createServicesFromEnv();
 const api: ApiHandler = createApiHandler({
