@@ -105,6 +105,11 @@ export interface CascadeAppProps {
    * the nearest folder at or above the app holding a lockfile — your project.
    */
   readonly projectRoot?: string;
+  /**
+   * A VPC of yours for the cache and the functions that reach it (with `cache.enabled`);
+   * it needs private subnets with egress. Default: a new 2-AZ VPC with one NAT gateway.
+   */
+  readonly vpc?: ec2.IVpc;
   /** Your project's lockfile (NodejsFunction's `depsLockFilePath`). Default: the one found with `projectRoot`. */
   readonly depsLockFilePath?: string;
 }
@@ -145,7 +150,7 @@ export class CascadeApp extends Construct {
   /** Region → its worker function. */
   readonly workers: ReadonlyMap<string, NodejsFunction>;
   readonly httpApi: HttpApi;
-  readonly vpc?: ec2.Vpc;
+  readonly vpc?: ec2.IVpc;
   readonly cache?: CfnServerlessCache;
   readonly dashboard: Dashboard;
   readonly alarms: readonly Alarm[];
@@ -261,28 +266,30 @@ export class CascadeApp extends Construct {
     // Cache (optional) --------------------------------------------------------------------
     let network: { vpc: ec2.IVpc; securityGroup: ec2.SecurityGroup } | undefined;
     if (config.cache.enabled) {
-      const vpc = new ec2.Vpc(this, "Vpc", {
-        maxAzs: 2,
-        natGateways: 1,
-        subnetConfiguration: [
-          { name: "public", subnetType: ec2.SubnetType.PUBLIC },
-          { name: "private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        ],
-        gatewayEndpoints: {
-          DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
-          S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
-        },
-        flowLogs: {
-          all: {
-            destination: ec2.FlowLogDestination.toCloudWatchLogs(
-              new LogGroup(this, "VpcFlowLogs", { retention: LOG_RETENTION }),
-            ),
-            trafficType: ec2.FlowLogTrafficType.REJECT,
-          },
-        },
-      });
       // aws-cdk-lib's classes and interfaces disagree under exactOptionalPropertyTypes.
-      const ivpc = vpc as ec2.IVpc;
+      const vpc: ec2.IVpc =
+        props.vpc ??
+        (new ec2.Vpc(this, "Vpc", {
+          maxAzs: 2,
+          natGateways: 1,
+          subnetConfiguration: [
+            { name: "public", subnetType: ec2.SubnetType.PUBLIC },
+            { name: "private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          ],
+          gatewayEndpoints: {
+            DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+            S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+          },
+          flowLogs: {
+            all: {
+              destination: ec2.FlowLogDestination.toCloudWatchLogs(
+                new LogGroup(this, "VpcFlowLogs", { retention: LOG_RETENTION }),
+              ),
+              trafficType: ec2.FlowLogTrafficType.REJECT,
+            },
+          },
+        }) as ec2.IVpc);
+      const ivpc = vpc;
       const securityGroup = new ec2.SecurityGroup(this, "FunctionsSecurityGroup", {
         vpc: ivpc,
         description: "Cascade functions",
