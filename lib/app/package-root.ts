@@ -25,6 +25,8 @@ export const PACKAGE_ROOT = findUp(CODE_ROOT, (dir) => existsSync(join(dir, "pac
 export const PACKAGE = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
   readonly name: string;
   readonly version: string;
+  readonly peerDependencies?: Readonly<Record<string, string>>;
+  readonly devDependencies?: Readonly<Record<string, string>>;
 };
 
 /** The lockfiles a project may have, in the order the CDK's NodejsFunction looks for them. */

@@ -56,6 +56,27 @@ export function makeProgram(io: CliIo, setExit: (code: ExitCode) => void): Comma
     .showHelpAfterError("(run with --help for usage)");
 
   program
+    .command("init")
+    .description(
+      "Write a new app: cascade.yaml, a workflow, activities, a test, a CDK app, editor settings.",
+    )
+    .argument("[dir]", "the folder to write it in (created when missing)", ".")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade init my-app
+  cascade init            # in the current folder
+
+Never overwrites a file: when one exists, nothing is written.
+Exit codes: 0 written, 1 package.json is not JSON, 4 a file exists, 64 not a folder.`,
+    )
+    .action(async (dir: string) => {
+      const { runInit } = await import("./commands/init.ts");
+      setExit(await runInit(dir, io));
+    });
+
+  program
     .command("validate")
     .description("Check workflow files: every problem at once, with line, column and a hint.")
     .argument("[paths...]", "workflow files or folders to search for .yaml files", [])
