@@ -13,12 +13,16 @@ import type {
   Stored,
   ThreadRecord,
 } from "../core/ports.ts";
+import { StoreError } from "../core/ports.ts";
 
 /** Raised for a tenant that has no table of its own. */
-export class UnknownTenantError extends Error {
+export class UnknownTenantError extends StoreError {
   readonly tenant: string;
   constructor(tenant: string) {
-    super(`tenant '${tenant}' has no table in this deployment (tenants.names in cascade.yaml)`);
+    super(
+      "UNKNOWN_TENANT",
+      `tenant '${tenant}' has no table in this deployment (tenants.names in cascade.yaml)`,
+    );
     this.name = "UnknownTenantError";
     this.tenant = tenant;
   }

@@ -16,10 +16,14 @@ export const API_ERRORS = {
   INVALID_TENANT: 400,
   /** The input fails the workflow's `input_schema`. */
   INVALID_INPUT: 422,
+  /** The request carries no verified identity (an app deployed without an authorizer). */
+  UNAUTHENTICATED: 401,
   /** The caller's tenant is not one of the app's tenants. */
   UNKNOWN_TENANT: 403,
   /** The token carries no tenant claim. */
   TENANT_MISSING: 403,
+  /** The calling IAM principal is not mapped to a tenant (`auth.principals` in cascade.yaml). */
+  UNKNOWN_PRINCIPAL: 403,
   UNKNOWN_APP: 404,
   UNKNOWN_WORKFLOW: 404,
   UNKNOWN_EXECUTION: 404,
@@ -31,6 +35,8 @@ export const API_ERRORS = {
   EXECUTION_ENDED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The local server refused a request from another origin or host (DNS rebinding, cross-site POST). */
+  FORBIDDEN_ORIGIN: 403,
   /** A fault on the server's side (details in its log, never in the answer). */
   INTERNAL: 500,
 } as const;
@@ -61,4 +67,26 @@ export class HttpError extends Error {
     this.problems = options.problems;
     this.headers = options.headers;
   }
+}
+
+/**
+ * Codes that the store and the runtime report and the API answers with as they are.
+ * Errors are matched on their `code`, never on their class name: prototypes and
+ * class names are no contract between layers.
+ */
+const PASSED_THROUGH: ReadonlySet<string> = new Set<ApiErrorCode>([
+  "UNKNOWN_TENANT",
+  "UNKNOWN_WORKFLOW",
+  "INVALID_ID",
+  "ID_CONFLICT",
+]);
+
+/** The answer for a coded error from below the API, or undefined for a fault (500). */
+export function fromCoded(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && PASSED_THROUGH.has(code))
+    return new HttpError(code as ApiErrorCode, error.message);
+  return undefined;
 }

@@ -1,15 +1,14 @@
 /** The HTTP API, shared by the `api` Lambda (functions/api.ts) and the local server. */
 
-export { API_ERRORS, type ApiErrorCode, HttpError, type Problem } from "./errors.ts";
 export {
   type ApiDeps,
-  type ApiHandler,
-  createApiHandler,
-  DEFAULT_TENANT,
   HISTORY_LIMIT,
   LIST_LIMIT,
   MAX_REQUEST_BODY_BYTES,
+  MAX_VALIDATE_BODY_BYTES,
   MAX_WAIT_SECONDS,
-  type RouteSpec,
-  TENANT_HEADER,
-} from "./handler.ts";
+} from "./deps.ts";
+export { API_ERRORS, type ApiErrorCode, HttpError, type Problem } from "./errors.ts";
+export { type ApiHandler, createApiHandler } from "./handler.ts";
+export type { RouteSpec } from "./router.ts";
+export { DEFAULT_TENANT, principalOf, TENANT_HEADER } from "./tenancy.ts";

@@ -105,7 +105,34 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
       additionalProperties: false,
       description: "Who may call the HTTP API on AWS (locally the API is open).",
       properties: {
-        type: { enum: ["none", "jwt", "iam"], description: "Default none." },
+        type: {
+          enum: ["none", "jwt", "iam"],
+          description:
+            "Default none: the API is open locally, and `cascade synth` refuses to deploy it unless `public: true`.",
+        },
+        public: {
+          type: "boolean",
+          description:
+            "With type none: deploy an open API on purpose. Such an app serves exactly one tenant.",
+        },
+        principals: {
+          type: "array",
+          description:
+            "With type iam: the IAM role or user that acts for each tenant (an ARN, or role/<name> of the API's account).",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["principal", "tenant"],
+            properties: {
+              principal: {
+                type: "string",
+                pattern:
+                  "^(arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}|(role|user)/[A-Za-z0-9+=,.@_/-]{1,512})$",
+              },
+              tenant: { type: "string" },
+            },
+          },
+        },
         issuer: { type: "string", pattern: "^https://", description: "JWT issuer URL." },
         audience: { type: "array", minItems: 1, items: { type: "string" } },
         tenant_claim: {

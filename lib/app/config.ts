@@ -41,6 +41,7 @@ export const CONFIG_CODES = {
   RESERVED_ROUTE: "CONFIG_RESERVED_ROUTE",
   DUPLICATE_TENANT: "CONFIG_DUPLICATE_TENANT",
   LIMIT: "CONFIG_LIMIT",
+  AUTH: "CONFIG_AUTH",
 } as const;
 export type ConfigCode = (typeof CONFIG_CODES)[keyof typeof CONFIG_CODES];
 
@@ -95,9 +96,20 @@ export interface AppConfig {
   readonly offloadThresholdBytes: number;
   readonly auth: {
     readonly type: "none" | "jwt" | "iam";
+    /**
+     * `type: none` only: the app is deployed as an open API on purpose (single-tenant).
+     * Without it `cascade synth`/`cdk synth` of an app without auth fails.
+     */
+    readonly public?: boolean;
     readonly issuer?: string;
     readonly audience?: readonly string[];
     readonly tenantClaim: string;
+    /**
+     * `type: iam`: which IAM principals act for which tenant. `principal` is a role or
+     * user ARN, or `role/<name>` / `user/<name>` of the API's own account; an assumed
+     * role's session counts as its role.
+     */
+    readonly principals?: readonly { readonly principal: string; readonly tenant: string }[];
   };
   readonly database: {
     readonly maxConnections: number;
@@ -272,9 +284,11 @@ interface RawConfig {
   payloads?: { offload_threshold?: number };
   auth?: {
     type?: "none" | "jwt" | "iam";
+    public?: boolean;
     issuer?: string;
     audience?: string[];
     tenant_claim?: string;
+    principals?: { principal: string; tenant: string }[];
   };
   triggers?: {
     method?: HttpTrigger["method"];
@@ -362,6 +376,15 @@ function build(raw: RawConfig, dir: string): AppConfig {
       ...(raw.auth?.issuer === undefined ? {} : { issuer: raw.auth.issuer }),
       ...(raw.auth?.audience === undefined ? {} : { audience: raw.auth.audience }),
       tenantClaim: raw.auth?.tenant_claim ?? d.tenantClaim,
+      ...(raw.auth?.public === undefined ? {} : { public: raw.auth.public }),
+      ...(raw.auth?.principals === undefined
+        ? {}
+        : {
+            principals: raw.auth.principals.map((p) => ({
+              principal: p.principal,
+              tenant: p.tenant,
+            })),
+          }),
     },
     database: {
       maxConnections: raw.database?.max_connections ?? d.database.maxConnections,
@@ -509,6 +532,36 @@ function checkConfig(
       "a jwt authorizer needs `issuer` and `audience` (your identity provider's)",
     );
   }
+
+  const { auth } = config;
+  if (auth.public !== undefined && auth.type !== "none")
+    problem(CONFIG_CODES.AUTH, ["auth", "public"], "`public` goes with `type: none` only");
+  if (auth.type === "none" && auth.public === true && config.tenants.names.length !== 1)
+    problem(
+      CONFIG_CODES.AUTH,
+      ["auth", "public"],
+      `a public API has no verified identity, so it serves exactly one tenant; this app lists ${config.tenants.names.length}`,
+    );
+  if (auth.principals !== undefined && auth.type !== "iam")
+    problem(CONFIG_CODES.AUTH, ["auth", "principals"], "`principals` goes with `type: iam` only");
+  if (
+    auth.type === "iam" &&
+    (auth.principals ?? []).length === 0 &&
+    config.tenants.names.length > 1
+  )
+    problem(
+      CONFIG_CODES.AUTH,
+      ["auth"],
+      "with several tenants, `auth: iam` needs `principals` mapping each IAM role or user to its tenant",
+    );
+  (auth.principals ?? []).forEach((entry, index) => {
+    if (!seen.has(entry.tenant))
+      problem(
+        CONFIG_CODES.AUTH,
+        ["auth", "principals", index, "tenant"],
+        `tenant '${entry.tenant}' is not one of tenants.names (${config.tenants.names.join(", ")})`,
+      );
+  });
 
   for (const role of ["api", "engine", "workers"] as const) {
     const d = config.deployments[role];

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DATA_DIR_NAME, readDevState } from "../local/dev-state.ts";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
 import type { CliIo } from "./io.ts";
+import type { RequestSigner } from "./sigv4.ts";
 
 /** Where `cascade dev` listens unless told otherwise. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:4000";
@@ -63,10 +64,12 @@ export function resolveEndpoint(
 
 export interface ApiClientOptions {
   readonly endpoint: string;
-  /** Sent as `X-Cascade-Tenant` (the local stack) — on AWS the tenant comes from the token. */
+  /** Sent as `X-Cascade-Tenant`, which only the local stack reads: on AWS the verified identity names the tenant. */
   readonly tenant?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /** Signs each request (SigV4, for an API behind `auth: iam`); see sigv4.ts. */
+  readonly sign?: RequestSigner;
   /** Per request, in ms. Default 60,000. */
   readonly timeoutMs?: number;
 }
@@ -90,16 +93,26 @@ export class ApiClient {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { accept: "application/json" };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    let headers: Record<string, string> = { accept: "application/json" };
+    // Every write says it is JSON: the local server takes no other (no cross-site forms).
+    const sent = body === undefined ? (method === "GET" ? undefined : "{}") : JSON.stringify(body);
+    if (sent !== undefined) headers["content-type"] = "application/json";
     if (this.#options.tenant) headers["x-cascade-tenant"] = this.#options.tenant;
     if (this.#options.token) headers.authorization = `Bearer ${this.#options.token}`;
+    const url = `${this.endpoint}${path}`;
+    if (this.#options.sign)
+      headers = await this.#options.sign({
+        method,
+        url: new URL(url),
+        headers,
+        ...(sent === undefined ? {} : { body: sent }),
+      });
     let response: Response;
     try {
-      response = await fetch(`${this.endpoint}${path}`, {
+      response = await fetch(url, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(sent === undefined ? {} : { body: sent }),
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? 60_000),
       });
     } catch (error) {

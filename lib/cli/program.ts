@@ -38,8 +38,14 @@ function withApiOptions(command: Command): Command {
       "the API (default: $CASCADE_ENDPOINT, else the running cascade dev in ./.cascade, else http://127.0.0.1:4000)",
     )
     .option("--app <name>", "the app (default: the only app the endpoint serves)")
-    .option("--tenant <name>", "the tenant (sent as X-Cascade-Tenant; default: default)")
+    .option(
+      "--tenant <name>",
+      "the tenant on the local stack (sent as X-Cascade-Tenant; default: default); on AWS your identity names it",
+    )
     .option("--token <jwt>", "a bearer token for an API behind JWT auth (default: $CASCADE_TOKEN)")
+    .option("--profile <name>", "sign requests with SigV4 as this AWS profile (auth: iam)")
+    .option("--region <name>", "the region to sign for (default: the endpoint's); implies SigV4")
+    .option("--sigv4", "sign requests with SigV4 with the default AWS credentials (auth: iam)")
     .addOption(formatOption());
 }
 

@@ -201,13 +201,24 @@ export type WireMessage =
       /** Applied at once, not with the batch's other reports (ANY and AT_LEAST continue early). */
       readonly eager?: true;
     }
-  | { readonly kind: "cancel-join"; readonly header: ExecutionHeader; readonly joinId: string }
+  | {
+      readonly kind: "cancel-join";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      /**
+       * A page of a closed join's cancel: the branches still running past this index
+       * are cancelled, a page at a time (absent: cancel the open join itself).
+       */
+      readonly after?: number;
+    }
   | {
       /** The branches a fan-out started, as kept in the thread's stored outbox; rebuilt from the join. */
       readonly kind: "start-branches";
       readonly header: ExecutionHeader;
       readonly joinId: string;
       readonly indexes: readonly number[];
+      /** And the branches `from` (inclusive) to `to` (exclusive): started a page at a time. */
+      readonly range?: { readonly from: number; readonly to: number };
       /** The join as the fan-out created it: a re-send creates it if the first send stopped before. */
       readonly create?: { readonly join: JoinState; readonly inputs: Stored };
     }
@@ -270,6 +281,23 @@ export type StoredEvent =
   | { readonly type: "CancelRequested"; readonly reason: string }
   | { readonly type: "Aborted"; readonly error: WorkflowError };
 
+/** What a store reports that a caller can act on: `code` is stable, the class name is not. */
+export type StoreErrorCode =
+  /** The tenant has no table in this deployment (silo isolation). */
+  | "UNKNOWN_TENANT"
+  /** A page cursor the store did not issue, or one of another execution. */
+  | "INVALID_CURSOR";
+
+/** A coded store error: adapters raise it (or a subclass); callers match on `code`. */
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreError";
+    this.code = code;
+  }
+}
+
 /**
  * Execution state as a step log: one conditional put of a new item per step, no
  * transactions, no read on the happy path (messages carry the state they apply to).
@@ -310,14 +338,20 @@ export interface ExecutionStore {
   branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]>;
   getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined>;
   putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean>;
-  /** A page of the execution's history: each thread's steps in order, the root's first. */
+  /**
+   * A page of the execution's history: each thread's steps in order, the root's first.
+   * @throws StoreError `INVALID_CURSOR` for a cursor this store did not issue for it.
+   */
   readHistory(
     tenant: string,
     executionId: string,
     limit: number,
     cursor?: string,
   ): Promise<Page<HistoryEvent>>;
-  /** Execution summaries, newest first. */
+  /**
+   * Execution summaries, newest first.
+   * @throws StoreError `INVALID_CURSOR` for a cursor this store did not issue.
+   */
   listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>>;
   putDefinition(hash: string, name: string, source: string): Promise<void>;
   getDefinition(hash: string): Promise<{ name: string; source: string } | undefined>;

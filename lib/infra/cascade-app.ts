@@ -572,6 +572,12 @@ export class CascadeApp extends Construct {
 
     // HTTP API ---------------------------------------------------------------------------
     const { auth } = config;
+    if (auth.type === "none" && auth.public !== true)
+      throw new Error(
+        `${config.name}: cascade.yaml sets no auth, so this app would deploy an HTTP API anyone can call. ` +
+          "Set auth.type to iam (SigV4, with auth.principals naming each tenant's role) or jwt (issuer, audience, tenant_claim); " +
+          "or, for a single-tenant demo, opt in with `auth: { type: none, public: true }`.",
+      );
     const authorizer =
       auth.type === "jwt" && auth.issuer !== undefined
         ? new HttpJwtAuthorizer("Jwt", auth.issuer, { jwtAudience: [...(auth.audience ?? [])] })
@@ -586,7 +592,7 @@ export class CascadeApp extends Construct {
       Validations.of(this.httpApi).acknowledge({
         id: "AwsSolutions-APIG4",
         reason:
-          "cascade.yaml sets auth: none (the default for trying an app); set auth.type to jwt or iam before real traffic.",
+          "cascade.yaml opts in to an open API explicitly (auth: { type: none, public: true }); such an app serves one tenant.",
       });
     }
     const integration = new HttpLambdaIntegration("ApiIntegration", apiTarget);

@@ -29,6 +29,7 @@ export async function serveApi(options: {
     definitions: stack.definitions,
     app: config.name,
     config,
+    local: true,
     clock: { now: () => Date.now() },
   });
   const server = await startHttpServer({ handler, port: options.port, host: options.host });

@@ -13,10 +13,15 @@ import type {
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
-import type { PayloadCodec } from "./codec.ts";
+import type { PayloadCodec, PayloadOwner } from "./codec.ts";
 
-/** Inputs up to this size ride in every message's header; larger ones are referenced. */
-export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
+/**
+ * Inputs up to this size ride in every message's header; larger ones are referenced
+ * (stored once, by content, and cached by each process). The header is in every
+ * message and in every root step: a 4 KB input made each of a Map's thousand item
+ * messages 4 KB, and each root step 4 write units.
+ */
+export const HEADER_INPUT_INLINE_BYTES = 1024;
 /**
  * A message or item over this many bytes of JSON has its large parts moved to the
  * payload store, whatever the offload threshold: SQS takes 256 KiB per message and
@@ -30,6 +35,13 @@ export const HISTORY_INLINE_BYTES = 8 * 1024;
 export const SMALL_OUTPUT_BYTES = 1024;
 /** Parallel branches past this index keep their output in their own record (the join item stays small). */
 export const MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN = 64;
+
+/**
+ * Branch starts or cancels one message causes at most: a wider fan-out, refill or
+ * cancel sends this many and a message for the next page (DESIGN.md section 9), so
+ * no invocation does work proportional to the width of a Map.
+ */
+export const BRANCH_PAGE = 500;
 /** A Map iteration's item over this size is referenced from its thread, not carried inline. */
 export const MAP_ITEM_INLINE_BYTES = 8 * 1024;
 /**
@@ -81,7 +93,7 @@ export function jsonBytesUpTo(value: unknown, limit: number): number {
  */
 export async function fit(
   codec: PayloadCodec,
-  executionId: string,
+  owner: PayloadOwner,
   thread: StoredThread,
   outbox: OutMessage[],
 ): Promise<void> {
@@ -101,20 +113,26 @@ export async function fit(
     const message = outbox[index];
     if (!message) continue;
     const before = bytes(input);
-    const stored = await codec.store(input.inline, executionId, true);
+    const stored = await codec.store(input.inline, owner, true);
     outbox[index] = { ...message, body: { ...message.body, input: stored } as WireMessage };
     size -= before - bytes(stored);
   }
 }
 
-/**
- * A large value in a history event: a key of this execution's payloads. The marker
- * key is one user data cannot collide with by accident, and reading history resolves
- * it only under this execution's own prefix (a forged reference reads nothing else).
- */
+/** A large history value in the payload store: its key (under its execution's prefix) and size. */
 export interface HistoryRef {
-  readonly $cascadeRef: string;
+  readonly ref: string;
   readonly bytes: number;
+}
+
+/**
+ * A history event as stored. A large `input` or `output` moves out of the event into
+ * `refs`, a field of the event itself that the engine never writes: no user value,
+ * however it is shaped, is ever read as a reference. Reading history also resolves a
+ * reference only under its own execution's prefix (see queries.ts).
+ */
+export interface StoredHistoryEvent extends HistoryEvent {
+  readonly refs?: { readonly input?: HistoryRef; readonly output?: HistoryRef };
 }
 
 /** A history value over this size that repeats in its step (or is the thread's data) is referenced. */
@@ -127,15 +145,15 @@ export const HISTORY_REPEAT_BYTES = 1024;
  */
 export async function storeHistory(
   codec: PayloadCodec,
-  executionId: string,
+  owner: PayloadOwner,
   events: readonly HistoryEvent[],
   data?: JsonValue,
-): Promise<HistoryEvent[]> {
-  const out: HistoryEvent[] = [];
+): Promise<StoredHistoryEvent[]> {
+  const out: StoredHistoryEvent[] = [];
   const seen = new Set<string>();
   let dataText: string | undefined;
   for (const event of events) {
-    let next = event;
+    let next: StoredHistoryEvent = event;
     for (const field of ["input", "output"] as const) {
       const value = next[field];
       if (value === undefined) continue;
@@ -150,10 +168,13 @@ export async function storeHistory(
         seen.add(text);
         if (!repeated) continue;
       }
-      const stored: Stored = await codec.store(value, executionId, true);
+      const stored: Stored = await codec.store(value, owner, true);
       if ("ref" in stored) {
-        const ref: HistoryRef = { $cascadeRef: stored.ref, bytes: stored.bytes };
-        next = { ...next, [field]: ref as unknown as JsonValue };
+        const { [field]: _moved, ...rest } = next;
+        next = {
+          ...rest,
+          refs: { ...next.refs, [field]: { ref: stored.ref, bytes: stored.bytes } },
+        };
       }
     }
     out.push(next);

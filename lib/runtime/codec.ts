@@ -8,9 +8,18 @@ import type { JsonValue } from "../core/expr/index.ts";
 import type { PayloadStore, Stored } from "../core/ports.ts";
 import { DEFAULT_OFFLOAD_THRESHOLD_BYTES, PAYLOAD_PREFIX } from "../manifest/index.ts";
 
-/** Where an execution's payloads live: `payloads/<execution>/`. */
-export function payloadPrefix(executionId: string): string {
-  return `${PAYLOAD_PREFIX}${encodeURIComponent(executionId)}/`;
+/** Whose payload a value is: keys carry both, so a tenant's payloads share one prefix. */
+export interface PayloadOwner {
+  readonly tenant: string;
+  readonly executionId: string;
+}
+
+/**
+ * Where an execution's payloads live: `payloads/<tenant>/<execution>/`, so silo tenants
+ * can be given a prefix policy (or a KMS key) of their own.
+ */
+export function payloadPrefix(owner: PayloadOwner): string {
+  return `${PAYLOAD_PREFIX}${encodeURIComponent(owner.tenant)}/${encodeURIComponent(owner.executionId)}/`;
 }
 
 /** Stores JSON values inline or by reference, by size. */
@@ -34,12 +43,12 @@ export class PayloadCodec {
    * Keeps `value` inline when small, else writes it under a content-addressed key of
    * the execution. `force` offloads anything over 1 KB (to fit a message or an item).
    */
-  async store(value: JsonValue, executionId: string, force = false): Promise<Stored> {
+  async store(value: JsonValue, owner: PayloadOwner, force = false): Promise<Stored> {
     const text = JSON.stringify(value);
     const bytes = Buffer.byteLength(text);
     if (bytes <= (force ? 1024 : this.#threshold)) return { inline: value };
     const digest = createHash("sha256").update(text).digest("hex");
-    const key = `${payloadPrefix(executionId)}${digest}.json`;
+    const key = `${payloadPrefix(owner)}${digest}.json`;
     // Content-addressed: a key this process has written holds this very text already.
     if (!this.#cache.has(key)) await this.#payloads.put(key, text);
     this.#remember(key, value);

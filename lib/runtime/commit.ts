@@ -110,7 +110,7 @@ export async function resend(
     if (record.thread.id === ROOT_THREAD && record.thread.status !== "running")
       work.batch.end(record);
     const messages = outboxOf(record);
-    await fitMessages(rt, header.executionId, messages);
+    await fitMessages(rt, header, messages);
     work.dispatch(messages);
   }
 }

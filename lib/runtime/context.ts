@@ -24,7 +24,7 @@ import type {
 import { DEFAULT_RETENTION_DAYS } from "../manifest/index.ts";
 import type { ActivityFunction } from "./activities.ts";
 import { HEADER_INPUT_INLINE_BYTES, jsonBytesUpTo, MAP_ITEM_INLINE_BYTES } from "./budget.ts";
-import { PayloadCodec } from "./codec.ts";
+import { PayloadCodec, type PayloadOwner } from "./codec.ts";
 import type { DefinitionRegistry } from "./definitions.ts";
 import { EmfMetrics } from "./metrics.ts";
 
@@ -157,7 +157,7 @@ export class RuntimeContext {
     };
   }
 
-  async storeThread(thread: ThreadState, executionId: string): Promise<StoredThread> {
+  async storeThread(thread: ThreadState, owner: PayloadOwner): Promise<StoredThread> {
     const { map, ...rest } = thread;
     // A Map item over a few KB is referenced (content-addressed), and the data too while
     // it is still that item: a thread never carries an item twice.
@@ -165,10 +165,10 @@ export class RuntimeContext {
       map !== undefined && jsonBytesUpTo(map.item, MAP_ITEM_INLINE_BYTES) > MAP_ITEM_INLINE_BYTES;
     const item = map
       ? bigItem
-        ? await this.codec.store(map.item, executionId, true)
+        ? await this.codec.store(map.item, owner, true)
         : { inline: map.item }
       : undefined;
-    let data = await this.codec.store(thread.data, executionId);
+    let data = await this.codec.store(thread.data, owner);
     if (
       bigItem &&
       item &&

@@ -21,10 +21,12 @@ import type {
   JoinRecord,
   OutMessage,
   RunCheck,
+  Stored,
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
 import {
+  BRANCH_PAGE,
   ENVELOPE_BUDGET_BYTES,
   fit,
   jsonBytesUpTo,
@@ -32,6 +34,7 @@ import {
   smallBranchOutput,
   storeHistory,
 } from "./budget.ts";
+import type { PayloadOwner } from "./codec.ts";
 import { boundError, type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
@@ -67,14 +70,13 @@ export async function prepare(
   mid: string,
   options: PrepareOptions = {},
 ): Promise<Prepared> {
-  const executionId = header.executionId;
   const events: HistoryEvent[] = [];
   const metrics: Metric[] = [];
   const joins: JoinRecord[] = [];
   const cancels: string[] = [];
   const outbox: OutMessage[] = [];
   const stored: OutMessage[] = [];
-  const thread = await rt.storeThread(step.thread, executionId);
+  const thread = await rt.storeThread(step.thread, header);
   let n = 0;
   const id = () => MESSAGE_IDS.step(thread.id, version, n++);
   // Activities enforce their own timeout and heartbeat where they run; a process that
@@ -93,13 +95,13 @@ export async function prepare(
         metrics.push(command.metric);
         break;
       case "RunActivity": {
-        let input = await rt.codec.store(command.input, executionId);
+        let input = await rt.codec.store(command.input, header);
         if ("inline" in input && "inline" in thread.data) {
           const size =
             Buffer.byteLength(JSON.stringify(command.input)) +
             Buffer.byteLength(JSON.stringify(thread.data.inline));
           if (size > ENVELOPE_BUDGET_BYTES)
-            input = await rt.codec.store(command.input, executionId, true);
+            input = await rt.codec.store(command.input, header, true);
         }
         const worker =
           command.region !== undefined && rt.options.workerRegions?.has(command.region);
@@ -184,7 +186,7 @@ export async function prepare(
         joins.push({
           header,
           join: command.join,
-          inputs: await rt.codec.store(inputs, executionId, true),
+          inputs: await rt.codec.store(inputs, header, true),
           version: 1,
           causedBy: mid,
           starts: [],
@@ -196,14 +198,19 @@ export async function prepare(
         if (!join)
           throw new RuntimeError("BAD_MESSAGE", `StartBranches for unknown join ${command.joinId}`);
         const inputs = await rt.codec.load(join.inputs);
-        for (const index of command.indexes) {
+        const create = { join: join.join, inputs: join.inputs };
+        const { page, rest } = pageOf(command.indexes);
+        for (const index of page) {
           outbox.push({
             mid: MESSAGE_IDS.branch(command.joinId, index),
             queue: TRANSITIONS,
             body: await branchMessage(rt, header, join.join, inputs, index),
           });
         }
-        // Stored as one line: a fan-out of a thousand items must not fill the thread's item.
+        if (rest) outbox.push(branchPageMessage(header, command.joinId, rest, create));
+        // Stored as one line, as a range when wide: a fan-out of 100,000 items must not
+        // fill the thread's item.
+        const range = rangeOf(command.indexes);
         stored.push({
           mid: id(),
           queue: TRANSITIONS,
@@ -211,8 +218,10 @@ export async function prepare(
             kind: "start-branches",
             header,
             joinId: command.joinId,
-            indexes: [...command.indexes],
-            create: { join: join.join, inputs: join.inputs },
+            ...(range && command.indexes.length > BRANCH_PAGE
+              ? { indexes: [], range }
+              : { indexes: [...command.indexes] }),
+            create,
           },
         });
         break;
@@ -265,7 +274,7 @@ export async function prepare(
     }
   }
   const kept = [...outbox.filter((m) => m.body.kind !== "branch"), ...stored];
-  await fit(rt.codec, executionId, thread, kept);
+  await fit(rt.codec, header, thread, kept);
   const record: ThreadRecord = {
     header,
     thread,
@@ -273,7 +282,7 @@ export async function prepare(
     causedBy: mid,
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     outbox: kept.map(compactRun),
-    events: (await storeHistory(rt.codec, executionId, events, step.thread.data)).map((e) =>
+    events: (await storeHistory(rt.codec, header, events, step.thread.data)).map((e) =>
       e.error ? { ...e, error: boundError(e.error) } : e,
     ),
     committedAt: rt.now(),
@@ -286,7 +295,7 @@ export async function prepare(
         live[i] = { ...message, body: { ...message.body, events: record.events } };
     }
   }
-  const carries = await fitMessages(rt, executionId, live);
+  const carries = await fitMessages(rt, header, live);
   return { record, live, joins, metrics, cancels, carries };
 }
 
@@ -315,7 +324,7 @@ async function continuesEarly(
  */
 export async function fitMessages(
   rt: RuntimeContext,
-  executionId: string,
+  owner: PayloadOwner,
   messages: OutMessage[],
 ): Promise<boolean> {
   let carries = true;
@@ -325,7 +334,7 @@ export async function fitMessages(
     if ("input" in body && "inline" in body.input)
       body = {
         ...body,
-        input: await rt.codec.store(body.input.inline, executionId, true),
+        input: await rt.codec.store(body.input.inline, owner, true),
       } as WireMessage;
     if (
       jsonBytesUpTo({ ...message, body }, MESSAGE_BUDGET_BYTES) > MESSAGE_BUDGET_BYTES &&
@@ -379,21 +388,26 @@ export async function branchMessage(
     joinId: join.id,
     index,
     flow: spec.flow,
-    input: await rt.codec.store(spec.input, header.executionId),
+    input: await rt.codec.store(spec.input, header),
     ...(spec.map ? { mapIndex: spec.map.index } : {}),
     // ANY and AT_LEAST drop the branches they no longer need: their first run checks.
     check: join.waitForAll ? "cancel" : "thread",
   };
 }
 
-/** Cancel events for branches of a join; one id per branch, whoever sends it. */
+/**
+ * Cancel events for branches of a join, one id per branch whoever sends it: a page of
+ * them, and past `BRANCH_PAGE` a message that cancels the branches still running after
+ * the page's last (the join is closed by then, so it knows which).
+ */
 export function cancelBranchMessages(
   header: ExecutionHeader,
   joinId: string,
   indexes: readonly number[],
   reason: string,
 ): OutMessage[] {
-  return indexes.map((index) => ({
+  const page = indexes.slice(0, BRANCH_PAGE);
+  const out: OutMessage[] = page.map((index) => ({
     mid: MESSAGE_IDS.cancelBranch(joinId, index),
     queue: TRANSITIONS,
     body: {
@@ -403,6 +417,56 @@ export function cancelBranchMessages(
       event: { type: "CancelRequested", reason },
     },
   }));
+  const last = page[page.length - 1];
+  if (indexes.length > BRANCH_PAGE && last !== undefined)
+    out.push({
+      mid: MESSAGE_IDS.cancelPage(joinId, last),
+      queue: TRANSITIONS,
+      body: { kind: "cancel-join", header, joinId, after: last },
+    });
+  return out;
+}
+
+/** The first page of branch indexes to start, and the contiguous rest, if any. */
+export function pageOf(indexes: readonly number[]): {
+  page: readonly number[];
+  rest?: { from: number; to: number };
+} {
+  const range = rangeOf(indexes);
+  if (!range || indexes.length <= BRANCH_PAGE) return { page: indexes };
+  return {
+    page: indexes.slice(0, BRANCH_PAGE),
+    rest: { from: range.from + BRANCH_PAGE, to: range.to },
+  };
+}
+
+/** `indexes` as a range when they are contiguous and ascending. */
+function rangeOf(indexes: readonly number[]): { from: number; to: number } | undefined {
+  const from = indexes[0];
+  if (from === undefined) return undefined;
+  for (let i = 1; i < indexes.length; i++) if (indexes[i] !== from + i) return undefined;
+  return { from, to: from + indexes.length };
+}
+
+/** The message that starts the branches of `range`, a page at a time. */
+export function branchPageMessage(
+  header: ExecutionHeader,
+  joinId: string,
+  range: { from: number; to: number },
+  create?: { join: JoinState; inputs: Stored },
+): OutMessage {
+  return {
+    mid: MESSAGE_IDS.branchPage(joinId, range.from),
+    queue: TRANSITIONS,
+    body: {
+      kind: "start-branches",
+      header,
+      joinId,
+      indexes: [],
+      range,
+      ...(create ? { create } : {}),
+    },
+  };
 }
 
 /** The summary of an ended execution as listed: the root's last step without its data, outbox and history. */

@@ -6,8 +6,8 @@
 import type { HistoryEvent, WorkflowError } from "../core/engine/types.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { ExecutionStatus, ExecutionStore, ExecutionView, ListFilter } from "../core/ports.ts";
-import type { HistoryRef } from "./budget.ts";
-import { type PayloadCodec, payloadPrefix } from "./codec.ts";
+import type { HistoryRef, StoredHistoryEvent } from "./budget.ts";
+import { type PayloadCodec, type PayloadOwner, payloadPrefix } from "./codec.ts";
 
 /** A thread that is still running: where it is and what it waits for. */
 export interface CurrentState {
@@ -19,6 +19,13 @@ export interface CurrentState {
   /** `activity`, `wait`, `event:<name>` or `join` while the thread waits. */
   readonly waiting?: string;
   readonly attempt: number;
+  /** While the thread waits for a join: how many branches it has and how they stand. */
+  readonly branches?: {
+    readonly total: number;
+    readonly started: number;
+    readonly succeeded: number;
+    readonly failed: number;
+  };
 }
 
 /** An execution with its values loaded. */
@@ -40,7 +47,11 @@ export interface ExecutionDetails {
   /** The final data, when the execution succeeded. */
   readonly output?: JsonValue;
   readonly error?: WorkflowError;
-  /** Running threads (root and branches), when the execution is running and `withCurrent` was asked. */
+  /**
+   * Where the execution is, when it is running and `withCurrent` was asked: the root
+   * thread, and while it waits for a Parallel or Map its join's progress. Reading it
+   * costs two items whatever the width of the execution (no branch thread is read).
+   */
   readonly current?: readonly CurrentState[];
 }
 
@@ -63,7 +74,9 @@ const currentOf = (view: ExecutionView): CurrentState => {
 
 /**
  * Loads an execution's input and output (from the payload store when offloaded)
- * and, with `withCurrent`, its running branch threads (one more query).
+ * and, with `withCurrent`, where it is (one more read when the root waits for a join).
+ * The cost is bounded by the request, not by the execution: a 100,000-item Map reads
+ * its join's item, never its branches.
  */
 export async function describeExecution(
   view: ExecutionView,
@@ -78,12 +91,22 @@ export async function describeExecution(
   ]);
   let current: CurrentState[] | undefined;
   if (withCurrent && thread.status === "running") {
-    const branches = await store.branchThreads(header);
-    current = [view, ...branches]
-      .filter((r) => r.thread.status === "running" && r.thread.waiting?.kind !== "join")
-      .map(currentOf);
-    // A root waiting only for its join still says where it is when nothing else runs.
-    if (current.length === 0) current = [currentOf(view)];
+    const root = currentOf(view);
+    const waiting = thread.waiting;
+    const join = waiting?.kind === "join" ? await store.getJoin(header, waiting.joinId) : undefined;
+    current = [
+      join
+        ? {
+            ...root,
+            branches: {
+              total: join.join.total,
+              started: join.join.started,
+              succeeded: join.join.succeeded.length,
+              failed: join.join.failed.length,
+            },
+          }
+        : root,
+    ];
   }
   return {
     tenant: header.tenant,
@@ -135,35 +158,50 @@ export async function listExecutions(
   return next === undefined ? { items } : { items, cursor: next };
 }
 
-/** A history reference (see budget.ts) to this execution's own payloads; anything else is data. */
-const refOf = (value: unknown, prefix: string): HistoryRef | undefined => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const ref = value as Partial<HistoryRef>;
-  if (typeof ref.$cascadeRef !== "string" || typeof ref.bytes !== "number") return undefined;
-  if (Object.keys(value).length !== 2 || !ref.$cascadeRef.startsWith(prefix)) return undefined;
-  return ref as HistoryRef;
+/** A reference of this execution's own payloads (a key under its prefix, no `..`), or undefined. */
+const ownRef = (ref: unknown, prefix: string): HistoryRef | undefined => {
+  if (typeof ref !== "object" || ref === null) return undefined;
+  const { ref: key, bytes } = ref as Partial<HistoryRef>;
+  if (typeof key !== "string" || typeof bytes !== "number") return undefined;
+  if (!key.startsWith(prefix) || key.slice(prefix.length).includes("/")) return undefined;
+  return { ref: key, bytes };
 };
 
-/** A page of history with offloaded `input`/`output` values (`{$cascadeRef, bytes}`) read back. */
+/** The fault of a stored reference that is not the execution's own: a corrupt item, never user data. */
+export class ForeignReferenceError extends Error {
+  readonly code = "FOREIGN_REFERENCE";
+  constructor(owner: PayloadOwner, field: string) {
+    super(
+      `a history event of execution ${owner.executionId} references a payload outside its own prefix (${field})`,
+    );
+    this.name = "ForeignReferenceError";
+  }
+}
+
+/**
+ * A page of history with offloaded `input`/`output` values read back. References live
+ * in the stored event's `refs` (see budget.ts), where no user value can be; each must
+ * be a key under this execution's own prefix or it is not read.
+ * @throws ForeignReferenceError for a reference outside that prefix
+ */
 export async function readHistory(
   store: ExecutionStore,
   codec: PayloadCodec,
-  tenant: string,
-  executionId: string,
+  owner: PayloadOwner,
   limit: number,
   cursor?: string,
 ): Promise<{ items: HistoryEvent[]; cursor?: string }> {
-  const page = await store.readHistory(tenant, executionId, limit, cursor);
-  // Only references under this execution's payloads are read: a value in user data that
-  // looks like one names nothing else (no confused deputy across executions or tenants).
-  const prefix = payloadPrefix(executionId);
+  const page = await store.readHistory(owner.tenant, owner.executionId, limit, cursor);
+  const prefix = payloadPrefix(owner);
   const items = await Promise.all(
-    page.items.map(async (event) => {
+    page.items.map(async (stored: StoredHistoryEvent) => {
+      const { refs, ...event } = stored;
       let out: HistoryEvent = event;
       for (const field of ["input", "output"] as const) {
-        const ref = refOf(event[field], prefix);
-        if (ref)
-          out = { ...out, [field]: await codec.load({ ref: ref.$cascadeRef, bytes: ref.bytes }) };
+        if (refs?.[field] === undefined) continue;
+        const ref = ownRef(refs[field], prefix);
+        if (!ref) throw new ForeignReferenceError(owner, field);
+        out = { ...out, [field]: await codec.load(ref) };
       }
       return out;
     }),

@@ -127,14 +127,15 @@ export class Runtime {
     }
     const now = rt.now();
     const executionId = options.id ?? randomUUID();
+    const tenant = options.tenant ?? "default";
     const header: ExecutionHeader = {
-      tenant: options.tenant ?? "default",
+      tenant,
       executionId,
       app: rt.options.app,
       workflow,
       definitionHash: current.hash,
       startedAt: now,
-      input: await rt.headerCodec.store(input, executionId),
+      input: await rt.headerCodec.store(input, { tenant, executionId }),
     };
     const context = await rt.executionContext(header);
     const step = startExecution(current.definition, context, now);
@@ -345,7 +346,7 @@ export class Runtime {
     const view = await store.getExecution(tenant, executionId);
     if (view?.thread.status !== "running") return false;
     const header = view.header;
-    const stored = await rt.codec.store(payload, executionId);
+    const stored = await rt.codec.store(payload, header);
     const order = `${String(rt.now()).padStart(13, "0")}-${id}`;
     const batch = new Batch(false);
     const work = this.#work(batch, MESSAGE_IDS.signal(id, ROOT_THREAD));

@@ -52,7 +52,11 @@ test("a request becomes a payload v2 event; the structured result becomes the re
     assert.equal(event.requestContext.http.sourceIp, "127.0.0.1");
     assert.match(event.requestContext.requestId, /^[0-9a-f-]{36}$/);
 
-    const big = await fetch(`${server.url}/x`, { method: "POST", body: "z".repeat(2048) });
+    const big = await fetch(`${server.url}/x`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "z".repeat(2048),
+    });
     assert.equal(big.status, 413);
     const bigBody = (await big.json()) as { error: { code: string; message: string } };
     assert.equal(bigBody.error.code, "PAYLOAD_TOO_LARGE");

@@ -358,9 +358,10 @@ describe("the example app's stack", () => {
   });
 
   test("HTTP API: /v1 proxy and the app's triggers to the api function, throttled, access-logged", () => {
+    // The example app has real auth (IAM): no route of it is open.
     template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
       RouteKey: "ANY /v1/{proxy+}",
-      AuthorizationType: "NONE",
+      AuthorizationType: "AWS_IAM",
     });
     for (const trigger of model.config.triggers) {
       template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
@@ -517,5 +518,28 @@ describe("the knob mapping, with every optional setting turned", () => {
       fnEnv(tuned.template, /transition queue/).Environment.Variables[ENV.RETENTION_DAYS],
       "7",
     );
+  });
+});
+
+describe("no public API by accident (S1)", () => {
+  test("auth none without `public: true` does not synthesise; the message says what to set", () => {
+    const open = withConfig(model, (c) => ({
+      auth: { type: "none", tenantClaim: c.auth.tenantClaim },
+    }));
+    assert.throws(() => synthesise(open), /anyone can call[\s\S]*public: true/);
+  });
+
+  test("`auth: { type: none, public: true }` synthesises an open single-tenant API, cdk-nag clean", () => {
+    const demo = synthesise(
+      withConfig(model, (c) => ({
+        tenants: { isolation: "pooled", names: ["default"] },
+        auth: { type: "none", public: true, tenantClaim: c.auth.tenantClaim },
+      })),
+    );
+    assert.deepEqual(demo.nag, []);
+    demo.template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+      RouteKey: "ANY /v1/{proxy+}",
+      AuthorizationType: "NONE",
+    });
   });
 });

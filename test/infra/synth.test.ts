@@ -169,7 +169,18 @@ describe("cdk synth and the bundled functions", () => {
         rawPath: "/v1/apps",
         rawQueryString: "",
         headers: {},
-        requestContext: { http: { method: "GET", path: "/v1/apps" }, requestId: "r1" },
+        // The example app is behind IAM: API Gateway passes the verified caller.
+        requestContext: {
+          accountId: "123456789012",
+          http: { method: "GET", path: "/v1/apps" },
+          requestId: "r1",
+          authorizer: {
+            iam: {
+              accountId: "123456789012",
+              userArn: "arn:aws:sts::123456789012:assumed-role/order-processing-acme/cli",
+            },
+          },
+        },
         isBase64Encoded: false,
       },
     ],

@@ -1,9 +1,10 @@
 /**
  * The DynamoDB store's errors and cursors: a cursor is the last key a page read
  * (base64url JSON), and for history also how many events of the next item to skip. A
- * cursor this store did not issue is refused with a DynamoDbStoreError.
+ * cursor this store did not issue is refused with a StoreError `INVALID_CURSOR`.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { StoreError } from "../../core/ports.ts";
 
 type Item = Record<string, AttributeValue>;
 
@@ -24,7 +25,7 @@ export function decodeHistoryCursor(cursor: string): { after?: Item; skip: numbe
   if (typeof value.skip === "number" && Number.isInteger(value.skip) && value.skip >= 0) {
     return { ...(value.after ? { after: value.after } : {}), skip: value.skip };
   }
-  throw new DynamoDbStoreError("the history cursor is not one this store issued");
+  throw new StoreError("INVALID_CURSOR", "the history cursor is not one this store issued");
 }
 
 export function encodeCursor(key: Item): string {
@@ -38,5 +39,5 @@ export function decodeCursor(cursor: string): Item {
   } catch {
     // fall through to the error below
   }
-  throw new DynamoDbStoreError("the cursor is not one this service issued");
+  throw new StoreError("INVALID_CURSOR", "the cursor is not one this service issued");
 }

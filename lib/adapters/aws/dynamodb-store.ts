@@ -27,6 +27,7 @@ import type {
   Stored,
   ThreadRecord,
 } from "../../core/ports.ts";
+import { StoreError } from "../../core/ports.ts";
 import { ITEM, KEYS, TABLE } from "../../manifest/index.ts";
 import { checkStep, compactStep, expandStep, isChildOf } from "../step-log.ts";
 import {
@@ -74,7 +75,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const item: Item = {
       [TABLE.partitionKey]: this.#pk(header),
       [TABLE.sortKey]: S(ITEM.execution),
-      d: S(JSON.stringify(compactStep(record))),
+      d: S(JSON.stringify(compactStep(record, true))),
       [TABLE.indexes.byWorkflow.partitionKey]: S(
         `${header.tenant}#${header.app}#${header.workflow}`,
       ),
@@ -134,9 +135,13 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return d === undefined ? undefined : (JSON.parse(d) as T);
   }
 
-  async #step(pk: AttributeValue, sk: string): Promise<ThreadRecord | undefined> {
+  async #step(
+    pk: AttributeValue,
+    sk: string,
+    header?: ExecutionHeader,
+  ): Promise<ThreadRecord | undefined> {
     const stored = await this.#get<unknown>(pk, sk);
-    return stored === undefined ? undefined : expandStep(stored);
+    return stored === undefined ? undefined : expandStep(stored, header);
   }
 
   async #query<T>(
@@ -187,13 +192,12 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   }
 
   async getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
-    const header = { tenant, executionId };
-    const [latest] = await this.#latest(header, ROOT, 1);
+    const [latest] = await this.#latest({ tenant, executionId }, ROOT, 1);
     return latest ?? this.getSummary(tenant, executionId);
   }
 
   #latest(
-    header: { tenant: string; executionId: string },
+    header: ExecutionHeader | { tenant: string; executionId: string },
     threadId: string,
     limit: number,
   ): Promise<ThreadRecord[]> {
@@ -206,7 +210,9 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       ScanIndexForward: false,
       Limit: limit,
       ConsistentRead: true,
-    }).then((page) => page.items.map(expandStep));
+    }).then((page) =>
+      page.items.map((item) => expandStep(item, "app" in header ? header : undefined)),
+    );
   }
 
   async getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
@@ -223,7 +229,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     threadId: string,
     step: number,
   ): Promise<ThreadRecord | undefined> {
-    return this.#step(this.#pk(header), this.#stepSk(threadId, step));
+    return this.#step(this.#pk(header), this.#stepSk(threadId, step), header);
   }
 
   putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
@@ -248,7 +254,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     });
     const latest = new Map<string, unknown>();
     for (const step of stored) latest.set((step as ThreadRecord).thread.id, step);
-    return [...latest.values()].map(expandStep);
+    return [...latest.values()].map((step) => expandStep(step, header));
   }
 
   async joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
@@ -279,7 +285,16 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return this.#put(this.#joinItem(record, expiresAt), expected);
   }
 
-  async readHistory(
+  readHistory(
+    tenant: string,
+    executionId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<HistoryEvent>> {
+    return cursorFaults(cursor, () => this.#readHistory(tenant, executionId, limit, cursor));
+  }
+
+  async #readHistory(
     tenant: string,
     executionId: string,
     limit: number,
@@ -290,7 +305,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const pk = KEYS.execution(tenant, executionId);
     const from = cursor === undefined ? { skip: 0 } : decodeHistoryCursor(cursor);
     if (from.after && from.after[TABLE.partitionKey]?.S !== pk) {
-      throw new DynamoDbStoreError("the history cursor belongs to another execution");
+      throw new StoreError("INVALID_CURSOR", "the history cursor belongs to another execution");
     }
     const items: HistoryEvent[] = [];
     let after = from.after;
@@ -329,7 +344,11 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     }
   }
 
-  async listExecutions(
+  listExecutions(filter: ListFilter, limit: number, cursor?: string): Promise<Page<ExecutionView>> {
+    return cursorFaults(cursor, () => this.#listExecutions(filter, limit, cursor));
+  }
+
+  async #listExecutions(
     filter: ListFilter,
     limit: number,
     cursor?: string,
@@ -355,7 +374,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         Limit: limit - items.length,
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
-      items.push(...page.items.map(expandStep));
+      items.push(...page.items.map((item) => expandStep(item)));
       start = page.last;
     } while (start && items.length < limit);
     return start ? { items, cursor: encodeCursor(start) } : { items };
@@ -522,4 +541,17 @@ function isConditionFailure(error: unknown): boolean {
     error instanceof ConditionalCheckFailedException ||
     (error as Error).name === "ConditionalCheckFailedException"
   );
+}
+
+/** DynamoDB refuses a start key outside the query's partition: a cursor it did not issue. */
+async function cursorFaults<T>(cursor: string | undefined, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (cursor !== undefined && (error as { name?: unknown }).name === "ValidationException")
+      throw new StoreError("INVALID_CURSOR", "the cursor is not one this store issued", {
+        cause: error,
+      });
+    throw error;
+  }
 }

@@ -96,7 +96,8 @@ function hmacKey(secret: string | ArrayBuffer | ArrayBufferView): KeyObject {
   return key;
 }
 
-class NodeSha256 {
+/** SHA-256 and HMAC-SHA-256 for the SigV4 signer, from node:crypto. */
+export class NodeSha256 {
   readonly #hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.#hash =

@@ -6,6 +6,7 @@ import { ApiClient, ApiError, defaultApp, resolveEndpoint, seg } from "../api-cl
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readJsonArgument } from "../json-input.ts";
+import { createSigner } from "../sigv4.ts";
 
 /** Options every `process` subcommand takes. */
 export interface ProcessCommonOptions {
@@ -13,6 +14,12 @@ export interface ProcessCommonOptions {
   readonly app?: string;
   readonly tenant?: string;
   readonly token?: string;
+  /** Sign requests with SigV4 using this AWS profile (an API behind `auth: iam`). */
+  readonly profile?: string;
+  /** The region to sign for (default: the endpoint's). Implies signing. */
+  readonly region?: string;
+  /** Sign with the default credential chain even without --profile or --region. */
+  readonly sigv4?: boolean;
   readonly format: "text" | "json";
 }
 
@@ -27,10 +34,20 @@ async function connect(
 ): Promise<{ client: ApiClient; app: string }> {
   const endpoint = resolveEndpoint(options.endpoint, io);
   const token = options.token ?? io.env?.CASCADE_TOKEN;
+  const profile = options.profile;
+  const sign =
+    options.sigv4 || profile !== undefined || options.region !== undefined
+      ? await createSigner({
+          endpoint: endpoint.url,
+          ...(profile === undefined ? {} : { profile }),
+          ...(options.region === undefined ? {} : { region: options.region }),
+        })
+      : undefined;
   const client = new ApiClient({
     endpoint: endpoint.url,
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(token === undefined ? {} : { token }),
+    ...(sign === undefined ? {} : { sign }),
   });
   const app = options.app ?? endpoint.app ?? (await defaultApp(client));
   return { client, app };

@@ -60,14 +60,16 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
     return { file: fileName, line, column, length: Math.max(1, length) };
   };
 
-  const doc = parseDocument(text, { schema: "core", uniqueKeys: true, prettyErrors: false });
+  // The yaml library's own duplicate-key check compares every key with every other of
+  // its mapping (quadratic: 16,000 keys took seconds); keys are checked below, with a
+  // Set per mapping, while the node budget bounds the walk.
+  const doc = parseDocument(text, { schema: "core", uniqueKeys: false, prettyErrors: false });
   for (const error of doc.errors) {
     const [start, end] = pointAtText(text, error.pos);
-    const duplicate = error.code === "DUPLICATE_KEY";
     diagnostics.push({
-      code: duplicate ? CDL_CODES.DUPLICATE_KEY : CDL_CODES.YAML_SYNTAX,
+      code: CDL_CODES.YAML_SYNTAX,
       severity: "error",
-      message: duplicate ? "this key appears twice in the same mapping" : firstLine(error.message),
+      message: firstLine(error.message),
       path: "(document)",
       ...at(start, end - start),
     });
@@ -75,6 +77,7 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
 
   let nodes = 0;
   let overflow = false;
+  const reported = new WeakSet<object>();
   const spanOf = (node: Node | null | undefined): Span => {
     const range = node?.range;
     if (!range) return { offset: 0, length: 1 };
@@ -102,7 +105,9 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
     if (isMap(node)) {
       spans.set(pathKey(path), { ...spans.get(pathKey(path)), value: spanOf(node) });
       const out: Record<string, unknown> = {};
+      const keys = new Set<string>();
       for (const pair of node.items) {
+        if (overflow) break;
         if (!isPair(pair)) continue;
         const keyNode = pair.key;
         let key: string;
@@ -124,6 +129,21 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
           });
           continue;
         }
+        if (keys.has(key)) {
+          // An aliased mapping is walked once per alias: report its duplicate once.
+          if (reported.has(keyNode)) continue;
+          reported.add(keyNode);
+          const span = spanOf(keyNode as Node);
+          diagnostics.push({
+            code: CDL_CODES.DUPLICATE_KEY,
+            severity: "error",
+            message: "this key appears twice in the same mapping",
+            path: formatDocPath(path),
+            ...at(span.offset, span.length),
+          });
+          continue;
+        }
+        keys.add(key);
         const childPath = [...path, key];
         spans.set(pathKey(childPath), {
           key: spanOf(keyNode as Node),
@@ -152,8 +172,40 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
     return null;
   };
 
+  /** A document with syntax errors is not converted; its duplicate keys are still reported. */
+  const duplicatesOnly = (root: unknown): void => {
+    const stack: unknown[] = [root];
+    let seen = 0;
+    while (stack.length > 0 && seen++ < MAX_DOCUMENT_NODES) {
+      const node = stack.pop();
+      if (isSeq(node)) stack.push(...node.items);
+      if (!isMap(node)) continue;
+      const keys = new Set<unknown>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        stack.push(pair.value);
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (keys.has(key)) {
+          const span = spanOf(pair.key);
+          diagnostics.push({
+            code: CDL_CODES.DUPLICATE_KEY,
+            severity: "error",
+            message: "this key appears twice in the same mapping",
+            path: "(document)",
+            ...at(span.offset, span.length),
+          });
+        }
+        keys.add(key);
+      }
+    }
+  };
+
   let value: unknown;
-  if (!diagnostics.some((d) => d.code === CDL_CODES.YAML_SYNTAX)) {
+  if (diagnostics.some((d) => d.code === CDL_CODES.YAML_SYNTAX)) {
+    duplicatesOnly(doc.contents);
+    diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+  } else {
     value = toValue(doc.contents, [], 0);
     if (overflow) {
       diagnostics.push({
