@@ -31,6 +31,10 @@ export function initFiles(name: string, pkg = PACKAGE.name): Record<string, stri
 name: ${name}
 workflows: workflows
 activities: activities
+# On AWS the HTTP API takes SigV4-signed calls only: grant callers in infra/app.ts
+# (workflows.grantStartExecution(fn)). cascade dev's local API is open.
+auth:
+  type: iam
 `,
     "workflows/hello.yaml": `${schema("cdl.schema.json", 1)}
 # A workflow: greet (retried when the greeter is busy), rest two seconds, succeed.
