@@ -6,9 +6,9 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import { CloudWatchMetricsReader } from "../lib/adapters/aws/cloudwatch-metrics.ts";
 import { type ApiHandler, createApiHandler } from "../lib/api/index.ts";
-import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
 
 const services = await createServicesFromEnv();
 const api: ApiHandler = createApiHandler({

@@ -4,8 +4,8 @@
  */
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createRuntimeFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import type { OutMessage } from "../lib/core/ports.ts";
-import { createRuntimeFromEnv } from "../lib/runtime/from-env.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 
 const runtime: Runtime = await createRuntimeFromEnv();

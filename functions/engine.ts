@@ -5,8 +5,8 @@
  */
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import { handleSqsEvent } from "../lib/runtime/batch.ts";
-import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 
 const services = await createServicesFromEnv();

@@ -8,8 +8,8 @@
  */
 import middy from "@middy/core";
 import type { ScheduledEvent } from "aws-lambda";
+import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import { type AppConfig, CONFIG_DEFAULTS } from "../lib/app/config.ts";
-import { createServicesFromEnv } from "../lib/runtime/from-env.ts";
 import type { ReconcileOptions } from "../lib/runtime/reconcile.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 

@@ -1,12 +1,12 @@
 /**
- * Loading an app's activities: every exported function of the modules in its
- * `activities/` folder (or one module), registered under its export name.
+ * Loading an app's activities: the activities exported by the modules in its
+ * `activities/` folder (or one module), registered under their export names. Which
+ * exports are activities is `activitiesOf`'s rule (lib/core/activity.ts): the functions
+ * made with `defineActivity`, or, in a module with none, every exported function.
  */
-import { readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-
-import type { ActivityFunction } from "../runtime/activities.ts";
+import { type ActivityFunction, activitiesOf } from "../core/activity.ts";
+import { discoverActivityModules } from "./discover.ts";
 
 export type { ActivityFunction };
 
@@ -20,18 +20,9 @@ export class ActivityLoadError extends Error {
   }
 }
 
-const MODULE_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
-const SKIPPED = /\.(test|spec|d)\.(ts|mts|js|mjs)$/;
-
 /** The module files behind `path`: the file itself, or the modules directly inside a folder, sorted. */
 export async function activityModuleFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
-  if (info.isFile()) return [resolve(path)];
-  const entries = await readdir(path, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile() && MODULE_EXTENSIONS.test(e.name) && !SKIPPED.test(e.name))
-    .map((e) => resolve(join(path, e.name)))
-    .sort();
+  return discoverActivityModules(path);
 }
 
 /**
@@ -62,8 +53,7 @@ export async function loadActivities(
         },
       );
     }
-    for (const [name, value] of Object.entries(mod)) {
-      if (typeof value !== "function" || name === "default") continue;
+    for (const [name, value] of activitiesOf(mod)) {
       const first = origin.get(name);
       if (first !== undefined) {
         throw new ActivityLoadError(
@@ -71,7 +61,7 @@ export async function loadActivities(
           file,
         );
       }
-      activities.set(name, value as ActivityFunction);
+      activities.set(name, value);
       origin.set(name, file);
     }
   }

@@ -1,6 +1,6 @@
 /** Finding and reading workflow files on disk, and validating them. */
 import { existsSync } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import {
   type ValidateOptions,
@@ -8,10 +8,9 @@ import {
   validateWorkflow,
 } from "../core/cdl/index.ts";
 
-/** Folders never searched for workflows. */
-const SKIPPED_DIRS = new Set(["node_modules", ".git", ".cascade", "cdk.out"]);
-/** The app's configuration file: not a workflow. */
-export const APP_CONFIG_FILE = "cascade.yaml";
+import { APP_CONFIG_FILE, discoverWorkflowFiles } from "./discover.ts";
+
+export { APP_CONFIG_FILE };
 
 /** Raised when a path given on the command line does not exist. */
 export class WorkflowPathError extends Error {
@@ -23,8 +22,6 @@ export class WorkflowPathError extends Error {
   }
 }
 
-const isYaml = (name: string): boolean => /\.ya?ml$/i.test(name);
-
 /**
  * The workflow files behind `paths`: files as given, folders searched recursively
  * for `.yaml`/`.yml` files other than `cascade.yaml`. Sorted, without duplicates.
@@ -32,22 +29,11 @@ const isYaml = (name: string): boolean => /\.ya?ml$/i.test(name);
  */
 export async function findWorkflowFiles(paths: readonly string[], cwd: string): Promise<string[]> {
   const found = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) await walk(full);
-      } else if (entry.isFile() && isYaml(entry.name) && entry.name !== APP_CONFIG_FILE) {
-        found.add(full);
-      }
-    }
-  };
   for (const path of paths) {
     const full = resolve(cwd, path);
     const info = await stat(full).catch(() => undefined);
     if (!info) throw new WorkflowPathError(path);
-    if (info.isDirectory()) await walk(full);
+    if (info.isDirectory()) for (const file of discoverWorkflowFiles(full)) found.add(file);
     else found.add(full);
   }
   return [...found].sort();

@@ -7,7 +7,7 @@
  * | 1 | the input is invalid: a workflow, `cascade.yaml`, JSON given on the command line, a request the API rejected |
  * | 2 | an execution ran and failed, timed out or was cancelled |
  * | 3 | not found: no such execution, workflow or app |
- * | 4 | conflict: an execution with that id exists with another input, or it has already ended |
+ * | 4 | conflict: an execution with that id exists with another input, or it has already ended; `init` would overwrite a file |
  * | 64 | the command line is wrong: unknown command or option, missing argument, no such file |
  * | 65 | `cascade dev`'s data folder was written by another version of Cascade (another data layout) |
  * | 69 | a service the command needs cannot be reached (or answered 5xx), or its port is taken |

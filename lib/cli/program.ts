@@ -3,9 +3,9 @@
  * Exit codes: see `exit-codes.ts`. Commands are imported when they run, so
  * `cascade process get` does not load the emulators.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ActivityLoadError } from "../app/activities.ts";
+import { PACKAGE } from "../app/package-root.ts";
 import { WorkflowPathError } from "../app/workflows.ts";
 import { parsePercentiles, parsePeriod } from "../core/metrics-query.ts";
 import { ApiError, ApiUnavailableError } from "./api-client.ts";
@@ -62,12 +62,8 @@ function withApiOptions(command: Command): Command {
     .addOption(formatOption());
 }
 
-/** The version of this checkout (package.json). */
-const CASCADE_VERSION = (
-  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  }
-).version;
+/** The version of this checkout or installed package (its package.json). */
+const CASCADE_VERSION = PACKAGE.version;
 
 /** Builds the program. `setExit` receives the exit code of whichever command ran. */
 export function makeProgram(io: CliIo, setExit: (code: ExitCode) => void): Command {
@@ -77,6 +73,27 @@ export function makeProgram(io: CliIo, setExit: (code: ExitCode) => void): Comma
     .version(CASCADE_VERSION, "-V, --version", "print the version")
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("init")
+    .description(
+      "Write a new app: cascade.yaml, a workflow, activities, a test, a CDK app, editor settings.",
+    )
+    .argument("[dir]", "the folder to write it in (created when missing)", ".")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade init my-app
+  cascade init            # in the current folder
+
+Never overwrites a file: when one exists, nothing is written.
+Exit codes: 0 written, 1 package.json is not JSON, 4 a file exists, 64 not a folder.`,
+    )
+    .action(async (dir: string) => {
+      const { runInit } = await import("./commands/init.ts");
+      setExit(await runInit(dir, io));
+    });
 
   program
     .command("validate")

@@ -469,9 +469,51 @@ export interface ResultCache {
   get(key: string): Promise<string | undefined>;
   /** Stores JSON text for `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Removes `key` (no error when it is absent). */
+  delete(key: string): Promise<void>;
+  /**
+   * A cache in tiers (lib/adapters/tiered-cache.ts) says which tier answered, for the
+   * per-tier hit and miss metrics; without it the cache is one tier, counted as L2.
+   */
+  lookup?(key: string): Promise<CacheLookup>;
+  /** The TTL of a `ctx.cache.set` that gives none, in ms (cascade.yaml `cache.ttl`). */
+  readonly defaultTtlMs?: number;
+}
+
+/** A tier of the cache: L1 in the process, L2 Redis/Valkey. */
+export type CacheTier = "L1" | "L2";
+
+/** What a tiered lookup found: the value and the tier that had it, and a miss per tier tried. */
+export interface CacheLookup {
+  readonly value?: string;
+  readonly tier?: CacheTier;
+  readonly misses: readonly CacheTier[];
+  /** Why L2 failed, when it did (the lookup is then a miss). */
+  readonly l2Error?: unknown;
 }
 
 /** The clock, injected so tests control time. */
 export interface Clock {
   now(): number;
+}
+
+/** A message as a queue consumer receives it (Lambda's SQS event source, reduced). */
+export interface ReceivedMessage {
+  /** Identifies this delivery, for delete and release. */
+  readonly receipt: string;
+  readonly envelope: OutMessage;
+  /** 1 on the first delivery. */
+  readonly receiveCount: number;
+}
+
+/** What a poller needs from a queue: Lambda's SQS event source, reduced to four calls. */
+export interface QueueConsumer {
+  /** Up to `max` visible messages, waiting up to `waitMs` for the first. */
+  receive(max: number, waitMs: number): Promise<ReceivedMessage[]>;
+  /** Deletes delivered messages: their work is done. */
+  delete(receipts: readonly string[]): Promise<void>;
+  /** Makes a failed delivery visible again after `delayMs` (SQS: ChangeMessageVisibility). */
+  release(receipt: string, delayMs: number): Promise<void>;
+  /** Keeps deliveries invisible for another `ms` while they are being handled. */
+  extend(receipts: readonly string[], ms: number): Promise<void>;
 }

@@ -2,7 +2,9 @@
  * How the functions are bundled: esbuild on this machine (never Docker), one ESM
  * file per function with every dependency inside (the AWS SDK too, so the code
  * that runs is the code that was tested), and the app beside it in `app/`:
- * `cascade.yaml`, the workflow files and each activity module bundled to `.mjs`.
+ * `cascade.yaml`, the workflow files (nested folders kept) and the activity modules
+ * bundled to `.mjs` in one build with code splitting: what two modules share (a
+ * `db.ts` holding a pool at module scope) is one chunk, so one instance per process.
  *
  * Why not one entry importing the app statically: the functions load the app
  * through `ENV.APP_DIR` (lib/app/load.ts), the same code path as `cascade dev`,
@@ -13,31 +15,70 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, relative, sep } from "node:path";
 import { type BundlingOptions, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { buildSync } from "esbuild";
 import { parseDocument } from "yaml";
 import type { AppConfig } from "../app/config.ts";
+import { discoverApp, workflowRelativePath } from "../app/discover.ts";
+import { CODE_ROOT, findProject, MODULE_EXTENSION, PACKAGE_ROOT } from "../app/package-root.ts";
 
-/** The repository root: the functions' entries and the lockfile live under it. */
-export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Cascade's own package root (this repository, or the installed package). */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
-/** The Lambda entry points, relative to PROJECT_ROOT. */
+/** The Lambda entry points: stems under `functions/` (`.ts` in the sources, `.js` once compiled). */
 export const FUNCTION_ENTRIES = {
-  api: "functions/api.ts",
-  engine: "functions/engine.ts",
-  worker: "functions/worker.ts",
-  deadLetter: "functions/dead-letter.ts",
-  reconciler: "functions/reconciler.ts",
+  api: "api",
+  engine: "engine",
+  worker: "worker",
+  deadLetter: "dead-letter",
+  reconciler: "reconciler",
 } as const;
 export type FunctionKind = keyof typeof FUNCTION_ENTRIES;
+
+/** The entry file of a function, as this copy of Cascade runs (its sources or its compiled JS). */
+export function functionEntry(kind: FunctionKind): string {
+  return join(CODE_ROOT, "functions", `${FUNCTION_ENTRIES[kind]}${MODULE_EXTENSION}`);
+}
+
+/** Raised when no lockfile is found above an app folder; the CDK bundles with the project's lockfile. */
+export class ProjectNotFoundError extends Error {
+  readonly code = "INFRA_NO_LOCKFILE";
+  constructor(dir: string) {
+    super(
+      `no lockfile (package-lock.json, pnpm-lock.yaml, yarn.lock, bun.lock) at or above ${dir}: run npm install in your project, or pass projectRoot and depsLockFilePath`,
+    );
+    this.name = "ProjectNotFoundError";
+  }
+}
+
+/**
+ * The project the functions are bundled in: the nearest folder at or above the app
+ * holding a lockfile (the user's project; this repository for its examples). When the
+ * functions' entries lie outside it (Cascade linked rather than installed), the root is
+ * the folder holding both, as NodejsFunction requires entries under its project root.
+ * @throws ProjectNotFoundError when there is no lockfile above `appDir`.
+ */
+export function bundlingProject(appDir: string): { root: string; lockfile: string } {
+  const found = findProject(appDir);
+  if (!found) throw new ProjectNotFoundError(appDir);
+  return {
+    root: commonAncestor(found.root, dirname(functionEntry("engine"))),
+    lockfile: found.lockfile,
+  };
+}
+
+function commonAncestor(a: string, b: string): string {
+  let root = a;
+  while (relative(root, b).startsWith("..") || relative(root, b).startsWith(sep))
+    root = dirname(root);
+  return root;
+}
 
 /** The folder inside each bundle that holds the app (ENV.APP_DIR points at it). */
 export const APP_ASSET_DIR = "app";
@@ -62,33 +103,30 @@ export const FUNCTION_BUNDLING = {
   forceDockerBundling: false,
 } as const satisfies BundlingOptions;
 
-const MODULE_EXTENSIONS = /\.(ts|mts|js|mjs)$/;
-const SKIPPED = /\.(test|spec|d)\.(ts|mts|js|mjs)$/;
-const WORKFLOW_EXTENSIONS = /\.ya?ml$/;
-
 /**
  * Writes the app as the functions read it, into a new folder: `cascade.yaml` (its
- * `name`, `workflows` and `activities` pointed at the copies), `workflows/*.yaml`,
- * and `activities/<module>.mjs` bundled by esbuild. Returns the folder.
+ * `name`, `workflows` and `activities` pointed at the copies), the workflow files at
+ * their paths under `workflows/`, and `activities/<module>.mjs` bundled by esbuild
+ * (shared code in `activities/chunks/`, which the loader never lists). Returns the folder.
  */
 export function stageApp(config: AppConfig): string {
   const out = mkdtempSync(join(tmpdir(), "cascade-app-"));
   const workflowsOut = join(out, "workflows");
   mkdirSync(workflowsOut);
-  const workflowFiles = existsDir(config.workflows)
-    ? readdirSync(config.workflows)
-        .filter((f) => WORKFLOW_EXTENSIONS.test(f))
-        .sort()
-    : [];
-  for (const file of workflowFiles)
-    copyFileSync(join(config.workflows, file), join(workflowsOut, file));
+  const files = discoverApp(config);
+  for (const file of files.workflowFiles) {
+    const target = join(workflowsOut, workflowRelativePath(config.workflows, file));
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(file, target);
+  }
 
-  const activityFiles = activityModules(config.activities);
-  if (activityFiles.length > 0) {
+  if (files.activityModules.length > 0) {
     buildSync({
-      entryPoints: activityFiles,
+      entryPoints: [...files.activityModules],
       outdir: join(out, "activities"),
       outExtension: { ".js": ".mjs" },
+      splitting: true,
+      chunkNames: "chunks/[name]-[hash]",
       bundle: true,
       platform: "node",
       format: "esm",
@@ -110,28 +148,9 @@ export function stageApp(config: AppConfig): string {
   return out;
 }
 
-/** The activity module files behind `path` (a module or a folder of them), as lib/app/activities.ts reads them. */
-function activityModules(path: string): string[] {
-  if (existsFile(path)) return [path];
-  if (!existsDir(path)) return [];
-  return readdirSync(path)
-    .filter((f) => MODULE_EXTENSIONS.test(f) && !SKIPPED.test(f))
-    .sort()
-    .map((f) => join(path, f))
-    .filter(existsFile);
-}
-
 function existsFile(path: string): boolean {
   try {
     return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function existsDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
   } catch {
     return false;
   }

@@ -5,7 +5,6 @@
  * for the mapping of every setting).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { type CfnStage, HttpApi, HttpMethod } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
@@ -30,12 +29,12 @@ import { MAX_DURATION_MS } from "../core/cdl/index.ts";
 import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
 import {
   APP_ASSET_DIR,
+  bundlingProject,
   copyAppCommand,
   FUNCTION_BUNDLING,
-  FUNCTION_ENTRIES,
   type FunctionKind,
+  functionEntry,
   LAMBDA_TASK_ROOT,
-  PROJECT_ROOT,
   stageApp,
 } from "./bundle.ts";
 import type { AppModel } from "./model.ts";
@@ -98,7 +97,7 @@ export interface CascadeAppProps {
    */
   readonly skipAppStaging?: boolean;
   /**
-   * Entry files to use instead of Cascade's own `functions/*.ts` (absolute, under the
+   * Entry files to use instead of Cascade's own `functions/*` (absolute, under the
    * project root), e.g. a handler wrapped with your own middleware. Default: none.
    */
   readonly entries?: Partial<Record<FunctionKind, string>>;
@@ -107,6 +106,18 @@ export interface CascadeAppProps {
    * construct creates ({@link CascadeApp.alarmTopic}); subscribe to it.
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The project the functions are bundled in (NodejsFunction's `projectRoot`). Default:
+   * the nearest folder at or above the app holding a lockfile — your project.
+   */
+  readonly projectRoot?: string;
+  /**
+   * A VPC of yours for the cache and the functions that reach it (with `cache.enabled`);
+   * it needs private subnets with egress. Default: a new 2-AZ VPC with one NAT gateway.
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Your project's lockfile (NodejsFunction's `depsLockFilePath`). Default: the one found with `projectRoot`. */
+  readonly depsLockFilePath?: string;
 }
 
 /** Raised when the construct cannot be built from what it was given; `code` is stable. */
@@ -145,7 +156,7 @@ export class CascadeApp extends Construct {
   /** Region → its worker function. */
   readonly workers: ReadonlyMap<string, NodejsFunction>;
   readonly httpApi: HttpApi;
-  readonly vpc?: ec2.Vpc;
+  readonly vpc?: ec2.IVpc;
   readonly cache?: CfnServerlessCache;
   readonly dashboard: Dashboard;
   readonly alarms: readonly Alarm[];
@@ -157,6 +168,10 @@ export class CascadeApp extends Construct {
     const { config } = props.app;
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     const staged = props.skipAppStaging ? undefined : stageApp(config);
+    const project =
+      props.projectRoot !== undefined && props.depsLockFilePath !== undefined
+        ? { root: props.projectRoot, lockfile: props.depsLockFilePath }
+        : bundlingProject(config.dir);
 
     // Tables ---------------------------------------------------------------------------
     const tables = new Map<string, dynamodb.Table>();
@@ -259,28 +274,30 @@ export class CascadeApp extends Construct {
     // Cache (optional) --------------------------------------------------------------------
     let network: { vpc: ec2.IVpc; securityGroup: ec2.SecurityGroup } | undefined;
     if (config.cache.enabled) {
-      const vpc = new ec2.Vpc(this, "Vpc", {
-        maxAzs: 2,
-        natGateways: 1,
-        subnetConfiguration: [
-          { name: "public", subnetType: ec2.SubnetType.PUBLIC },
-          { name: "private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        ],
-        gatewayEndpoints: {
-          DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
-          S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
-        },
-        flowLogs: {
-          all: {
-            destination: ec2.FlowLogDestination.toCloudWatchLogs(
-              new LogGroup(this, "VpcFlowLogs", { retention: LOG_RETENTION }),
-            ),
-            trafficType: ec2.FlowLogTrafficType.REJECT,
-          },
-        },
-      });
       // aws-cdk-lib's classes and interfaces disagree under exactOptionalPropertyTypes.
-      const ivpc = vpc as ec2.IVpc;
+      const vpc: ec2.IVpc =
+        props.vpc ??
+        (new ec2.Vpc(this, "Vpc", {
+          maxAzs: 2,
+          natGateways: 1,
+          subnetConfiguration: [
+            { name: "public", subnetType: ec2.SubnetType.PUBLIC },
+            { name: "private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          ],
+          gatewayEndpoints: {
+            DynamoDb: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+            S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+          },
+          flowLogs: {
+            all: {
+              destination: ec2.FlowLogDestination.toCloudWatchLogs(
+                new LogGroup(this, "VpcFlowLogs", { retention: LOG_RETENTION }),
+              ),
+              trafficType: ec2.FlowLogTrafficType.REJECT,
+            },
+          },
+        }) as ec2.IVpc);
+      const ivpc = vpc;
       const securityGroup = new ec2.SecurityGroup(this, "FunctionsSecurityGroup", {
         vpc: ivpc,
         description: "Cascade functions",
@@ -351,7 +368,7 @@ export class CascadeApp extends Construct {
         >;
       } = {},
     ): NodejsFunction => {
-      const entry = props.entries?.[kind] ?? join(PROJECT_ROOT, FUNCTION_ENTRIES[kind]);
+      const entry = props.entries?.[kind] ?? functionEntry(kind);
       if (!existsSync(entry)) {
         throw new CascadeInfraError(
           "INFRA_MISSING_ENTRY",
@@ -361,8 +378,8 @@ export class CascadeApp extends Construct {
       return new NodejsFunction(this, id, {
         entry,
         handler: "handler",
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+        projectRoot: project.root,
+        depsLockFilePath: project.lockfile,
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture,
         memorySize: deployment.memoryMb,

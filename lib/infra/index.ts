@@ -4,3 +4,4 @@ export * from "./cascade-app.ts";
 export * from "./cascade-stack.ts";
 export * from "./model.ts";
 export * from "./observability.ts";
+export * from "./workflows.ts";

@@ -4,9 +4,11 @@
  * `cascade.yaml`, the workflows (validated with the app's activity names) and
  * the regions of dedicated workers. A typo fails `cdk synth`, not a deployment.
  */
-import { resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { checkApp, formatProblems, workerRegionsOf } from "../app/check.ts";
 import type { AppConfig } from "../app/config.ts";
-import { checkApp, formatProblems, workerRegionsOf } from "../local/app-check.ts";
+import { CODE_ROOT, MODULE_EXTENSION } from "../app/package-root.ts";
 
 /** An app folder as the construct sees it. */
 export interface AppModel {
@@ -47,4 +49,33 @@ export async function readAppModel(dir: string): Promise<AppModel> {
     activities: [...checked.activities.keys()].sort(),
     workerRegions: [...workerRegionsOf(definitions)].sort(),
   };
+}
+
+/** How long reading an app in a child process may take, in ms (it imports the activity modules). */
+export const READ_MODEL_TIMEOUT_MS = 120_000;
+
+/**
+ * `readAppModel`, synchronously, for constructs (which are built synchronously): the app
+ * is read and checked in a child process of this Node, so the user's activity modules run
+ * there and never in the CDK app's own process.
+ * @throws AppModelError when cascade.yaml, a workflow or an activity module has an error.
+ */
+export function readAppModelSync(dir: string): AppModel {
+  const absolute = resolve(dir);
+  const child = spawnSync(
+    process.execPath,
+    [join(CODE_ROOT, "lib", "infra", `read-model-child${MODULE_EXTENSION}`), absolute],
+    { encoding: "utf8", timeout: READ_MODEL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (child.status !== 0) {
+    throw new AppModelError(
+      absolute,
+      `error reading the app failed (exit ${child.status ?? child.signal}): ${child.stderr || child.error?.message || ""}`,
+    );
+  }
+  const answer = JSON.parse(child.stdout) as
+    | { ok: true; model: AppModel }
+    | { ok: false; report: string };
+  if (!answer.ok) throw new AppModelError(absolute, answer.report);
+  return answer.model;
 }

@@ -5,6 +5,7 @@
  */
 import { MemoryResultCache } from "../adapters/memory/cache.ts";
 import { createRedisClient, RedisResultCache } from "../adapters/redis/result-cache.ts";
+import { TieredCache } from "../adapters/tiered-cache.ts";
 import type { AppConfig } from "../app/config.ts";
 import type { ResultCache } from "../core/ports.ts";
 
@@ -27,6 +28,7 @@ export async function openLocalCache(
   url: string = process.env.CASCADE_CACHE_URL ?? LOCAL_CACHE_URL,
 ): Promise<LocalCache | undefined> {
   if (!config.cache.enabled) return undefined;
+  const tiers = { defaultTtlMs: config.cache.ttlSeconds * 1000 };
   const client = createRedisClient(url);
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), CACHE_CONNECT_MS);
@@ -41,11 +43,19 @@ export async function openLocalCache(
   });
   if (ready) {
     client.on("error", () => {});
-    return { cache: new RedisResultCache(client), where: url, close: () => client.disconnect() };
+    return {
+      cache: new TieredCache(new RedisResultCache(client), tiers),
+      where: url,
+      close: () => client.disconnect(),
+    };
   }
   client.disconnect();
   warn(
     `cache.enabled, but no Redis/Valkey answers at ${url}: caching in memory (set CASCADE_CACHE_URL to use a server)`,
   );
-  return { cache: new MemoryResultCache(), where: "memory", close: () => {} };
+  return {
+    cache: new TieredCache(new MemoryResultCache(), tiers),
+    where: "memory",
+    close: () => {},
+  };
 }

@@ -8,10 +8,10 @@
 import type { FSWatcher } from "node:fs";
 import { existsSync, mkdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "../app/check.ts";
 import type { AppConfig } from "../app/config.ts";
+import type { ActivityFunction } from "../core/activity.ts";
 import type { Diagnostic } from "../core/cdl/index.ts";
-import type { ActivityFunction } from "../runtime/activities.ts";
-import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "./app-check.ts";
 import { openLocalCache } from "./cache.ts";
 import { dataLayoutProblem, readDataLayout, writeDataLayout } from "./data-layout.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";

@@ -6,7 +6,7 @@
  * come back, after `retryDelayMs`), successes deleted, and the function's timeout:
  * a batch still running when it passes is killed, as Lambda kills the invocation.
  */
-import type { QueueConsumer, ReceivedMessage } from "./consumer.ts";
+import type { QueueConsumer, ReceivedMessage } from "../core/ports.ts";
 
 export interface PollerOptions {
   readonly batchSize?: number;

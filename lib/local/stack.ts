@@ -6,6 +6,7 @@ import { type AwsClients, createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
+import type { ActivityFunction } from "../core/activity.ts";
 import type {
   ExecutionStore,
   MetricsSink,
@@ -14,7 +15,6 @@ import type {
   ThreadRecord,
 } from "../core/ports.ts";
 import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS } from "../manifest/index.ts";
-import type { ActivityFunction } from "../runtime/activities.ts";
 import { processBatch } from "../runtime/batch.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
 import { Runtime, type RuntimeOptions } from "../runtime/runtime.ts";

@@ -168,7 +168,7 @@ export const METRICS = {
     ActivityErrors: { unit: "Count", dimensions: ["app", "workflow", "activity"] },
     /** 1 per started execution; dimensions app, workflow. */
     WorkflowStarted: { unit: "Count", dimensions: ["app", "workflow"] },
-    /** Task cache hits and misses; dimensions app, workflow, activity (and the app roll-up). */
+    /** Cache hits and misses (Task `cache:` and `ctx.cache`); dimensions app, workflow, activity, tier (L1|L2), and the app roll-up. */
     CacheHits: { unit: "Count", dimensions: ["app"] },
     CacheMisses: { unit: "Count", dimensions: ["app"] },
     /** Milliseconds from a message's send (or due time) to its handling; dimension app. */

@@ -3,48 +3,16 @@
  * timeout, a heartbeat watchdog and an abort signal. Outcomes cross the wire as
  * `{ok}` or `{error: {name, message, retryable}}`, never as thrown prototypes.
  */
+import type {
+  ActivityCache,
+  ActivityContext,
+  ActivityFunction,
+  ActivityLogger,
+} from "../core/activity.ts";
 import { ERRORS, type WorkflowError } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 
-/** One line per log call, as JSON, carrying the execution and state. */
-export interface ActivityLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** What an activity receives besides its input. */
-export interface ActivityContext {
-  /**
-   * One attempt's key, stable across redeliveries of that attempt; includes the tenant
-   * and the app (45 characters).
-   */
-  readonly idempotencyKey: string;
-  /**
-   * The step's key: the same across every retry of this Task in this step, different in
-   * each tenant, app, execution and step (45 characters). Hand this one to a payment
-   * provider, so a retried charge is not charged twice.
-   */
-  readonly stepKey: string;
-  /** From 1. */
-  readonly attempt: number;
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly state: string;
-  readonly activity: string;
-  readonly logger: ActivityLogger;
-  /** Tells Cascade the activity is alive; required at least every `heartbeat` when the Task sets one. */
-  heartbeat(): void;
-  /** Aborted on timeout, heartbeat timeout or cancellation. */
-  readonly signal: AbortSignal;
-}
-
-/**
- * An activity: `export async function verify_identity(input, ctx) { ... }`. What it
- * returns is the result; what it throws fails the attempt with the error's `name`
- * (default `Error`) and message, and is not retried when it carries `retryable: false`.
- */
-export type ActivityFunction = (input: never, context: ActivityContext) => unknown;
+export type { ActivityCache, ActivityContext, ActivityFunction, ActivityLogger };
 
 export type ActivityOutcome = { readonly ok: JsonValue } | { readonly error: WorkflowError };
 
@@ -58,6 +26,8 @@ export interface AttemptOptions {
   readonly activity: string;
   readonly timeoutMs?: number;
   readonly heartbeatMs?: number;
+  /** The app's two-tier cache (default: one that always misses). */
+  readonly cache?: ActivityCache;
   /** Where log lines go (default: standard output). */
   readonly log?: (line: string) => void;
   /** Aborts the attempt from outside (cancellation). */
@@ -122,6 +92,8 @@ export async function runActivity(
   options.signal?.addEventListener("abort", onCancel, { once: true });
 
   const context: ActivityContext = {
+    ...(options.timeoutMs === undefined ? {} : { deadline: Date.now() + options.timeoutMs }),
+    cache: options.cache ?? NO_CACHE,
     idempotencyKey: options.idempotencyKey,
     stepKey: options.stepKey,
     attempt: options.attempt,
@@ -135,7 +107,7 @@ export async function runActivity(
   };
   const work = (async (): Promise<ActivityOutcome> => {
     try {
-      const result = await fn(input as never, context);
+      const result = await (fn as (i: JsonValue, c: ActivityContext) => unknown)(input, context);
       return { ok: toJson(result) };
     } catch (thrown) {
       return { error: toWorkflowError(thrown) };
@@ -150,6 +122,13 @@ export async function runActivity(
   }
 }
 
+/** The cache of an attempt run without one: every `get` misses, `set` and `delete` do nothing. */
+export const NO_CACHE: ActivityCache = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => {},
+};
+
 /** Error names and messages are cut to this many characters: they travel in items and messages. */
 export const MAX_ERROR_TEXT = 8 * 1024;
 
@@ -159,11 +138,14 @@ const cut = (text: string): string =>
 /** A thrown value as a workflow error: its `name` (default `Error`), message, and `retryable: false` if it says so. */
 export function toWorkflowError(thrown: unknown): WorkflowError {
   if (thrown instanceof Error) {
-    const retryable = (thrown as { retryable?: unknown }).retryable;
+    const { retryable, retryAfterMs } = thrown as { retryable?: unknown; retryAfterMs?: unknown };
     return {
       name: cut(thrown.name && thrown.name !== "" ? thrown.name : "Error"),
       message: cut(thrown.message),
       ...(retryable === false ? { retryable: false } : {}),
+      ...(typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) && retryAfterMs >= 0
+        ? { retryAfterMs }
+        : {}),
     };
   }
   return {

@@ -4,10 +4,11 @@
  * (a cancel, a lost branch, a timeout that fired elsewhere), on whichever process runs it.
  */
 import { createHash } from "node:crypto";
+import type { ActivityCache } from "../core/activity.ts";
 import type { CachePolicy, WorkflowError } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
-import type { ExecutionHeader, WireMessage } from "../core/ports.ts";
-import { runActivity } from "./activities.ts";
+import type { CacheLookup, CacheTier, ExecutionHeader, WireMessage } from "../core/ports.ts";
+import { NO_CACHE, runActivity } from "./activities.ts";
 import { type RuntimeContext, runningKey } from "./context.ts";
 
 /** What running one attempt of an activity needs: the fields `run` and `work` messages share. */
@@ -18,6 +19,8 @@ export type AttemptBody = Pick<
 
 /** Results larger than this are not cached (a cache holds many small results). */
 export const MAX_CACHED_RESULT_BYTES = 512 * 1024;
+/** `ctx.cache.set`'s TTL when neither the call nor the cache gives one (cascade.yaml's default `cache.ttl`), in ms. */
+export const DEFAULT_ACTIVITY_CACHE_TTL_MS = 300_000;
 /** Default interval of a running activity's check of its thread, in ms. */
 export const DEFAULT_CANCEL_POLL_MS = 2_000;
 
@@ -87,26 +90,100 @@ async function cacheGet(
   activity: string,
   key: string,
 ): Promise<JsonValue | undefined> {
-  let value: JsonValue | undefined;
+  const text = await cacheLookup(rt, header, activity, key);
   try {
-    const text = await rt.deps.cache?.get(key);
-    value = text === undefined ? undefined : (JSON.parse(text) as JsonValue);
-  } catch (error) {
-    rt.log(JSON.stringify({ level: "warn", message: "cache read failed", error: String(error) }));
+    return text === undefined ? undefined : (JSON.parse(text) as JsonValue);
+  } catch {
+    return undefined;
   }
-  rt.metrics.emit(
-    header,
-    [
-      {
-        name: value === undefined ? "CacheMisses" : "CacheHits",
-        value: 1,
-        unit: "Count",
-        dimensions: { workflow: header.workflow, activity },
-      },
-    ],
-    rt.now(),
-  );
-  return value;
+}
+
+/** Looks `key` up tier by tier, counting a hit or a miss per tier; a failure is a miss. */
+async function cacheLookup(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  activity: string,
+  key: string,
+): Promise<string | undefined> {
+  const cache = rt.deps.cache;
+  if (!cache) return undefined;
+  let found: CacheLookup;
+  try {
+    found = cache.lookup
+      ? await cache.lookup(key)
+      : await cache
+          .get(key)
+          .then((value) =>
+            value === undefined
+              ? { misses: ["L2" as const] }
+              : { value, tier: "L2" as const, misses: [] },
+          );
+  } catch (error) {
+    found = { misses: ["L2"], l2Error: error };
+  }
+  if (found.l2Error !== undefined)
+    rt.log(
+      JSON.stringify({ level: "warn", message: "cache read failed", error: String(found.l2Error) }),
+    );
+  // One emit per tier: a metric's dimensions are per emit, and L1 and L2 differ in theirs.
+  const count = (name: "CacheHits" | "CacheMisses", tier: CacheTier) =>
+    rt.metrics.emit(
+      header,
+      [
+        {
+          name,
+          value: 1,
+          unit: "Count",
+          dimensions: { workflow: header.workflow, activity, tier },
+        },
+      ],
+      rt.now(),
+    );
+  for (const tier of found.misses) count("CacheMisses", tier);
+  if (found.tier) count("CacheHits", found.tier);
+  return found.value;
+}
+
+/**
+ * `ctx.cache`: the app's cache under `cascade:<tenant>:<app>:kv:<key>`, JSON values, a
+ * TTL on every entry, every failure a miss or a no-op (logged), hits and misses per tier.
+ */
+function activityCache(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  activity: string,
+): ActivityCache {
+  const cache = rt.deps.cache;
+  if (!cache) return NO_CACHE;
+  const full = (key: string) => `cascade:${header.tenant}:${header.app}:kv:${key}`;
+  const warn = (message: string, error: unknown) =>
+    rt.log(JSON.stringify({ level: "warn", message, activity, error: String(error) }));
+  return {
+    get: async <T extends JsonValue>(key: string) => {
+      const text = await cacheLookup(rt, header, activity, full(key));
+      try {
+        return text === undefined ? undefined : (JSON.parse(text) as T);
+      } catch {
+        return undefined;
+      }
+    },
+    set: async (key, value, ttlMs = cache.defaultTtlMs ?? DEFAULT_ACTIVITY_CACHE_TTL_MS) => {
+      if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+        throw new RangeError(`ctx.cache.set: ttlMs must be a positive number, not ${ttlMs}`);
+      try {
+        await cache.set(full(key), JSON.stringify(value), ttlMs);
+      } catch (error) {
+        warn("cache write failed", error);
+      }
+    },
+    delete: async (key) => {
+      try {
+        await cache.delete(full(key));
+      } catch (error) {
+        warn("cache delete failed", error);
+      }
+    },
+  };
 }
 
 async function cacheSet(
@@ -163,6 +240,7 @@ async function runAttempt(
       ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }),
       ...(body.heartbeatMs === undefined ? {} : { heartbeatMs: body.heartbeatMs }),
       log: rt.log,
+      cache: activityCache(rt, header, body.activity),
       signal: controller.signal,
     });
     failed = !("ok" in outcome);

@@ -12,13 +12,13 @@ import {
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
-import { ENV } from "../../lib/manifest/index.ts";
 import {
   createRuntimeFromEnv,
   RuntimeConfigError,
   readConfig,
-} from "../../lib/runtime/from-env.ts";
+} from "../../lib/adapters/aws/bootstrap.ts";
+import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
+import { ENV } from "../../lib/manifest/index.ts";
 import { repoPath } from "../helpers.ts";
 import { useEmulators } from "../support/emulators.ts";
 

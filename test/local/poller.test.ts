@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SqsMessageQueue, SqsQueueConsumer } from "../../lib/adapters/aws/sqs-queue.ts";
-import type { OutMessage } from "../../lib/core/ports.ts";
-import type { ReceivedMessage } from "../../lib/local/consumer.ts";
+import type { OutMessage, ReceivedMessage } from "../../lib/core/ports.ts";
 import { startDevServer } from "../../lib/local/dev.ts";
 import { type KilledBatch, Poller } from "../../lib/local/poller.ts";
 import { type FunctionTimeout, startLocalStack } from "../../lib/local/stack.ts";

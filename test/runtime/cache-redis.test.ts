@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Redis } from "ioredis";
 import { createRedisClient, RedisResultCache } from "../../lib/adapters/redis/result-cache.ts";
+import { TieredCache } from "../../lib/adapters/tiered-cache.ts";
 import { cacheContract } from "./cache.contract.ts";
 
 const URL = process.env.CASCADE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -28,6 +29,11 @@ before(async () => {
   }
 });
 after(() => client?.disconnect());
+
+cacheContract("TieredCache over Redis", async () => ({
+  cache: new TieredCache(new RedisResultCache(client), { l1TtlMs: 50 }),
+  wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+}));
 
 cacheContract("RedisResultCache", async () => ({
   cache: new RedisResultCache(client),

@@ -28,4 +28,13 @@ export function cacheContract(
     assert.equal(await cache.get(b), undefined);
     assert.equal(await cache.get(a), big);
   });
+
+  test(`${name}: delete removes a key, and deleting an absent key is no error`, async () => {
+    const { cache } = await make();
+    const key = `contract:${name}:d:${Math.random()}`;
+    await cache.set(key, "1", 10_000);
+    await cache.delete(key);
+    assert.equal(await cache.get(key), undefined);
+    await cache.delete(key);
+  });
 }

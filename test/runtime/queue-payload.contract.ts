@@ -1,8 +1,13 @@
 /** The MessageQueue + consumer and PayloadStore contracts: every adapter must pass them. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { MessageQueue, OutMessage, PayloadStore } from "../../lib/core/ports.ts";
-import type { QueueConsumer, ReceivedMessage } from "../../lib/local/consumer.ts";
+import type {
+  MessageQueue,
+  OutMessage,
+  PayloadStore,
+  QueueConsumer,
+  ReceivedMessage,
+} from "../../lib/core/ports.ts";
 
 export interface QueueHarness {
   readonly queue: MessageQueue;

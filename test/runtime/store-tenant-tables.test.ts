@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { readConfig } from "../../lib/adapters/aws/bootstrap.ts";
 import { DynamoDbExecutionStore } from "../../lib/adapters/aws/dynamodb-store.ts";
 import { MemoryExecutionStore } from "../../lib/adapters/memory/store.ts";
 import { TenantTablesStore, UnknownTenantError } from "../../lib/adapters/tenant-tables.ts";
 import { ENV } from "../../lib/manifest/index.ts";
-import { readConfig } from "../../lib/runtime/from-env.ts";
 import { useEmulators } from "../support/emulators.ts";
 import { storeContract } from "./store.contract.ts";
 

@@ -54,9 +54,9 @@ import type {
   MessageQueue,
   OutMessage,
   PayloadStore,
+  ReceivedMessage,
   ResultCache,
 } from "../../lib/core/ports.ts";
-import type { ReceivedMessage } from "../../lib/local/consumer.ts";
 import { QUEUE_DEFAULTS, SQS_MESSAGE_LIMIT_BYTES } from "../../lib/manifest/index.ts";
 import type { ActivityContext, ActivityFunction } from "../../lib/runtime/activities.ts";
 import { processBatch } from "../../lib/runtime/batch.ts";

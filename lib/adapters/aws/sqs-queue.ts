@@ -11,8 +11,8 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { QueueConsumer, ReceivedMessage } from "../../core/ports.ts";
 import { type MessageQueue, messageKey, type OutMessage } from "../../core/ports.ts";
-import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
 import {
   SQS_MAX_BATCH,
   SQS_MAX_DELAY_SECONDS,

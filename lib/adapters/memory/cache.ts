@@ -22,6 +22,10 @@ export class MemoryResultCache implements ResultCache {
     return entry.value;
   }
 
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+  }
+
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     this.#entries.delete(key);
     if (this.#entries.size >= this.#capacity) {

@@ -5,8 +5,7 @@
  * 256 KiB per SendMessageBatch, split as the SQS adapter splits). For seeded
  * simulations; the local stack and the tests of the real path use fauxqs.
  */
-import type { MessageQueue, OutMessage } from "../../core/ports.ts";
-import type { QueueConsumer, ReceivedMessage } from "../../local/consumer.ts";
+import type { MessageQueue, OutMessage, QueueConsumer, ReceivedMessage } from "../../core/ports.ts";
 import { DEFAULT_MAX_RECEIVE_COUNT, SQS_MAX_DELAY_SECONDS } from "../../manifest/index.ts";
 import { sqsBatches } from "./limits.ts";
 

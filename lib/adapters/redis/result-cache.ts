@@ -20,6 +20,10 @@ export class RedisResultCache implements ResultCache {
     return (await this.#client.get(key)) ?? undefined;
   }
 
+  async delete(key: string): Promise<void> {
+    await this.#client.del(key);
+  }
+
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     await this.#client.set(key, value, "PX", Math.max(1, Math.round(ttlMs)));
   }

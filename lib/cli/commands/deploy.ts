@@ -1,12 +1,15 @@
 /**
- * `cascade synth [app-dir]` and `cascade deploy [app-dir]`: the CDK CLI on this
- * repository's `bin/app.ts`, with the app folder passed as the `appDir` context.
- * The app is checked first, so a typo is reported with line and column and
- * nothing reaches CloudFormation.
+ * `cascade synth [app-dir]` and `cascade deploy [app-dir]`: the CDK CLI. In a project
+ * with its own `cdk.json` at or above the app (what `cascade init` writes), the
+ * project's own CDK app and CLI (`node_modules/.bin/cdk`) run, from the project's root;
+ * otherwise Cascade's own `bin/app`, with the app folder passed as the `appDir` context.
+ * The app is checked first, so a typo is reported with line and column and nothing
+ * reaches CloudFormation.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { CODE_ROOT, MODULE_EXTENSION } from "../../app/package-root.ts";
 import { PROJECT_ROOT } from "../../infra/bundle.ts";
 import { AppModelError, readAppModel } from "../../infra/model.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -28,13 +31,18 @@ export function cdkArguments(
   verb: "synth" | "deploy",
   appDir: string,
   options: CdkCommandOptions,
+  ownApp = false,
 ): string[] {
   return [
     verb,
-    "--app",
-    `${process.execPath} ${join(PROJECT_ROOT, "bin/app.ts")}`,
-    "--context",
-    `appDir=${resolve(appDir)}`,
+    ...(ownApp
+      ? []
+      : [
+          "--app",
+          `${process.execPath} ${join(CODE_ROOT, "bin", `app${MODULE_EXTENSION}`)}`,
+          "--context",
+          `appDir=${resolve(appDir)}`,
+        ]),
     ...(options.stackName ? ["--context", `stackName=${options.stackName}`] : []),
     ...(options.output ? ["--output", resolve(options.output)] : []),
     ...(options.profile ? ["--profile", options.profile] : []),
@@ -64,19 +72,21 @@ async function runCdk(
     }
     throw error;
   }
-  const cdk = join(PROJECT_ROOT, "node_modules/.bin/cdk");
+  const own = userCdkProject(dir);
+  const root = own ?? PROJECT_ROOT;
+  const cdk = join(root, "node_modules/.bin/cdk");
   if (!existsSync(cdk)) {
-    io.stderr("cascade: the AWS CDK CLI is missing (node_modules/.bin/cdk): run npm ci\n");
+    io.stderr(`cascade: the AWS CDK CLI is missing (${cdk}): npm install --save-dev aws-cdk\n`);
     return EXIT.UNAVAILABLE;
   }
   const env = {
     ...process.env,
     ...io.env,
     // The CDK CLI and esbuild run under this Node (24), whatever `node` is on PATH.
-    PATH: `${dirname(process.execPath)}:${join(PROJECT_ROOT, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
+    PATH: `${dirname(process.execPath)}:${join(root, "node_modules/.bin")}:${process.env.PATH ?? ""}`,
   };
-  const child = spawn(cdk, cdkArguments(verb, dir, options), {
-    cwd: PROJECT_ROOT,
+  const child = spawn(cdk, cdkArguments(verb, dir, options, own !== undefined), {
+    cwd: root,
     env,
     stdio: ["inherit", "pipe", "pipe"],
   });
@@ -87,6 +97,18 @@ async function runCdk(
   // The app was valid: what failed is the CDK, esbuild or AWS (their output is above).
   io.stderr(`cascade: cdk ${verb} failed (exit ${code})\n`);
   return EXIT.UNAVAILABLE;
+}
+
+/** The user's CDK project around `dir`: the nearest folder at or above it with a cdk.json, outside Cascade's own. */
+export function userCdkProject(dir: string): string | undefined {
+  let current = resolve(dir);
+  for (;;) {
+    if (current === resolve(PROJECT_ROOT)) return undefined;
+    if (existsSync(join(current, "cdk.json"))) return current;
+    const parent = dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
 }
 
 /** `cascade synth`: the CloudFormation template and bundled functions, offline. */

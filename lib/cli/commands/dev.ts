@@ -1,6 +1,7 @@
 /** `cascade dev [APP_DIR]`: the whole app on this machine, until Ctrl-C. */
-import { relative, resolve } from "node:path";
-import { formatProblems } from "../../local/app-check.ts";
+import { join, relative, resolve } from "node:path";
+import { formatProblems } from "../../app/check.ts";
+import { ENV_FILE, loadAppEnvFile } from "../../app/env-file.ts";
 import { runDemo } from "../../local/demo.ts";
 import { DevError, type DevServer, problemDiagnostics, startDevServer } from "../../local/dev.ts";
 import type { LogFormat } from "../../local/transition-log.ts";
@@ -32,6 +33,9 @@ export async function runDev(
   const json = options.logFormat === "json";
   const line = (text: string) => io.stdout(`${text}\n`);
   let server: DevServer;
+  const fromEnvFile = loadAppEnvFile(resolve(io.cwd, appDir));
+  if (fromEnvFile.length > 0)
+    io.stderr(`cascade dev: ${fromEnvFile.length} variable(s) from ${join(appDir, ENV_FILE)}\n`);
   try {
     server = await startDevServer({
       dir: appDir,

@@ -742,6 +742,8 @@ class Run {
           this.thread = { ...this.thread, rng: draw.state };
           delay *= draw.value;
         }
+        if (error.retryAfterMs !== undefined)
+          delay = Math.min(MAX_RETRY_DELAY_MS, Math.max(0, error.retryAfterMs));
         delay = Math.round(delay);
         this.thread = { ...this.thread, attempt: this.thread.attempt + 1 };
         this.history({

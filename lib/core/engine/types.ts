@@ -17,6 +17,11 @@ export interface WorkflowError {
   readonly message: string;
   /** False when an activity said not to retry it. Default true. */
   readonly retryable?: boolean;
+  /**
+   * When a matching `retry` rule retries this error, wait this long (ms) instead of the
+   * rule's backoff (`retryAfter(ms)` in an activity). At most one year.
+   */
+  readonly retryAfterMs?: number;
 }
 
 /** Stable error names the engine raises. */

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkApp, formatProblems, workerRegionsOf } from "../../lib/local/app-check.ts";
+import { checkApp, formatProblems, workerRegionsOf } from "../../lib/app/check.ts";
 import { repoPath } from "../helpers.ts";
 
 function app(files: Record<string, string>): string {

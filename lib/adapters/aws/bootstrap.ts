@@ -1,21 +1,23 @@
 /**
- * Building the runtime inside a Lambda function (or any process) from its
+ * The AWS composition root, imported only by `functions/`: building the runtime inside a Lambda function (or any process) from its
  * environment, validated once and all at once. Clients are built here, at
  * module scope of the handler, and reused across invocations.
  */
-import { createAwsClients } from "../adapters/aws/clients.ts";
-import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
-import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
-import { SqsMessageQueue } from "../adapters/aws/sqs-queue.ts";
-import { TenantTablesStore } from "../adapters/tenant-tables.ts";
-import type { AppConfig } from "../app/config.ts";
-import { loadApp } from "../app/load.ts";
-import type { ExecutionStore, PayloadStore, ResultCache } from "../core/ports.ts";
-import { ENV } from "../manifest/index.ts";
-import { DefinitionRegistry } from "./definitions.ts";
-import { Runtime, TRANSITIONS } from "./runtime.ts";
-import { traceActivities, traceRuntime } from "./tracing.ts";
-import { type Tracing, tracingFromEnv } from "./tracing-setup.ts";
+
+import type { AppConfig } from "../../app/config.ts";
+import { loadApp } from "../../app/load.ts";
+import type { ExecutionStore, PayloadStore, ResultCache } from "../../core/ports.ts";
+import { ENV } from "../../manifest/index.ts";
+import { DefinitionRegistry } from "../../runtime/definitions.ts";
+import { Runtime, TRANSITIONS } from "../../runtime/runtime.ts";
+import { traceActivities, traceRuntime } from "../../runtime/tracing.ts";
+import { type Tracing, tracingFromEnv } from "../../runtime/tracing-setup.ts";
+import { TenantTablesStore } from "../tenant-tables.ts";
+import { TieredCache } from "../tiered-cache.ts";
+import { createAwsClients } from "./clients.ts";
+import { DynamoDbExecutionStore } from "./dynamodb-store.ts";
+import { S3PayloadStore } from "./s3-payloads.ts";
+import { SqsMessageQueue } from "./sqs-queue.ts";
 
 /** Raised when the environment is incomplete or malformed; lists every problem. */
 export class RuntimeConfigError extends Error {
@@ -163,8 +165,11 @@ export async function createServicesFromEnv(
   // Loaded only when the cache is on: the Redis client costs ~100 ms of cold start.
   let cache: ResultCache | undefined;
   if (config.cacheEndpoint) {
-    const redis = await import("../adapters/redis/result-cache.ts");
-    cache = new redis.RedisResultCache(redis.createElastiCacheClient(config.cacheEndpoint));
+    const redis = await import("../redis/result-cache.ts");
+    cache = new TieredCache(
+      new redis.RedisResultCache(redis.createElastiCacheClient(config.cacheEndpoint)),
+      { defaultTtlMs: app.config.cache.ttlSeconds * 1000 },
+    );
   }
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
   for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);

@@ -6,9 +6,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { loadActivities } from "../app/activities.ts";
-import { type AppConfig, loadAppConfig, taskFunctions } from "../app/config.ts";
-import { APP_CONFIG_FILE, findWorkflowFiles, workflowStem } from "../app/workflows.ts";
+import type { ActivityFunction } from "../core/activity.ts";
 import {
   type Definition,
   type Diagnostic,
@@ -17,7 +15,10 @@ import {
   type SourceText,
   validateWorkflow,
 } from "../core/cdl/index.ts";
-import type { ActivityFunction } from "../runtime/activities.ts";
+import { loadActivities } from "./activities.ts";
+import { type AppConfig, loadAppConfig, taskFunctions } from "./config.ts";
+import { APP_CONFIG_FILE, discoverWorkflowFiles } from "./discover.ts";
+import { workflowStem } from "./workflows.ts";
 
 /** One workflow file of the app, read and validated. */
 export interface AppWorkflow {
@@ -80,9 +81,7 @@ export async function checkApp(
     }
   }
 
-  const files = existsSync(config.workflows)
-    ? await findWorkflowFiles([config.workflows], "/")
-    : [];
+  const files = discoverWorkflowFiles(config.workflows);
   const workflows: AppWorkflow[] = [];
   const byName = new Map<string, string>();
   for (const file of files) {
