@@ -87,6 +87,7 @@ function capacity(
     counts.rcu += Math.max(1, Math.ceil(size(output.Items) / 4096));
 }
 
+const byItem: Record<string, number> = {};
 const done = new Map<string, (record: ThreadRecord) => void>();
 const wrapStore = (store: ExecutionStore): ExecutionStore =>
   new Proxy(store, {
@@ -137,7 +138,18 @@ const countLean = (
     onDone?.(command, input, output);
   });
 };
-countLean(stack.clients.lean.dynamodb, () => counts.ddbRequests, capacity);
+countLean(
+  stack.clients.lean.dynamodb,
+  () => counts.ddbRequests,
+  (command, input, output) => {
+    capacity(command, input, output);
+    if (!process.env.BENCH_ITEMS) return;
+    // BENCH_ITEMS=1: which items the requests touch (sort key up to its first `#`).
+    const key = ((input.Item ?? input.Key) as Record<string, { S?: string }> | undefined)?.sk?.S;
+    const kind = `${command.replace("Command", "")} ${key?.replace(/#.*$/, "") ?? "?"}`;
+    byItem[kind] = (byItem[kind] ?? 0) + 1;
+  },
+);
 countLean(stack.clients.lean.sqs, () => counts.sqsRequests);
 type Middlewared = {
   middlewareStack: {
@@ -295,6 +307,8 @@ console.log(
 );
 console.log(`  DynamoDB requests by command (c=1, total): ${JSON.stringify(byCommand)}`);
 console.log(`  SQS requests by command (c=1, total): ${JSON.stringify(sqsByCommand)}`);
+if (process.env.BENCH_ITEMS)
+  console.log(`  DynamoDB requests by item (all runs): ${JSON.stringify(byItem)}`);
 console.log(
   `  at c=32, per execution: DynamoDB ${f(atConcurrency.ddb)} requests, SQS ${f(atConcurrency.sqs)} requests; by command (total): ${JSON.stringify(atConcurrency.byCommand)}`,
 );

@@ -1,5 +1,6 @@
 /** Rules of the step log (DESIGN.md section 5) that every ExecutionStore adapter keeps. */
-import type { ThreadRecord } from "../core/ports.ts";
+import { ROOT_THREAD } from "../core/engine/index.ts";
+import type { ExecutionHeader, ThreadRecord } from "../core/ports.ts";
 
 /** A step's number names the step it follows: a write that names another is a bug, not a race. */
 export function checkStep(record: ThreadRecord, expected: number): void {
@@ -15,13 +16,21 @@ export function isChildOf(threadId: string, joinId: string): boolean {
 }
 
 /**
- * A step as stored: the outbox's messages without the execution header (the step has
- * it) and the events without their thread (the step's own) — a few hundred bytes of
- * every step item, which DynamoDB bills per KB.
+ * A step as stored: without the execution header (every read of a step has it; the
+ * summary item keeps it), the outbox's messages without it either, and the events
+ * without their thread (the step's own) — the header, with an input up to a KB, is
+ * in every message, and DynamoDB bills items per KB.
+ * @param keepHeader true for the summary item, which lists read without a header; by
+ *   default the root's steps keep it too (`GET execution` reads the latest by id alone).
  */
-export function compactStep(record: ThreadRecord): unknown {
+export function compactStep(
+  record: ThreadRecord,
+  keepHeader = record.thread.id === ROOT_THREAD,
+): unknown {
+  const { header, ...rest } = record;
   return {
-    ...record,
+    ...(keepHeader ? { header } : {}),
+    ...rest,
     outbox: record.outbox.map((message) => {
       const { header: _header, ...body } = message.body;
       return { ...message, body };
@@ -30,9 +39,13 @@ export function compactStep(record: ThreadRecord): unknown {
   };
 }
 
-/** A step as read back: `compactStep` undone. */
-export function expandStep(stored: unknown): ThreadRecord {
-  const record = stored as ThreadRecord;
+/**
+ * A step as read back: `compactStep` undone.
+ * @param header the execution's header, for a step stored without it.
+ */
+export function expandStep(stored: unknown, header?: ExecutionHeader): ThreadRecord {
+  const read = stored as ThreadRecord;
+  const record = read.header || !header ? read : { ...read, header };
   return {
     ...record,
     outbox: (record.outbox ?? []).map((message) =>

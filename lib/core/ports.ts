@@ -201,13 +201,24 @@ export type WireMessage =
       /** Applied at once, not with the batch's other reports (ANY and AT_LEAST continue early). */
       readonly eager?: true;
     }
-  | { readonly kind: "cancel-join"; readonly header: ExecutionHeader; readonly joinId: string }
+  | {
+      readonly kind: "cancel-join";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      /**
+       * A page of a closed join's cancel: the branches still running past this index
+       * are cancelled, a page at a time (absent: cancel the open join itself).
+       */
+      readonly after?: number;
+    }
   | {
       /** The branches a fan-out started, as kept in the thread's stored outbox; rebuilt from the join. */
       readonly kind: "start-branches";
       readonly header: ExecutionHeader;
       readonly joinId: string;
       readonly indexes: readonly number[];
+      /** And the branches `from` (inclusive) to `to` (exclusive): started a page at a time. */
+      readonly range?: { readonly from: number; readonly to: number };
       /** The join as the fan-out created it: a re-send creates it if the first send stopped before. */
       readonly create?: { readonly join: JoinState; readonly inputs: Stored };
     }

@@ -15,8 +15,13 @@ import type {
 } from "../core/ports.ts";
 import type { PayloadCodec, PayloadOwner } from "./codec.ts";
 
-/** Inputs up to this size ride in every message's header; larger ones are referenced. */
-export const HEADER_INPUT_INLINE_BYTES = 4 * 1024;
+/**
+ * Inputs up to this size ride in every message's header; larger ones are referenced
+ * (stored once, by content, and cached by each process). The header is in every
+ * message and in every root step: a 4 KB input made each of a Map's thousand item
+ * messages 4 KB, and each root step 4 write units.
+ */
+export const HEADER_INPUT_INLINE_BYTES = 1024;
 /**
  * A message or item over this many bytes of JSON has its large parts moved to the
  * payload store, whatever the offload threshold: SQS takes 256 KiB per message and
@@ -30,6 +35,13 @@ export const HISTORY_INLINE_BYTES = 8 * 1024;
 export const SMALL_OUTPUT_BYTES = 1024;
 /** Parallel branches past this index keep their output in their own record (the join item stays small). */
 export const MAX_BRANCHES_WITH_OUTPUTS_IN_JOIN = 64;
+
+/**
+ * Branch starts or cancels one message causes at most: a wider fan-out, refill or
+ * cancel sends this many and a message for the next page (DESIGN.md section 9), so
+ * no invocation does work proportional to the width of a Map.
+ */
+export const BRANCH_PAGE = 500;
 /** A Map iteration's item over this size is referenced from its thread, not carried inline. */
 export const MAP_ITEM_INLINE_BYTES = 8 * 1024;
 /**

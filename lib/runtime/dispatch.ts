@@ -54,7 +54,7 @@ export async function processMessage(
     case "finished":
       return finished(rt, work, mid, body);
     case "cancel-join":
-      return cancelJoinBranches(rt, work, mid, body.header, body.joinId);
+      return cancelJoinBranches(rt, work, mid, body.header, body.joinId, body.after);
     case "join-complete":
       return joinComplete(rt, work, mid, body);
     case "start-branches":
@@ -146,7 +146,7 @@ async function run(
   }
   if (
     body.check !== undefined &&
-    (await work.batch.cancelRequested(rt.store, header)) !== undefined
+    (await work.batch.cancelRequested(rt.store, header, rt.now())) !== undefined
   )
     return; // The execution is being cancelled: queued work does not start.
   let event: ThreadEvent;
@@ -234,7 +234,7 @@ async function workJob(
   arrival: Arrival,
 ): Promise<void> {
   // A queued job of an execution being cancelled does not start.
-  if ((await work.batch.cancelRequested(rt.store, body.header)) !== undefined) return;
+  if ((await work.batch.cancelRequested(rt.store, body.header, rt.now())) !== undefined) return;
   let event: StoredEvent;
   if (await attemptTimedOut(rt, body, mid, arrival)) {
     event = { type: "ActivityFailed", token: body.token, error: stoppedError(body.state) };

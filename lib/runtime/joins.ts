@@ -18,10 +18,12 @@ import {
   type JoinOutcome,
   type JoinState,
   type JoinStep,
+  runningBranches,
   type ThreadEvent,
 } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { ExecutionHeader, JoinRecord, OutMessage, WireMessage } from "../core/ports.ts";
+import { BRANCH_PAGE } from "./budget.ts";
 import {
   applyEvent,
   CONFLICT,
@@ -33,7 +35,13 @@ import {
 import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import { branchMessage, cancelBranchMessages, prepare } from "./outbox.ts";
+import {
+  branchMessage,
+  branchPageMessage,
+  cancelBranchMessages,
+  pageOf,
+  prepare,
+} from "./outbox.ts";
 import { type Batch, type JoinReport, TRANSITIONS, Work } from "./unit-of-work.ts";
 
 /** Starts branch `index` of a join: lazily when it begins with a Task (its run carries its state). */
@@ -92,10 +100,21 @@ export async function cancelJoinBranches(
   mid: string,
   header: ExecutionHeader,
   joinId: string,
+  after?: number,
 ): Promise<void> {
   // A join that was never written (its fan-out stopped between its commit and the join)
   // started no branch, and none will start once its thread has ended: nothing to cancel.
-  if (!(await rt.store.getJoin(header, joinId))) return;
+  const record = await rt.store.getJoin(header, joinId);
+  if (!record) return;
+  if (after !== undefined) {
+    // A page of a closed join's cancel: the branches still running past `after`.
+    if (record.join.status === "open") return;
+    const running = runningBranches(record.join).filter((i) => i > after);
+    work.dispatch(
+      cancelBranchMessages(header, joinId, running, "the join no longer needs this branch"),
+    );
+    return;
+  }
   await updateJoin(rt, work, header, joinId, mid, undefined, true, cancelJoin);
 }
 
@@ -244,7 +263,7 @@ async function applyJoinReports(
 }
 
 /** The messages of a join's commands; their ids name the join, so every copy dedupes. */
-async function joinMessages(
+export async function joinMessages(
   rt: RuntimeContext,
   record: JoinRecord,
   commands: readonly Command[],
@@ -254,13 +273,15 @@ async function joinMessages(
   for (const command of commands) {
     if (command.type === "StartBranches") {
       const inputs = await rt.codec.load(record.inputs);
-      for (const index of command.indexes) {
+      const { page, rest } = pageOf(command.indexes);
+      for (const index of page) {
         out.push({
           mid: MESSAGE_IDS.branch(command.joinId, index),
           queue: TRANSITIONS,
           body: await branchMessage(rt, header, record.join, inputs, index),
         });
       }
+      if (rest) out.push(branchPageMessage(header, command.joinId, rest));
     } else if (command.type === "CancelBranches") {
       out.push(
         ...cancelBranchMessages(
@@ -317,11 +338,23 @@ export async function startBranches(
     );
   // A join that closed meanwhile starts nothing more: what it caused is derived again
   // instead (the parent's continuation, which dedupes on its id).
-  const commands: Command[] =
-    join.join.status === "open"
-      ? [{ type: "StartBranches", joinId: body.joinId, indexes: body.indexes }]
-      : closingCommands(join.join);
-  work.dispatch(await joinMessages(rt, join, commands));
+  if (join.join.status !== "open") {
+    work.dispatch(await joinMessages(rt, join, closingCommands(join.join)));
+    return;
+  }
+  const indexes = [...body.indexes];
+  const range = body.range;
+  if (range) {
+    const end = Math.min(range.to, range.from + BRANCH_PAGE);
+    for (let i = range.from; i < end; i++) indexes.push(i);
+    // The next page goes out once this one is sent: a join that closes meanwhile stops
+    // the pages still to come.
+    if (end < range.to)
+      work.dispatch([branchPageMessage(body.header, body.joinId, { from: end, to: range.to })]);
+  }
+  work.dispatch(
+    await joinMessages(rt, join, [{ type: "StartBranches", joinId: body.joinId, indexes }]),
+  );
 }
 
 /** Continues the thread that waits for a join, with its branches' outputs. */

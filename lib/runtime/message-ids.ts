@@ -22,6 +22,10 @@ export const MESSAGE_IDS = {
   branch: (joinId: string, index: number): string => `${joinId}!b${index}`,
   /** A join cancelling its branch `index`. */
   cancelBranch: (joinId: string, index: number): string => `${joinId}!c${index}`,
+  /** A page of a join's branch starts, from branch `from` on. */
+  branchPage: (joinId: string, from: number): string => `${joinId}!p${from}`,
+  /** A page of a closed join's cancel, for the branches past `after`. */
+  cancelPage: (joinId: string, after: number): string => `${joinId}!x${after}`,
   /** A join continuing the thread that waits for it. */
   joinDone: (joinId: string): string => `${joinId}!done`,
   /** A dedicated worker's outcome of the job `mid`. */

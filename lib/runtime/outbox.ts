@@ -21,10 +21,12 @@ import type {
   JoinRecord,
   OutMessage,
   RunCheck,
+  Stored,
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
 import {
+  BRANCH_PAGE,
   ENVELOPE_BUDGET_BYTES,
   fit,
   jsonBytesUpTo,
@@ -196,14 +198,19 @@ export async function prepare(
         if (!join)
           throw new RuntimeError("BAD_MESSAGE", `StartBranches for unknown join ${command.joinId}`);
         const inputs = await rt.codec.load(join.inputs);
-        for (const index of command.indexes) {
+        const create = { join: join.join, inputs: join.inputs };
+        const { page, rest } = pageOf(command.indexes);
+        for (const index of page) {
           outbox.push({
             mid: MESSAGE_IDS.branch(command.joinId, index),
             queue: TRANSITIONS,
             body: await branchMessage(rt, header, join.join, inputs, index),
           });
         }
-        // Stored as one line: a fan-out of a thousand items must not fill the thread's item.
+        if (rest) outbox.push(branchPageMessage(header, command.joinId, rest, create));
+        // Stored as one line, as a range when wide: a fan-out of 100,000 items must not
+        // fill the thread's item.
+        const range = rangeOf(command.indexes);
         stored.push({
           mid: id(),
           queue: TRANSITIONS,
@@ -211,8 +218,10 @@ export async function prepare(
             kind: "start-branches",
             header,
             joinId: command.joinId,
-            indexes: [...command.indexes],
-            create: { join: join.join, inputs: join.inputs },
+            ...(range && command.indexes.length > BRANCH_PAGE
+              ? { indexes: [], range }
+              : { indexes: [...command.indexes] }),
+            create,
           },
         });
         break;
@@ -386,14 +395,19 @@ export async function branchMessage(
   };
 }
 
-/** Cancel events for branches of a join; one id per branch, whoever sends it. */
+/**
+ * Cancel events for branches of a join, one id per branch whoever sends it: a page of
+ * them, and past `BRANCH_PAGE` a message that cancels the branches still running after
+ * the page's last (the join is closed by then, so it knows which).
+ */
 export function cancelBranchMessages(
   header: ExecutionHeader,
   joinId: string,
   indexes: readonly number[],
   reason: string,
 ): OutMessage[] {
-  return indexes.map((index) => ({
+  const page = indexes.slice(0, BRANCH_PAGE);
+  const out: OutMessage[] = page.map((index) => ({
     mid: MESSAGE_IDS.cancelBranch(joinId, index),
     queue: TRANSITIONS,
     body: {
@@ -403,6 +417,56 @@ export function cancelBranchMessages(
       event: { type: "CancelRequested", reason },
     },
   }));
+  const last = page[page.length - 1];
+  if (indexes.length > BRANCH_PAGE && last !== undefined)
+    out.push({
+      mid: MESSAGE_IDS.cancelPage(joinId, last),
+      queue: TRANSITIONS,
+      body: { kind: "cancel-join", header, joinId, after: last },
+    });
+  return out;
+}
+
+/** The first page of branch indexes to start, and the contiguous rest, if any. */
+export function pageOf(indexes: readonly number[]): {
+  page: readonly number[];
+  rest?: { from: number; to: number };
+} {
+  const range = rangeOf(indexes);
+  if (!range || indexes.length <= BRANCH_PAGE) return { page: indexes };
+  return {
+    page: indexes.slice(0, BRANCH_PAGE),
+    rest: { from: range.from + BRANCH_PAGE, to: range.to },
+  };
+}
+
+/** `indexes` as a range when they are contiguous and ascending. */
+function rangeOf(indexes: readonly number[]): { from: number; to: number } | undefined {
+  const from = indexes[0];
+  if (from === undefined) return undefined;
+  for (let i = 1; i < indexes.length; i++) if (indexes[i] !== from + i) return undefined;
+  return { from, to: from + indexes.length };
+}
+
+/** The message that starts the branches of `range`, a page at a time. */
+export function branchPageMessage(
+  header: ExecutionHeader,
+  joinId: string,
+  range: { from: number; to: number },
+  create?: { join: JoinState; inputs: Stored },
+): OutMessage {
+  return {
+    mid: MESSAGE_IDS.branchPage(joinId, range.from),
+    queue: TRANSITIONS,
+    body: {
+      kind: "start-branches",
+      header,
+      joinId,
+      indexes: [],
+      range,
+      ...(create ? { create } : {}),
+    },
+  };
 }
 
 /** The summary of an ended execution as listed: the root's last step without its data, outbox and history. */

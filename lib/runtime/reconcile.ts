@@ -9,6 +9,7 @@ import { ROOT_THREAD } from "../core/engine/index.ts";
 import type { ThreadRecord } from "../core/ports.ts";
 import { applyEvent, resend } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
+import { joinMessages } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { fitMessages, outboxOf, summaryOf } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
@@ -118,9 +119,8 @@ async function repair(
     );
     return "applied a cancel request";
   }
-  const threads = [latest, ...(await store.branchThreads(header))].filter(
-    (r) => r.thread.status === "running" && now - r.committedAt >= idleMs,
-  );
+  const all = [latest, ...(await store.branchThreads(header))];
+  const threads = all.filter((r) => r.thread.status === "running" && now - r.committedAt >= idleMs);
   let resent = 0;
   for (const record of threads) {
     const activity = record.thread.waiting?.kind === "activity";
@@ -139,5 +139,63 @@ async function repair(
     rt.remember(key);
     resent++;
   }
-  return resent > 0 ? `re-sent the outbox of ${resent} idle thread(s)` : undefined;
+  const joins = await repairJoins(rt, work, header, all, now, graceMs);
+  const done = [
+    resent > 0 ? `re-sent the outbox of ${resent} idle thread(s)` : "",
+    joins > 0 ? `re-sent ${joins} message(s) of open joins` : "",
+  ].filter((s) => s !== "");
+  return done.length > 0 ? done.join("; ") : undefined;
+}
+
+/**
+ * The joins an idle execution waits on: a report whose join counted it but whose
+ * branch starts were never sent (the report's process died after the join's write,
+ * and its message is gone — dead-lettered and handled, or applied inline), and a
+ * branch that ended but whose report never reached its join. Only once nothing of the
+ * execution has committed for the activity grace: a lazy branch running its first
+ * activity has no step yet to tell it apart from one never started.
+ * @returns the messages sent.
+ */
+async function repairJoins(
+  rt: RuntimeContext,
+  work: Work,
+  header: ThreadRecord["header"],
+  records: readonly ThreadRecord[],
+  now: number,
+  graceMs: number,
+): Promise<number> {
+  if (records.some((r) => now - r.committedAt < graceMs)) return 0;
+  let sent = 0;
+  for (const waiter of records) {
+    const waiting = waiter.thread.waiting;
+    if (waiter.thread.status !== "running" || waiting?.kind !== "join") continue;
+    const record = await rt.store.getJoin(header, waiting.joinId);
+    if (record?.join.status !== "open") continue;
+    const key = `${header.tenant}\u0000${header.executionId}\u0000${record.join.id}@${record.version}`;
+    if (rt.reconciled.has(key)) continue;
+    const ended = new Set([...record.join.succeeded, ...record.join.failed]);
+    const branches = new Map<number, ThreadRecord>();
+    for (const r of records)
+      if (r.thread.parent?.joinId === record.join.id) branches.set(r.thread.parent.index, r);
+    const unstarted = [
+      ...new Set(record.starts.flatMap((s) => s.indexes).filter((i) => !ended.has(i))),
+    ].filter((i) => !branches.has(i));
+    const unreported = [...branches.values()].filter(
+      (r) => r.thread.status !== "running" && !ended.has(r.thread.parent?.index ?? -1),
+    );
+    const messages = [
+      ...(await joinMessages(rt, record, [
+        ...(unstarted.length > 0
+          ? [{ type: "StartBranches" as const, joinId: record.join.id, indexes: unstarted }]
+          : []),
+      ])),
+      ...unreported.flatMap((r) => outboxOf(r)),
+    ];
+    if (messages.length === 0) continue;
+    await fitMessages(rt, header, messages);
+    work.dispatch(messages);
+    rt.remember(key);
+    sent += messages.length;
+  }
+  return sent;
 }

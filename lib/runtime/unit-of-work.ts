@@ -15,6 +15,14 @@ import type {
 } from "../core/ports.ts";
 import { RuntimeError } from "./errors.ts";
 
+/**
+ * Follow-ups (branch starts, reports, cancels, timers due) one invocation processes
+ * itself before it sends the rest to the queue: enough for a workflow's control flow
+ * to run without hops, few enough that no invocation does work proportional to the
+ * width of a fan-out (DESIGN.md section 9).
+ */
+export const INLINE_FOLLOW_UPS_PER_INVOCATION = 64;
+
 /** The queue name of transitions; dedicated workers are `worker:<region>`. */
 export const TRANSITIONS = "transitions";
 
@@ -55,7 +63,12 @@ export class Batch {
   readonly ended = new Map<string, ThreadRecord>();
   /** Reports to each join, applied together in one write per join (batches only). */
   readonly joins: Map<string, PendingJoin> | undefined;
-  readonly #cancels = new Map<string, Promise<string | undefined>>();
+  readonly #cancels = new Map<string, { at: number; check: Promise<string | undefined> }>();
+  /**
+   * Follow-ups this invocation may still process itself; the rest are sent, for other
+   * invocations to share (a wide fan-out or cancel does not run in one function).
+   */
+  inlineLeft = INLINE_FOLLOW_UPS_PER_INVOCATION;
 
   /** Fired when the invocation is killed (its function timed out): it must commit nothing more. */
   readonly signal: AbortSignal | undefined;
@@ -72,14 +85,22 @@ export class Batch {
       throw new RuntimeError("STOPPED", "the invocation ran past its function's timeout");
   }
 
-  /** Whether the execution has a cancel request; read once per batch and execution. */
-  cancelRequested(store: ExecutionStore, header: ExecutionHeader): Promise<string | undefined> {
+  /**
+   * Whether the execution has a cancel request: read once per batch and execution, and
+   * again before a run that starts more than `CANCEL_CHECK_MAX_AGE_MS` after the last
+   * read (a batch's runs follow one another, so a late one must not miss a cancel that
+   * committed while the earlier ones ran).
+   */
+  cancelRequested(
+    store: ExecutionStore,
+    header: ExecutionHeader,
+    now: number,
+  ): Promise<string | undefined> {
     const key = `${header.tenant}\u0000${header.executionId}`;
-    let check = this.#cancels.get(key);
-    if (!check) {
-      check = store.cancelRequested(header);
-      this.#cancels.set(key, check);
-    }
+    const cached = this.#cancels.get(key);
+    if (cached && now - cached.at <= CANCEL_CHECK_MAX_AGE_MS) return cached.check;
+    const check = store.cancelRequested(header);
+    this.#cancels.set(key, { at: now, check });
     return check;
   }
 
@@ -88,6 +109,9 @@ export class Batch {
     this.ended.set(`${record.header.tenant}\u0000${record.header.executionId}`, record);
   }
 }
+
+/** How old a batch's read of an execution's cancel request may be when a run starts, in ms. */
+export const CANCEL_CHECK_MAX_AGE_MS = 200;
 
 /** The work of one received message: its inline follow-ups wait here until processed. */
 export class Work {
@@ -128,9 +152,16 @@ export class Work {
     const now = this.#now();
     for (const message of outbox) {
       const due = message.notBefore === undefined || message.notBefore <= now;
-      if (this.#inline && message.queue === TRANSITIONS && due && message.body.kind !== "run")
+      if (
+        this.#inline &&
+        message.queue === TRANSITIONS &&
+        due &&
+        message.body.kind !== "run" &&
+        this.batch.inlineLeft > 0
+      ) {
+        this.batch.inlineLeft--;
         this.#pending.push({ mid: message.mid, body: message.body });
-      else this.batch.outgoing.push({ message, source: this.source });
+      } else this.batch.outgoing.push({ message, source: this.source });
     }
   }
 

@@ -142,3 +142,47 @@ states:
   assert.deepEqual(credit?.result, ["credit"]);
   assert.deepEqual(fan.branches[1]?.result, null);
 });
+
+test("a Map's tolerated_failure_percentage normalises; max_concurrency 0 and a share over 100 are errors", () => {
+  const map = (extra: string) => `name: M
+states:
+  - name: Each
+    type: Map
+    items: "{{ $.items }}"
+${extra}
+    iterator:
+      - { name: W, type: Pass, end: true }
+    end: true
+`;
+  const both = validateWorkflow(
+    "m.yaml",
+    map("    tolerated_failures: 3\n    tolerated_failure_percentage: 12.5"),
+  );
+  assert.deepEqual(both.diagnostics, []);
+  const each = both.definition?.flow.states.get("Each");
+  assert.ok(each?.type === "Map");
+  assert.equal(each.toleratedFailures, 3);
+  assert.equal(each.toleratedFailurePercentage, 12.5);
+  assert.equal(each.maxConcurrency, 0, "omitted: no limit");
+
+  const share = validateWorkflow("m.yaml", map("    tolerated_failure_percentage: 10"));
+  const only = share.definition?.flow.states.get("Each");
+  assert.ok(only?.type === "Map");
+  assert.equal(only.toleratedFailures, Number.MAX_SAFE_INTEGER, "the share alone decides");
+
+  const bad = validateWorkflow(
+    "m.yaml",
+    map(
+      "    max_concurrency: 0\n    tolerated_failure_percentage: 101\n    tolerated_failures: -1",
+    ),
+  );
+  assert.equal(bad.definition, undefined);
+  assert.deepEqual(
+    bad.diagnostics.map((d) => [d.code, d.line]),
+    [
+      ["CDL_INVALID_VALUE", 6],
+      ["CDL_INVALID_VALUE", 7],
+      ["CDL_INVALID_VALUE", 8],
+    ],
+  );
+});

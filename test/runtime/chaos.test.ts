@@ -204,7 +204,6 @@ states:
   - name: Each
     type: Map
     items: "{{ $.items }}"
-    max_concurrency: 0
     iterator:
       - { name: Item, type: Task, resource: "urn:cascade:activity:double", parameters: { n: "{{ $.n }}" }, next: Keep }
       - { name: Keep, type: Pass, value: "{{ $ }}", end: true }
@@ -214,7 +213,7 @@ states:
 const WIDE_CAPPED = wf(
   WIDE.source
     .replace("name: Wide", "name: WideCapped")
-    .replace("max_concurrency: 0", "max_concurrency: 25"),
+    .replace('items: "{{ $.items }}"', 'items: "{{ $.items }}"\n    max_concurrency: 25'),
 );
 
 const DEADLINE = wf(`name: Deadline
@@ -761,9 +760,9 @@ function kindOf(problem: string): string {
     .slice(0, 160);
 }
 
-test(`chaos: every execution ends exactly once, right, complete and within AWS's limits (${runs(Number(process.env.CHAOS_SEEDS ?? 200))} seeds)`, async () => {
-  const total = runs(Number(process.env.CHAOS_SEEDS ?? 200));
-  const first = Number(process.env.CHAOS_FIRST_SEED ?? 1);
+/** Runs the seeds and fails with every broken invariant, grouped by kind, with seeds to replay. */
+async function checkSeeds(seeds: readonly number[]): Promise<void> {
+  const total = seeds.length;
   const kinds = new Map<string, { seeds: number[]; example: string }>();
   let failed = 0;
   let unlucky = 0;
@@ -771,7 +770,7 @@ test(`chaos: every execution ends exactly once, right, complete and within AWS's
   let kills = 0;
   let deliveries = 0;
   const shapes = new Map<string, number>();
-  for (let seed = first; seed < first + total; seed++) {
+  for (const seed of seeds) {
     const t0 = performance.now();
     const { shape, options, world } = worldFor(seed);
     shapes.set(
@@ -794,6 +793,21 @@ test(`chaos: every execution ends exactly once, right, complete and within AWS's
         console.log(
           `delivery +${Math.round(d.at - sim.start)} ${d.container} ${d.kind} ${d.mid} #${d.receiveCount} ${d.fate}`,
         );
+      if (process.env.CHAOS_TRACE === "store")
+        for (const e of sim.tracked) {
+          const view = await sim.store.getExecution(e.tenant, e.id);
+          if (!view) continue;
+          const join = await sim.store.getJoin(view.header, "root/Each@1");
+          console.log(`join ${JSON.stringify({ ...join, header: undefined }).slice(0, 4000)}`);
+          for (const t of await sim.store.branchThreads(view.header))
+            if (t.thread.status !== "succeeded")
+              console.log(
+                `thread ${t.thread.id} v${t.version} ${JSON.stringify(t.thread).slice(0, 600)}`,
+              );
+        }
+      for (const e of sim.errors) console.log(`error ${e.slice(0, 400)}`);
+      for (const d of sim.dead)
+        console.log(`dead ${d.queue} ${d.kind} ${d.mid} handled=${d.handled} unlucky=${d.unlucky}`);
       for (const c of sim.calls)
         console.log(
           `call +${Math.round(c.startedAt - sim.start)}..${c.endedAt === undefined ? "" : Math.round(c.endedAt - sim.start)} ${c.container} ${c.key} run ${c.run} ${JSON.stringify(c.outcome ?? null).slice(0, 80)}`,
@@ -828,4 +842,20 @@ test(`chaos: every execution ends exactly once, right, complete and within AWS's
       `${failed} of ${summary} broke an invariant:\n${lines.join("\n")}\n(replay one seed: CHAOS_FIRST_SEED=<seed> CHAOS_SEEDS=1)`,
     );
   }
+}
+
+test(`chaos: every execution ends exactly once, right, complete and within AWS's limits (${runs(Number(process.env.CHAOS_SEEDS ?? 200))} seeds)`, async () => {
+  const total = runs(Number(process.env.CHAOS_SEEDS ?? 200));
+  const first = Number(process.env.CHAOS_FIRST_SEED ?? 1);
+  await checkSeeds(Array.from({ length: total }, (_, i) => first + i));
+});
+
+/**
+ * Seeds a 10,000-seed run once found failing, kept so the fixes stay: a Map's report
+ * whose join counted it but whose branch starts were never sent (5141, 5490, 1303: the
+ * reconciler now repairs open joins), and a run that started after a cancel committed
+ * while the earlier runs of its batch ran (6851).
+ */
+test("chaos: the seeds that once broke an invariant", async () => {
+  await checkSeeds([5141, 5490, 1303, 6851]);
 });

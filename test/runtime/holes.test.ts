@@ -15,9 +15,10 @@ import { type MessageQueue, messageKey, type OutMessage } from "../../lib/core/p
 import { DYNAMODB_ITEM_LIMIT_BYTES } from "../../lib/manifest/index.ts";
 import type { ActivityContext } from "../../lib/runtime/activities.ts";
 import { processBatch } from "../../lib/runtime/batch.ts";
-import { jsonBytesUpTo } from "../../lib/runtime/budget.ts";
+import { BRANCH_PAGE, jsonBytesUpTo } from "../../lib/runtime/budget.ts";
 import { DefinitionRegistry } from "../../lib/runtime/definitions.ts";
 import { MAX_MESSAGE_ID_CHARS, Runtime } from "../../lib/runtime/runtime.ts";
+import { INLINE_FOLLOW_UPS_PER_INVOCATION } from "../../lib/runtime/unit-of-work.ts";
 import { memoryStack } from "../support/memory-stack.ts";
 
 const dataOf = (record: { thread: { data: unknown } } | undefined): Record<string, JsonValue> =>
@@ -206,7 +207,10 @@ states:
   });
   const items = Array.from({ length: 200 }, (_, n) => n);
   await stack.runtime.startExecution("Wide", { items }, { id: "w-1" });
-  assert.equal(stack.queues.sent.filter((m) => m.body.kind === "run").length, 200);
+  // Each item is queued: its first run, or (past the start's inline budget) its start.
+  const queued = stack.queues.sent.filter((m) => m.body.kind === "run" || m.body.kind === "branch");
+  assert.equal(queued.length, 200);
+  assert.ok(queued.filter((m) => m.body.kind === "run").length < 200, "no invocation starts 200");
   assert.deepEqual(await stack.runtime.cancel("default", "w-1", "stop"), { outcome: "cancelled" });
   await stack.drain();
   assert.equal((await stack.execution("w-1"))?.thread.status, "cancelled");
@@ -440,4 +444,97 @@ test("jsonBytesUpTo measures small values exactly and stops early on large ones"
   assert.equal(jsonBytesUpTo(big, 1024), 1025, "over the limit: limit + 1");
   assert.equal(jsonBytesUpTo({ a: "x".repeat(1000) }, 1008), 1008);
   assert.equal(jsonBytesUpTo({ a: "x".repeat(1000) }, 1007), 1008);
+});
+
+test("a 1,200-item Map starts, and a cancel stops, its items a page at a time (DESIGN.md section 9)", {
+  timeout: 60_000,
+}, async () => {
+  const source = `name: Paged
+states:
+  - name: Each
+    type: Map
+    items: "{{ $.items }}"
+    iterator:
+      - { name: Hold, type: Pass, next: Work }
+      - { name: Work, type: Task, end: true }
+    result: $.out
+    end: true
+`;
+  const stack = memoryStack({
+    workflows: [{ file: "paged.yaml", source }],
+    activities: { work: (input: unknown) => input },
+    batches: true,
+  });
+  const items = Array.from({ length: 1_200 }, (_, n) => n);
+  await stack.runtime.startExecution("Paged", { items }, { id: "p-1" });
+  // The start's own invocation: a bounded number of items handled in-process, the rest of
+  // the first page queued as branch starts, and one message for the next page.
+  const started = stack.queues.sent.length;
+  assert.ok(started <= BRANCH_PAGE + INLINE_FOLLOW_UPS_PER_INVOCATION + 2, `${started} messages`);
+  assert.equal(stack.queues.sent.filter((m) => m.body.kind === "start-branches").length, 1);
+  await stack.drain();
+  const done = await stack.execution("p-1");
+  assert.equal(done?.thread.status, "succeeded");
+  assert.ok(done);
+  const data = await stack.runtime.codec.load(done.thread.data);
+  assert.deepEqual((data as { out: number[] }).out, items);
+
+  // Cancelled with every item waiting on its activity: the cancel reaches all of them,
+  // a page per message.
+  await stack.runtime.startExecution("Paged", { items }, { id: "p-2" });
+  await stack.drain(2_000);
+  assert.deepEqual(await stack.runtime.cancel("default", "p-2", "stop"), { outcome: "cancelled" });
+  await stack.drain();
+  assert.equal((await stack.execution("p-2"))?.thread.status, "cancelled");
+  assert.equal(stack.queues.queue("transitions").dead.length, 0);
+});
+
+test("a Map fails past its tolerated_failure_percentage, and succeeds within it (with tolerated_failures, the stricter holds)", async () => {
+  const map = (name: string, tolerance: string) => ({
+    file: `${name}.yaml`,
+    source: `name: ${name}
+states:
+  - name: Each
+    type: Map
+    items: "{{ $.items }}"
+${tolerance}
+    iterator:
+      - { name: Check, type: Task, resource: "urn:cascade:activity:check", end: true }
+    result: $.out
+    end: true
+`,
+  });
+  const stack = memoryStack({
+    workflows: [
+      map("Lenient", "    tolerated_failure_percentage: 25"),
+      map("Strict", "    tolerated_failure_percentage: 24"),
+      map("Both", "    tolerated_failure_percentage: 50\n    tolerated_failures: 4"),
+    ],
+    activities: {
+      // Items 1, 5, 9, … fail: 5 of 20 (25%).
+      check: (n: number) => {
+        if (n % 4 === 1)
+          throw Object.assign(new Error(`item ${n}`), { name: "Broken", retryable: false });
+        return n;
+      },
+    },
+    batches: true,
+  });
+  const items = Array.from({ length: 20 }, (_, n) => n);
+  for (const workflow of ["Lenient", "Strict", "Both"])
+    await stack.runtime.startExecution(workflow, { items }, { id: workflow });
+  await stack.drain();
+  const lenient = await stack.execution("Lenient");
+  assert.equal(lenient?.thread.status, "succeeded");
+  assert.ok(lenient);
+  const out = ((await stack.runtime.codec.load(lenient.thread.data)) as { out: unknown[] }).out;
+  assert.deepEqual(
+    out,
+    items.map((n) => (n % 4 === 1 ? null : n)),
+  );
+  for (const id of ["Strict", "Both"]) {
+    const failed = await stack.execution(id);
+    assert.equal(failed?.thread.status, "failed", id);
+    assert.equal(failed?.thread.error?.name, "Cascade.BranchFailed", id);
+  }
 });

@@ -173,7 +173,8 @@ export function workflowArb(
                   name,
                   type: "Map",
                   items: "{{ $.items }}",
-                  max_concurrency: block.concurrency,
+                  // 0: no limit, which CDL says by leaving it out.
+                  ...(block.concurrency > 0 ? { max_concurrency: block.concurrency } : {}),
                   iterator: chain(block.children[0] ?? []),
                   result: `$.m_${name}`,
                   __exit: true,

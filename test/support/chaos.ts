@@ -1111,7 +1111,12 @@ export class Simulation {
       executionId: envelope.body.header.executionId,
       tenant: envelope.body.header.tenant,
       deliveries,
-      unlucky: deliveries.length > 0 && deliveries.every((d) => INJECTED.has(d)),
+      // Every delivery failed by an injected fault, but for at most one kill at the
+      // function's timeout (a slow first run the next one would finish).
+      unlucky:
+        deliveries.length > 0 &&
+        deliveries.filter((d) => !INJECTED.has(d)).length <= 1 &&
+        deliveries.every((d) => INJECTED.has(d) || d === "timeout"),
       handled: false,
     };
     this.dead.push(letter);
@@ -1126,6 +1131,9 @@ export class Simulation {
           this.options.functionTimeoutMs ?? 60_000,
         );
         if (outcome.kind === "done") letter.handled = true;
+        else if (outcome.kind === "error" && !(outcome.error instanceof InjectedFault))
+          this.errors.push(`dlq ${envelope.mid}: ${describe(outcome.error)}`);
+        else this.errors.push(`dlq ${envelope.mid}: ${outcome.kind}`);
       }
     });
   }

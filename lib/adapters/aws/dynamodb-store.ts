@@ -75,7 +75,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const item: Item = {
       [TABLE.partitionKey]: this.#pk(header),
       [TABLE.sortKey]: S(ITEM.execution),
-      d: S(JSON.stringify(compactStep(record))),
+      d: S(JSON.stringify(compactStep(record, true))),
       [TABLE.indexes.byWorkflow.partitionKey]: S(
         `${header.tenant}#${header.app}#${header.workflow}`,
       ),
@@ -135,9 +135,13 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return d === undefined ? undefined : (JSON.parse(d) as T);
   }
 
-  async #step(pk: AttributeValue, sk: string): Promise<ThreadRecord | undefined> {
+  async #step(
+    pk: AttributeValue,
+    sk: string,
+    header?: ExecutionHeader,
+  ): Promise<ThreadRecord | undefined> {
     const stored = await this.#get<unknown>(pk, sk);
-    return stored === undefined ? undefined : expandStep(stored);
+    return stored === undefined ? undefined : expandStep(stored, header);
   }
 
   async #query<T>(
@@ -188,13 +192,12 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   }
 
   async getExecution(tenant: string, executionId: string): Promise<ExecutionView | undefined> {
-    const header = { tenant, executionId };
-    const [latest] = await this.#latest(header, ROOT, 1);
+    const [latest] = await this.#latest({ tenant, executionId }, ROOT, 1);
     return latest ?? this.getSummary(tenant, executionId);
   }
 
   #latest(
-    header: { tenant: string; executionId: string },
+    header: ExecutionHeader | { tenant: string; executionId: string },
     threadId: string,
     limit: number,
   ): Promise<ThreadRecord[]> {
@@ -207,7 +210,9 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       ScanIndexForward: false,
       Limit: limit,
       ConsistentRead: true,
-    }).then((page) => page.items.map(expandStep));
+    }).then((page) =>
+      page.items.map((item) => expandStep(item, "app" in header ? header : undefined)),
+    );
   }
 
   async getThread(header: ExecutionHeader, threadId: string): Promise<ThreadRecord | undefined> {
@@ -224,7 +229,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     threadId: string,
     step: number,
   ): Promise<ThreadRecord | undefined> {
-    return this.#step(this.#pk(header), this.#stepSk(threadId, step));
+    return this.#step(this.#pk(header), this.#stepSk(threadId, step), header);
   }
 
   putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
@@ -249,7 +254,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     });
     const latest = new Map<string, unknown>();
     for (const step of stored) latest.set((step as ThreadRecord).thread.id, step);
-    return [...latest.values()].map(expandStep);
+    return [...latest.values()].map((step) => expandStep(step, header));
   }
 
   async joinThreads(header: ExecutionHeader, joinId: string): Promise<ThreadRecord[]> {
@@ -369,7 +374,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         Limit: limit - items.length,
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
-      items.push(...page.items.map(expandStep));
+      items.push(...page.items.map((item) => expandStep(item)));
       start = page.last;
     } while (start && items.length < limit);
     return start ? { items, cursor: encodeCursor(start) } : { items };

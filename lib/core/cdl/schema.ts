@@ -226,9 +226,9 @@ const stateSchemas: Record<StateType, JsonSchema> = {
       },
       max_concurrency: {
         type: "integer",
-        minimum: 0,
-        default: 0,
-        description: "At most this many iterations in flight; 0 means no limit.",
+        minimum: 1,
+        description:
+          "At most this many iterations in flight (on AWS up to 10,000); omitted: no limit.",
       },
       iterator: {
         type: "array",
@@ -241,6 +241,13 @@ const stateSchemas: Record<StateType, JsonSchema> = {
         minimum: 0,
         default: 0,
         description: "How many iterations may fail before the Map fails with Cascade.BranchFailed.",
+      },
+      tolerated_failure_percentage: {
+        type: "number",
+        minimum: 0,
+        maximum: 100,
+        description:
+          "Or what share of the iterations may fail, in percent (rounded down); with tolerated_failures too, the stricter holds.",
       },
       result: resultPath(
         "Where the array of iteration outputs, in item order, lands. Default: it replaces the data.",

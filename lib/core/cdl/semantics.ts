@@ -665,7 +665,12 @@ function buildState(raw: Raw, single: boolean): State {
         items: compileValue(raw.items as JsonValue),
         maxConcurrency: (raw.max_concurrency as number | undefined) ?? 0,
         iterator: buildFlow(raw.iterator as Raw[], undefined),
-        toleratedFailures: (raw.tolerated_failures as number | undefined) ?? 0,
+        toleratedFailures:
+          (raw.tolerated_failures as number | undefined) ??
+          (raw.tolerated_failure_percentage === undefined ? 0 : Number.MAX_SAFE_INTEGER),
+        ...(typeof raw.tolerated_failure_percentage === "number"
+          ? { toleratedFailurePercentage: raw.tolerated_failure_percentage }
+          : {}),
         result: resultTarget(raw.result, []),
         catch: buildCatch(raw.catch),
         transition,

@@ -103,10 +103,16 @@ export interface ParallelState extends StateBase<"Parallel"> {
 export interface MapState extends StateBase<"Map"> {
   /** A template (usually) or a literal list. */
   readonly items: CompiledValue;
-  /** 0: no limit. */
+  /** 0 (`max_concurrency` omitted): no limit. */
   readonly maxConcurrency: number;
   readonly iterator: Flow;
+  /** Iterations that may fail before the Map fails. */
   readonly toleratedFailures: number;
+  /**
+   * Or this share of the items, in percent (0–100), rounded down once the items are
+   * known; with both, the stricter holds. Absent: only `toleratedFailures` counts.
+   */
+  readonly toleratedFailurePercentage?: number;
   readonly result: ResultTarget;
   readonly catch: readonly Catcher[];
   readonly transition: Transition;

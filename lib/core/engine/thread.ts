@@ -627,7 +627,13 @@ class Run {
   fanOut(state: ParallelState | MapState, inputs: BranchInputs, total: number): void {
     const joinId = joinIdFor(this.thread.id, state.name, this.thread.step);
     const parallel = state.type === "Parallel";
-    const toleratedFailures = state.toleratedFailures;
+    const toleratedFailures =
+      state.type === "Map" && state.toleratedFailurePercentage !== undefined
+        ? Math.min(
+            state.toleratedFailures,
+            Math.floor((total * state.toleratedFailurePercentage) / 100),
+          )
+        : state.toleratedFailures;
     const join: JoinState = {
       id: joinId,
       kind: parallel ? "parallel" : "map",
