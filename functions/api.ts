@@ -3,6 +3,8 @@
  * 2.0). Clients, the store and the app's definitions are built once at module
  * scope and reused across invocations; every request is one call of the handler.
  */
+
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -29,6 +31,6 @@ export function handleRequest(
   return target(event);
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
-  (event) => handleRequest(event),
-);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(injectLambdaContext(services.logger))
+  .handler((event) => handleRequest(event));

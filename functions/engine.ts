@@ -3,6 +3,7 @@
  * of one execution (a Task's activity included); failed records are reported
  * so only they are redelivered (ReportBatchItemFailures).
  */
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
@@ -23,6 +24,6 @@ export async function handleTransitions(
   return answer;
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) =>
-  handleTransitions(event),
-);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(services.logger))
+  .handler((event) => handleTransitions(event));

@@ -3,6 +3,7 @@
  * names a region, `urn:cascade:activity:validate@us-east`), runs the activity
  * and sends its outcome back to the transition queue.
  */
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
@@ -22,4 +23,6 @@ export async function handleWork(
   return answer;
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) => handleWork(event));
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(services.logger))
+  .handler((event) => handleWork(event));
