@@ -24,11 +24,14 @@ const api: ApiHandler = createApiHandler({
 });
 
 /** The inner handler, exported for tests. */
-export function handleRequest(
+export async function handleRequest(
   event: APIGatewayProxyEventV2,
   target: ApiHandler = api,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  return target(event);
+  const answer = await target(event);
+  // A start's root span goes out before Lambda freezes the environment (only when CASCADE_TRACES=otlp).
+  await services.tracing?.flush();
+  return answer;
 }
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
