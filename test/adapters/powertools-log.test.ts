@@ -5,7 +5,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Context } from "aws-lambda";
-import { createLogger, powertoolsLog } from "../../lib/adapters/aws/powertools-log.ts";
+import {
+  createLogger,
+  powertoolsLog,
+  recordFailureLog,
+} from "../../lib/adapters/aws/powertools-log.ts";
 import { runActivity } from "../../lib/runtime/activities.ts";
 
 /** Every line Powertools prints to stdout and stderr while `run` runs. */
@@ -122,4 +126,34 @@ test("the log level filters: WARN drops info lines", async () => {
     lines.map((l) => l.message),
     ["kept"],
   );
+});
+
+test("a failed SQS record is logged at error level with its execution's fields", async () => {
+  const logger = createLogger("cascade-test");
+  logger.addContext(lambdaContext);
+  const onError = recordFailureLog(logger);
+  const body = JSON.stringify({
+    mid: "m/0",
+    body: {
+      kind: "run",
+      header: { executionId: "e-9", tenant: "acme", workflow: "W" },
+      state: "Pay",
+      token: { attempt: 3 },
+    },
+  });
+  const lines = await captured(async () => {
+    onError({ id: "r-1", body }, new Error("boom"));
+    onError({ id: "r-2", body: "not json" }, new Error("bad"));
+  });
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0]?.level, "ERROR");
+  assert.equal(lines[0]?.message, "record failed");
+  assert.equal(lines[0]?.function_request_id, "req-0001");
+  assert.equal(lines[0]?.record, "r-1");
+  assert.equal(lines[0]?.execution, "e-9");
+  assert.equal(lines[0]?.tenant, "acme");
+  assert.equal(lines[0]?.state, "Pay");
+  assert.equal(lines[0]?.attempt, 3);
+  assert.equal(lines[1]?.record, "r-2");
+  assert.equal(lines[1]?.execution, undefined);
 });

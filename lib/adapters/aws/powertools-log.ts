@@ -62,3 +62,36 @@ export function powertoolsLog(logger: Logger): (line: string) => void {
     }
   };
 }
+
+/**
+ * The line for an SQS record whose handling failed (it is reported for redelivery): at
+ * error level, with the record's id and, when its body is a Cascade message, its
+ * execution, tenant, workflow, state and attempt.
+ */
+export function recordFailureLog(
+  logger: Logger,
+): (record: { readonly id: string; readonly body: string }, error: unknown) => void {
+  return (record, error) => {
+    let fields: Record<string, unknown> = {};
+    try {
+      const message = JSON.parse(record.body) as {
+        body?: {
+          header?: { executionId?: string; tenant?: string; workflow?: string };
+          state?: string;
+          token?: { attempt?: number };
+        };
+      };
+      const body = message.body;
+      fields = {
+        execution: body?.header?.executionId,
+        tenant: body?.header?.tenant,
+        workflow: body?.header?.workflow,
+        state: body?.state,
+        attempt: body?.token?.attempt,
+      };
+    } catch {
+      // not a Cascade message: the record id is all there is
+    }
+    logger.error("record failed", { record: record.id, error: String(error), ...fields });
+  };
+}
