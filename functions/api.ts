@@ -3,6 +3,8 @@
  * 2.0). Clients, the store and the app's definitions are built once at module
  * scope and reused across invocations; every request is one call of the handler.
  */
+
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
@@ -22,13 +24,16 @@ const api: ApiHandler = createApiHandler({
 });
 
 /** The inner handler, exported for tests. */
-export function handleRequest(
+export async function handleRequest(
   event: APIGatewayProxyEventV2,
   target: ApiHandler = api,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  return target(event);
+  const answer = await target(event);
+  // A start's root span goes out before Lambda freezes the environment (only when CASCADE_TRACES=otlp).
+  await services.tracing?.flush();
+  return answer;
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
-  (event) => handleRequest(event),
-);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(injectLambdaContext(services.logger))
+  .handler((event) => handleRequest(event));

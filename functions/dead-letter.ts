@@ -2,13 +2,15 @@
  * The dead-letter function: a message that failed `maxReceiveCount` times fails
  * its execution with a reason a person can read, so nothing stays running forever.
  */
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createRuntimeFromEnv } from "../lib/adapters/aws/bootstrap.ts";
+import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import type { OutMessage } from "../lib/core/ports.ts";
 import type { Runtime } from "../lib/runtime/runtime.ts";
 
-const runtime: Runtime = await createRuntimeFromEnv();
+const services = await createServicesFromEnv();
+const runtime: Runtime = services.runtime;
 
 export async function handleDeadLetters(
   event: SQSEvent,
@@ -32,6 +34,6 @@ export async function handleDeadLetters(
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler((event) =>
-  handleDeadLetters(event),
-);
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(services.logger))
+  .handler((event) => handleDeadLetters(event));

@@ -6,6 +6,7 @@
  * app. It logs one JSON line per run; a tenant that fails does not stop the others,
  * and the run then fails (Lambda's Errors metric, the error-rate alarm).
  */
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
 import type { ScheduledEvent } from "aws-lambda";
 import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
@@ -128,4 +129,6 @@ export async function reconcileApp(
   return run;
 }
 
-export const handler = middy<ScheduledEvent, ReconcilerRun>().handler(() => reconcileApp());
+export const handler = middy<ScheduledEvent, ReconcilerRun>()
+  .use(injectLambdaContext(services.logger))
+  .handler(() => reconcileApp());

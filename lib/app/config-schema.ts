@@ -13,6 +13,9 @@ import {
   TEMPORAL_SCHEMA,
 } from "./operations-config.ts";
 
+/** The levels `logging.level` takes (Lambda's application log levels, lowercase). */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
 /** Accepted keys of other platforms (each gets a warning, see operations-config.ts). */
 const foreign = (block: keyof typeof FOREIGN_KEYS): Record<string, JsonSchema> =>
   Object.fromEntries(
@@ -185,6 +188,18 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
             description: "async answers 202 at once; sync waits for the output. Default async.",
           },
           timeout: duration("How long a sync trigger waits (at most 29s). Default 25s."),
+        },
+      },
+    },
+    logging: {
+      type: "object",
+      additionalProperties: false,
+      description: "The functions' logs (Lambda's JSON log format, Powertools Logger).",
+      properties: {
+        level: {
+          enum: [...LOG_LEVELS],
+          description:
+            "The lowest level written (ctx.logger and Cascade's own lines): Lambda's application log level. Default info.",
         },
       },
     },

@@ -23,7 +23,7 @@ import {
   LAMBDA_MAX_TIMEOUT_SECONDS,
   TASK_COMMIT_MARGIN_MS,
 } from "../manifest/index.ts";
-import { APP_CONFIG_SCHEMA } from "./config-schema.ts";
+import { APP_CONFIG_SCHEMA, type LOG_LEVELS } from "./config-schema.ts";
 import {
   buildOperations,
   type OperationsConfig,
@@ -142,6 +142,11 @@ export interface AppConfig {
     readonly visibilityTimeoutSeconds?: number;
   };
   readonly cache: { readonly enabled: boolean; readonly ttlSeconds: number };
+  /**
+   * The functions' logs: Lambda's JSON log format, and this application log level
+   * (`ctx.logger` and the runtime's lines below it are dropped). Default INFO.
+   */
+  readonly logging: { readonly level: LogLevel };
   /** The scheduled function that repairs executions whose committed work was never sent (AWS only). */
   readonly reconciler: {
     /** How often it runs, in whole minutes (an EventBridge `rate()`). */
@@ -153,6 +158,9 @@ export interface AppConfig {
   /** Alerts, alarm thresholds and queue-depth scaling (see operations-config.ts). */
   readonly operations: OperationsConfig;
 }
+
+/** Lambda's application log levels, as `logging.level` gives them. */
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
 /** The defaults, in one place (documented in the README's cascade.yaml table). */
 export const CONFIG_DEFAULTS = {
@@ -171,6 +179,7 @@ export const CONFIG_DEFAULTS = {
   },
   messaging: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
   cache: { enabled: false, ttlSeconds: 300 },
+  logging: { level: "INFO" },
   // No reservation by default: reserving even 1 fails on accounts whose quota is 100 or
   // less (new accounts), and overlapping runs only send duplicates the receivers drop.
   reconciler: { everyMinutes: 5, reservedConcurrency: 0 },
@@ -312,6 +321,7 @@ interface RawConfig {
     mode?: HttpTrigger["mode"];
     timeout?: string;
   }[];
+  logging?: { level?: (typeof LOG_LEVELS)[number] };
   database?: {
     max_connections?: number;
     idle_timeout?: string;
@@ -437,6 +447,9 @@ function build(raw: RawConfig, dir: string): AppConfig {
     cache: {
       enabled: raw.cache?.enabled ?? d.cache.enabled,
       ttlSeconds: seconds(raw.cache?.ttl, d.cache.ttlSeconds),
+    },
+    logging: {
+      level: (raw.logging?.level?.toUpperCase() as LogLevel | undefined) ?? d.logging.level,
     },
     reconciler: {
       everyMinutes: ms(raw.reconciler?.every, d.reconciler.everyMinutes * 60_000) / 60_000,

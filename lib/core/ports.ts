@@ -34,6 +34,13 @@ export interface ExecutionHeader {
   readonly startedAt: number;
   /** The execution's input (the `workflow.input` of expressions); referenced when over a few KB. */
   readonly input: Stored;
+  /**
+   * The W3C `traceparent` of the execution's trace (its root span, made by the start),
+   * set only when tracing is on. It rides in every message's header, so each hop joins
+   * one trace per execution; step items are stored without the header, so it costs
+   * them nothing (55 bytes in the summary and in each message).
+   */
+  readonly traceparent?: string;
 }
 
 /** A message the runtime sends, with its logical id (stable across re-sends). */

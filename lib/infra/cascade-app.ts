@@ -387,6 +387,10 @@ export class CascadeApp extends Construct {
         description,
         environment: options.environment ?? environment,
         logGroup: new LogGroup(this, `${id}Logs`, { retention: LOG_RETENTION }),
+        // Powertools prints JSON lines and reads AWS_LAMBDA_LOG_LEVEL, which Lambda sets from
+        // this level; EMF lines go raw to standard output, which the JSON format leaves as printed.
+        loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: lambda.ApplicationLogLevel[config.logging.level],
         // These feed the queues they consume (engine → transitions → engine, engine ↔ workers):
         // Lambda's loop detection would stop an execution after about 16 hops otherwise.
         ...(kind === "engine" || kind === "worker" || kind === "deadLetter"

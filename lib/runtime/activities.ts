@@ -21,6 +21,8 @@ export interface AttemptOptions {
   readonly stepKey: string;
   readonly attempt: number;
   readonly executionId: string;
+  /** The execution's tenant, on every log line of the attempt. */
+  readonly tenant?: string;
   readonly workflow: string;
   readonly state: string;
   readonly activity: string;
@@ -179,6 +181,7 @@ function makeLogger(options: AttemptOptions, log: (line: string) => void): Activ
         message,
         activity: options.activity,
         execution: options.executionId,
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
         workflow: options.workflow,
         state: options.state,
         attempt: options.attempt,

@@ -234,6 +234,7 @@ async function runAttempt(
       ...keys,
       attempt: body.token.attempt,
       executionId: header.executionId,
+      tenant: header.tenant,
       workflow: header.workflow,
       state: body.state,
       activity: body.activity,

@@ -105,7 +105,7 @@ export class Runtime {
   async startExecution(
     workflow: string,
     input: JsonValue,
-    options: { id?: string; tenant?: string } = {},
+    options: { id?: string; tenant?: string; traceparent?: string } = {},
   ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
     const rt = this.#rt;
     const { definitions, store } = rt.deps;
@@ -141,6 +141,7 @@ export class Runtime {
       definitionHash: current.hash,
       startedAt: now,
       input: await rt.headerCodec.store(input, { tenant, executionId }),
+      ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
     const context = await rt.executionContext(header);
     const step = startExecution(current.definition, context, now);

@@ -4,11 +4,13 @@
  * module scope of the handler, and reused across invocations.
  */
 
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AppConfig } from "../../app/config.ts";
 import { loadApp } from "../../app/load.ts";
 import type { ExecutionStore, PayloadStore, ResultCache } from "../../core/ports.ts";
 import { ENV } from "../../manifest/index.ts";
 import { DefinitionRegistry } from "../../runtime/definitions.ts";
+import { EmfMetrics } from "../../runtime/metrics.ts";
 import { Runtime, TRANSITIONS } from "../../runtime/runtime.ts";
 import { traceActivities, traceRuntime } from "../../runtime/tracing.ts";
 import { type Tracing, tracingFromEnv } from "../../runtime/tracing-setup.ts";
@@ -16,6 +18,7 @@ import { TenantTablesStore } from "../tenant-tables.ts";
 import { TieredCache } from "../tiered-cache.ts";
 import { createAwsClients } from "./clients.ts";
 import { DynamoDbExecutionStore } from "./dynamodb-store.ts";
+import { createLogger, powertoolsLog } from "./powertools-log.ts";
 import { S3PayloadStore } from "./s3-payloads.ts";
 import { SqsMessageQueue } from "./sqs-queue.ts";
 
@@ -140,6 +143,11 @@ export interface Services {
   readonly app: string;
   /** Set when `CASCADE_TRACES=otlp`: flush it before an invocation returns. */
   readonly tracing?: Tracing;
+  /**
+   * The function's Powertools logger: the runtime's lines and `ctx.logger` go through it.
+   * Handlers add the Lambda context to it (`injectLambdaContext`) for the request id.
+   */
+  readonly logger: Logger;
 }
 
 /** The runtime and its store, payload store, definitions and app config (the `api` function needs them all). */
@@ -178,6 +186,7 @@ export async function createServicesFromEnv(
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
   const payloads = new S3PayloadStore(clients.s3, config.bucket);
   const tracing = await tracingFromEnv(env, `cascade-${config.app}`);
+  const logger = createLogger(`cascade-${config.app}`);
   const runtime = new Runtime(
     {
       store,
@@ -187,9 +196,13 @@ export async function createServicesFromEnv(
       definitions,
       activities: tracing ? traceActivities(app.activities, tracing.tracer) : app.activities,
       ...(cache ? { cache } : {}),
+      // EMF stays raw on standard output: CloudWatch extracts metrics only from a line
+      // that is the EMF object itself, never one wrapped in a log record.
+      metrics: new EmfMetrics((line) => process.stdout.write(`${line}\n`)),
     },
     {
       app: config.app,
+      log: powertoolsLog(logger),
       workerRegions: new Set(config.workerQueueUrls.keys()),
       // The environment wins over cascade.yaml (the construct sets both from the same file).
       offloadThresholdBytes: config.offloadThresholdBytes ?? app.config.offloadThresholdBytes,
@@ -204,5 +217,6 @@ export async function createServicesFromEnv(
     appConfig: app.config,
     app: config.app,
     ...(tracing ? { tracing } : {}),
+    logger,
   };
 }
