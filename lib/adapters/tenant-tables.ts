@@ -113,6 +113,21 @@ export class TenantTablesStore implements ExecutionStore {
   ) {
     return this.#of(header.tenant).bufferEvent(header, event, id, order, payload, expiresAt);
   }
+  async putEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+    expiresAt?: number,
+  ) {
+    return this.#of(header.tenant).putEventWaiter(header, event, thread, version, expiresAt);
+  }
+  async deleteEventWaiter(header: ExecutionHeader, event: string, thread: string, version: number) {
+    return this.#of(header.tenant).deleteEventWaiter(header, event, thread, version);
+  }
+  async eventWaiters(header: ExecutionHeader, event: string, limit: number, cursor?: string) {
+    return this.#of(header.tenant).eventWaiters(header, event, limit, cursor);
+  }
   async peekBufferedEvent(header: ExecutionHeader, event: string) {
     return this.#of(header.tenant).peekBufferedEvent(header, event);
   }

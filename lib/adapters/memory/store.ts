@@ -5,16 +5,18 @@
  * never share mutable state with it.
  */
 import type { HistoryEvent } from "../../core/engine/index.ts";
-import type {
-  ExecutionHeader,
-  ExecutionStore,
-  ExecutionView,
-  FailureNote,
-  JoinRecord,
-  ListFilter,
-  Page,
-  Stored,
-  ThreadRecord,
+import {
+  type EventWaiter,
+  type ExecutionHeader,
+  type ExecutionStore,
+  type ExecutionView,
+  type FailureNote,
+  type JoinRecord,
+  type ListFilter,
+  type Page,
+  type Stored,
+  StoreError,
+  type ThreadRecord,
 } from "../../core/ports.ts";
 
 import { checkStep, compactStep, isChildOf } from "../step-log.ts";
@@ -35,6 +37,8 @@ export class MemoryExecutionStore implements ExecutionStore {
     string,
     { id: string; order: string; payload: Stored; consumed: boolean; consumedBy?: string }[]
   >();
+  /** Waiter entries by (tenant, execution, event): `<thread>#<step>` to the entry. */
+  readonly waiters = new Map<string, Map<string, EventWaiter>>();
   readonly failures = new Map<string, FailureNote>();
   readonly cancels = new Map<string, string>();
   readonly expiries = new Map<string, number>();
@@ -280,6 +284,51 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.buffered.set(this.#key(header.tenant, header.executionId, event), list);
   }
 
+  async putEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+    expiresAt?: number,
+  ): Promise<void> {
+    this.calls.writes++;
+    const key = this.#key(header.tenant, header.executionId, event);
+    const entries = this.waiters.get(key) ?? new Map<string, EventWaiter>();
+    const sk = waiterKey(thread, version);
+    entries.set(sk, { thread, version });
+    this.waiters.set(key, entries);
+    if (expiresAt !== undefined) this.expiries.set(`waiter\u0000${key}\u0000${sk}`, expiresAt);
+  }
+
+  async deleteEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+  ): Promise<void> {
+    this.calls.writes++;
+    this.waiters
+      .get(this.#key(header.tenant, header.executionId, event))
+      ?.delete(waiterKey(thread, version));
+  }
+
+  async eventWaiters(
+    header: ExecutionHeader,
+    event: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<EventWaiter>> {
+    this.calls.queries++;
+    const entries = this.waiters.get(this.#key(header.tenant, header.executionId, event));
+    const all = [...(entries?.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+    const from = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(from) || from < 0)
+      throw new StoreError("INVALID_CURSOR", "the cursor is not one this store issued");
+    const items = all.slice(from, from + limit).map(([, w]) => ({ ...w }));
+    const next = from + items.length;
+    return next < all.length ? { items, cursor: String(next) } : { items };
+  }
+
   async requestCancel(header: ExecutionHeader, reason: string): Promise<void> {
     this.calls.writes++;
     this.cancels.set(this.#key(header.tenant, header.executionId, ""), reason);
@@ -298,6 +347,10 @@ export class MemoryExecutionStore implements ExecutionStore {
     return this.failures.get(this.#key(header.tenant, header.executionId, ""));
   }
 }
+
+/** How the DynamoDB adapter orders waiter entries: `W#<event>#<thread>#<step, 10 digits>`. */
+const waiterKey = (thread: string, version: number): string =>
+  `${thread}#${String(version).padStart(10, "0")}`;
 
 /** How the DynamoDB adapter orders a thread's steps: `S#<thread>#…` (so `#` sorts before `/`). */
 const stepKey = (thread: string): string => `${thread}#`;
