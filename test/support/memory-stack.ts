@@ -100,6 +100,8 @@ export function memoryStack(options: StackOptions) {
         "appendHistories",
         "ackJoin",
         "deleteBufferedEvent",
+        "putEventWaiter",
+        "deleteEventWaiter",
       ];
       if (!writes.includes(name)) return value.bind(target);
       return async (...args: unknown[]) => {
