@@ -85,6 +85,9 @@ export class TenantTablesStore implements ExecutionStore {
   async bufferedEventConsumer(header: ExecutionHeader, event: string, key: string) {
     return this.#of(header.tenant).bufferedEventConsumer(header, event, key);
   }
+  async noteEventTaker(header: ExecutionHeader, event: string, key: string, thread: string) {
+    return this.#of(header.tenant).noteEventTaker(header, event, key, thread);
+  }
   async requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number) {
     return this.#of(header.tenant).requestCancel(header, reason, expiresAt);
   }

@@ -373,12 +373,27 @@ export interface ExecutionStore {
     header: ExecutionHeader,
     event: string,
   ): Promise<{ key: string; payload: Stored } | undefined>;
-  /** The thread that consumed the event with this id, once one did. */
+  /**
+   * The thread that consumed the event with this id, once one did, and the threads
+   * noted as about to take it (`takers`, when any): a consumer that stopped before
+   * marking the event is one of them.
+   */
   bufferedEventConsumer(
     header: ExecutionHeader,
     event: string,
     key: string,
-  ): Promise<{ consumedBy?: string } | undefined>;
+  ): Promise<{ consumedBy?: string; takers?: readonly string[] } | undefined>;
+  /**
+   * Notes, before a thread's commit that takes buffered event `key`, that the thread
+   * is about to (a retried signal then looks for its consumer among these only, not
+   * among every waiting thread); idempotent, a set. No error when the event is gone.
+   */
+  noteEventTaker(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    thread: string,
+  ): Promise<void>;
   /**
    * Marks a buffered event consumed once a thread's commit has taken it (it leaves a
    * marker naming the thread, so its id stays used); idempotent.

@@ -242,6 +242,9 @@ async function takeEvent(
       const step = applyThreadEvent(definition, context, thread, event, rt.now());
       if (!step.changed) return { value: "not-waiting" };
       const consumed = { event: body.event, key: head.key };
+      // Noted before the commit: a retried signal finds a consumer that stopped before
+      // marking the event among its takers, not among every waiting thread.
+      await rt.store.noteEventTaker(header, body.event, head.key, body.thread);
       return (await commitThread(rt, work, header, step, record, mid, consumed))
         ? { value: { took: head.key } }
         : CONFLICT;

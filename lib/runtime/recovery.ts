@@ -77,18 +77,16 @@ export async function* eventWaiters(
 }
 
 /**
- * The thread whose latest steps consumed event `key`, if any: the root, or one indexed
- * as waiting for it — a consumer's entry stays until the event is marked consumed by it.
+ * The thread whose latest steps consumed event `key`, if any, among the threads noted
+ * as about to take it (`noteEventTaker`, written before any commit that takes it).
  */
 export async function findConsumer(
   rt: RuntimeContext,
   header: ExecutionHeader,
-  event: string,
+  takers: readonly string[],
   key: string,
 ): Promise<string | undefined> {
-  if (await consumedBy(rt, header, ROOT_THREAD, key)) return ROOT_THREAD;
-  for await (const thread of eventWaiters(rt, header, event))
-    if (await consumedBy(rt, header, thread, key)) return thread;
+  for (const thread of takers) if (await consumedBy(rt, header, thread, key)) return thread;
   return undefined;
 }
 

@@ -373,7 +373,8 @@ export class Runtime {
       // A retry: the thread that took the event may have stopped before marking it or
       // before sending what followed.
       const marker = await store.bufferedEventConsumer(header, event, id);
-      const consumer = marker?.consumedBy ?? (await findConsumer(rt, header, event, id));
+      const consumer =
+        marker?.consumedBy ?? (await findConsumer(rt, header, marker?.takers ?? [], id));
       if (consumer !== undefined) {
         if (marker?.consumedBy === undefined)
           await store.deleteBufferedEvent(header, event, id, consumer);

@@ -282,12 +282,29 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.deepEqual(first, { key: "a", payload: { inline: 1 } }, "oldest first");
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), first, "peeking takes nothing");
     assert.deepEqual(await store.bufferedEventConsumer(h, "approval", "a"), {}, "not consumed yet");
+    await store.noteEventTaker(h, "approval", "a", "root/W@2[1]");
+    await store.noteEventTaker(h, "approval", "a", "root");
+    await store.noteEventTaker(h, "approval", "a", "root/W@2[1]");
+    assert.deepEqual(
+      await store.bufferedEventConsumer(h, "approval", "a"),
+      { takers: ["root", "root/W@2[1]"] },
+      "the threads about to take it, each once; still unconsumed",
+    );
+    assert.deepEqual(
+      await store.peekBufferedEvent(h, "approval"),
+      first,
+      "a noted taker takes nothing",
+    );
     await store.deleteBufferedEvent(h, "approval", "a", "root/W@2[1]");
     await store.deleteBufferedEvent(h, "approval", "a", "root/W@2[1]");
     assert.deepEqual(await store.bufferedEventConsumer(h, "approval", "a"), {
       consumedBy: "root/W@2[1]",
+      takers: ["root", "root/W@2[1]"],
     });
     assert.equal(await store.bufferedEventConsumer(h, "approval", "zz"), undefined);
+    await store.noteEventTaker(h, "approval", "zz", "root"); // gone: no error, no event
+    assert.equal(await store.bufferedEventConsumer(h, "approval", "zz"), undefined);
+    assert.equal(await store.peekBufferedEvent(h, "nothing"), undefined);
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), {
       key: "b",
       payload: { inline: 2 },

@@ -102,6 +102,7 @@ export function memoryStack(options: StackOptions) {
         "deleteBufferedEvent",
         "putEventWaiter",
         "deleteEventWaiter",
+        "noteEventTaker",
       ];
       if (!writes.includes(name)) return value.bind(target);
       return async (...args: unknown[]) => {

@@ -460,19 +460,44 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     key: string,
-  ): Promise<{ consumedBy?: string } | undefined> {
+  ): Promise<{ consumedBy?: string; takers?: readonly string[] } | undefined> {
     const result = await this.#client.send(
       new GetItemCommand({
         TableName: this.#table,
         Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
-        ProjectionExpression: "c, #by",
+        ProjectionExpression: "c, #by, tk",
         ExpressionAttributeNames: { "#by": "by" },
         ConsistentRead: true,
       }),
     );
     if (!result.Item) return undefined;
     const by = result.Item.by?.S;
-    return by === undefined ? {} : { consumedBy: by };
+    const takers = result.Item.tk?.SS;
+    return {
+      ...(by === undefined ? {} : { consumedBy: by }),
+      ...(takers?.length ? { takers: [...takers].sort() } : {}),
+    };
+  }
+
+  async noteEventTaker(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    thread: string,
+  ): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
+          UpdateExpression: "ADD tk :t",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":t": { SS: [thread] } },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async deleteBufferedEvent(

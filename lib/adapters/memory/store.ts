@@ -35,7 +35,14 @@ export class MemoryExecutionStore implements ExecutionStore {
   readonly definitions = new Map<string, { name: string; source: string }>();
   readonly buffered = new Map<
     string,
-    { id: string; order: string; payload: Stored; consumed: boolean; consumedBy?: string }[]
+    {
+      id: string;
+      order: string;
+      payload: Stored;
+      consumed: boolean;
+      consumedBy?: string;
+      takers?: string[];
+    }[]
   >();
   /** Waiter entries by (tenant, execution, event): `<thread>#<step>` to the entry. */
   readonly waiters = new Map<string, Map<string, EventWaiter>>();
@@ -260,13 +267,30 @@ export class MemoryExecutionStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     key: string,
-  ): Promise<{ consumedBy?: string } | undefined> {
+  ): Promise<{ consumedBy?: string; takers?: readonly string[] } | undefined> {
     this.calls.reads++;
     const entry = this.buffered
       .get(this.#key(header.tenant, header.executionId, event))
       ?.find((e) => e.id === key);
     if (!entry) return undefined;
-    return entry.consumedBy === undefined ? {} : { consumedBy: entry.consumedBy };
+    return {
+      ...(entry.consumedBy === undefined ? {} : { consumedBy: entry.consumedBy }),
+      ...(entry.takers?.length ? { takers: [...entry.takers].sort() } : {}),
+    };
+  }
+
+  async noteEventTaker(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    thread: string,
+  ): Promise<void> {
+    this.calls.writes++;
+    const entry = this.buffered
+      .get(this.#key(header.tenant, header.executionId, event))
+      ?.find((e) => e.id === key);
+    if (!entry) return;
+    entry.takers = [...new Set([...(entry.takers ?? []), thread])];
   }
 
   async deleteBufferedEvent(
