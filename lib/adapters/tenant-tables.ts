@@ -85,6 +85,9 @@ export class TenantTablesStore implements ExecutionStore {
   async bufferedEventConsumer(header: ExecutionHeader, event: string, key: string) {
     return this.#of(header.tenant).bufferedEventConsumer(header, event, key);
   }
+  async noteEventTaker(header: ExecutionHeader, event: string, key: string, thread: string) {
+    return this.#of(header.tenant).noteEventTaker(header, event, key, thread);
+  }
   async requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number) {
     return this.#of(header.tenant).requestCancel(header, reason, expiresAt);
   }
@@ -112,6 +115,21 @@ export class TenantTablesStore implements ExecutionStore {
     expiresAt?: number,
   ) {
     return this.#of(header.tenant).bufferEvent(header, event, id, order, payload, expiresAt);
+  }
+  async putEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+    expiresAt?: number,
+  ) {
+    return this.#of(header.tenant).putEventWaiter(header, event, thread, version, expiresAt);
+  }
+  async deleteEventWaiter(header: ExecutionHeader, event: string, thread: string, version: number) {
+    return this.#of(header.tenant).deleteEventWaiter(header, event, thread, version);
+  }
+  async eventWaiters(header: ExecutionHeader, event: string, limit: number, cursor?: string) {
+    return this.#of(header.tenant).eventWaiters(header, event, limit, cursor);
   }
   async peekBufferedEvent(header: ExecutionHeader, event: string) {
     return this.#of(header.tenant).peekBufferedEvent(header, event);

@@ -380,12 +380,27 @@ export interface ExecutionStore {
     header: ExecutionHeader,
     event: string,
   ): Promise<{ key: string; payload: Stored } | undefined>;
-  /** The thread that consumed the event with this id, once one did. */
+  /**
+   * The thread that consumed the event with this id, once one did, and the threads
+   * noted as about to take it (`takers`, when any): a consumer that stopped before
+   * marking the event is one of them.
+   */
   bufferedEventConsumer(
     header: ExecutionHeader,
     event: string,
     key: string,
-  ): Promise<{ consumedBy?: string } | undefined>;
+  ): Promise<{ consumedBy?: string; takers?: readonly string[] } | undefined>;
+  /**
+   * Notes, before a thread's commit that takes buffered event `key`, that the thread
+   * is about to (a retried signal then looks for its consumer among these only, not
+   * among every waiting thread); idempotent, a set. No error when the event is gone.
+   */
+  noteEventTaker(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    thread: string,
+  ): Promise<void>;
   /**
    * Marks a buffered event consumed once a thread's commit has taken it (it leaves a
    * marker naming the thread, so its id stays used); idempotent.
@@ -396,6 +411,37 @@ export interface ExecutionStore {
     key: string,
     consumedBy?: string,
   ): Promise<void>;
+  /**
+   * Records that branch thread `thread` waits, from its step `version`, for event
+   * `event` (the waiter index `signal` reads instead of every thread): written before
+   * that step's commit, deleted after the step that ends the wait; idempotent. An entry
+   * whose thread moved on is harmless (delivery checks the thread's latest step).
+   */
+  putEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+    expiresAt?: number,
+  ): Promise<void>;
+  /** Removes a waiter entry (no error when it is absent). */
+  deleteEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+  ): Promise<void>;
+  /**
+   * A page of the waiter entries of event `event` (by thread id, then step): one
+   * bounded query, however many threads the execution has.
+   * @throws StoreError `INVALID_CURSOR` for a cursor this store did not issue for it.
+   */
+  eventWaiters(
+    header: ExecutionHeader,
+    event: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<EventWaiter>>;
   /**
    * Records that the execution is to stop, before the cancel is applied: queued work
    * (a delayed retry, a branch's first run) and running activities check it.
@@ -409,6 +455,12 @@ export interface ExecutionStore {
    */
   noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void>;
   lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined>;
+}
+
+/** A waiter entry: a branch thread that waits for an event from its step `version`. */
+export interface EventWaiter {
+  readonly thread: string;
+  readonly version: number;
 }
 
 /** Why a message of an execution last failed. */

@@ -93,6 +93,11 @@ export const ITEM = {
   joinPrefix: "J#",
   /** An external event that arrived before a state waited for it: `E#<event>#<arrival>`. */
   eventPrefix: "E#",
+  /**
+   * A branch thread waiting for an external event, from one of its steps:
+   * `W#<event>#<thread id>#<step, 10 digits>` (the index `signal` reads, one query).
+   */
+  waiterPrefix: "W#",
   /** Why the execution's messages last failed (for the dead-letter handler). */
   failure: "FAIL",
   /** A cancel request, written before the cancel is applied: queued and running work checks it. */

@@ -238,6 +238,19 @@ export async function commitThread(
   const ended = step.thread.status !== "running";
   const root = step.thread.id === ROOT_THREAD;
   work.batch.checkAlive();
+  // A branch that starts waiting for an event is indexed before its step is committed:
+  // `signal` then finds it with one query. An entry whose commit never happens is
+  // harmless (delivery checks the thread's latest step); the root needs none (signal
+  // reads it anyway).
+  const waits = !root && !ended ? eventOf(step.thread.waiting) : undefined;
+  if (waits !== undefined)
+    await rt.store.putEventWaiter(
+      header,
+      waits,
+      step.thread.id,
+      expected + 1,
+      rt.runningExpiry(header),
+    );
   if (
     !(await rt.store.putThread(
       record,
@@ -251,8 +264,19 @@ export async function commitThread(
   }
   if (consumed)
     await rt.store.deleteBufferedEvent(header, consumed.event, consumed.key, step.thread.id);
+  // The wait this step ended leaves the index — after the event is marked consumed, so
+  // a retried signal whose consumer did not mark it still finds that consumer by it. A
+  // crash before this leaves a stale entry: harmless, and it expires with the execution.
+  const waited = !root && "thread" in previous ? eventOf(previous.thread.waiting) : undefined;
+  if (waited !== undefined)
+    await rt.store.deleteEventWaiter(header, waited, step.thread.id, expected);
   await afterCommit(rt, work, record, prepared);
   return true;
+}
+
+/** The event a thread waits for, if it waits for one. */
+function eventOf(waiting: StoredThread["waiting"]): string | undefined {
+  return waiting?.kind === "event" ? waiting.event : undefined;
 }
 
 /** Carries out a committed step: its joins, its messages, and (once sent) the summary at the end. */

@@ -60,7 +60,8 @@ export async function processMessage(
     case "start-branches":
       return startBranches(rt, work, body);
     case "take-event":
-      return takeEvent(rt, work, mid, body);
+      await takeEvent(rt, work, mid, body);
+      return;
     case "work":
       return workJob(rt, work, mid, body, arrival);
     default: {
@@ -172,6 +173,24 @@ async function run(
 }
 
 /**
+ * What a `take-event` did: the key of the event its thread took (now or, for a
+ * redelivery, before), `not-waiting` when the thread does not wait for that event at
+ * its latest step, `none-buffered` when it does but no event of that name is left.
+ */
+export type TakeOutcome = { readonly took: string } | "not-waiting" | "none-buffered";
+
+/** An HTTP call's `take-event` for one thread (`signal`), with what it did. */
+export function deliverEvent(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "take-event" }>,
+): Promise<TakeOutcome> {
+  work.firstDelivery = false;
+  return takeEvent(rt, work, mid, body);
+}
+
+/**
  * A thread started waiting for an event: deliver the oldest one that arrived, only to
  * a thread that waits for it now, at that very step. The event is marked consumed
  * after the commit that took it, never before.
@@ -181,48 +200,56 @@ async function takeEvent(
   work: Work,
   mid: string,
   body: Extract<WireMessage, { kind: "take-event" }>,
-): Promise<void> {
+): Promise<TakeOutcome> {
   const { header } = body;
   const definition = await rt.deps.definitions.byHash(header.definitionHash);
   const context = await rt.executionContext(header);
   // On a lost write everything is read again — the thread and the oldest event — never
   // the same event applied to the thread's next wait.
-  await untilCommitted(rt, `thread ${body.thread} of ${header.executionId}`, async () => {
-    const found = await findCaused(rt, header, body.thread, mid);
-    if (found.kind === "chain") {
-      if (work.mayResend) await resend(rt, work, found.steps);
-      return { value: undefined };
-    }
-    const record = found.kind === "none" ? found.latest : undefined;
-    const waiting = record?.thread.waiting;
-    if (
-      record?.thread.status !== "running" ||
-      waiting?.kind !== "event" ||
-      waiting.event !== body.event
-    )
-      return { value: undefined };
-    const head = await rt.store.peekBufferedEvent(header, body.event);
-    if (head === undefined) return { value: undefined };
-    if (found.kind === "none" && found.recent.some((r) => r.consumed?.key === head.key)) {
-      // This thread took that event already (its invocation stopped before marking it):
-      // mark it now and look again, never deliver one event to two waits.
-      await rt.store.deleteBufferedEvent(header, body.event, head.key, body.thread);
-      return CONFLICT;
-    }
-    const event: ThreadEvent = {
-      type: "EventReceived",
-      event: body.event,
-      payload: await rt.codec.load(head.payload),
-      token: { thread: body.thread, step: record.thread.step },
-    };
-    const thread = await rt.loadThread(record.thread);
-    const step = applyThreadEvent(definition, context, thread, event, rt.now());
-    if (!step.changed) return { value: undefined };
-    const consumed = { event: body.event, key: head.key };
-    return (await commitThread(rt, work, header, step, record, mid, consumed))
-      ? { value: undefined }
-      : CONFLICT;
-  });
+  return untilCommitted<TakeOutcome>(
+    rt,
+    `thread ${body.thread} of ${header.executionId}`,
+    async () => {
+      const found = await findCaused(rt, header, body.thread, mid);
+      if (found.kind === "chain") {
+        if (work.mayResend) await resend(rt, work, found.steps);
+        const took = found.steps.find((r) => r.consumed !== undefined)?.consumed?.key;
+        return { value: took === undefined ? "not-waiting" : { took } };
+      }
+      const record = found.kind === "none" ? found.latest : undefined;
+      const waiting = record?.thread.waiting;
+      if (
+        record?.thread.status !== "running" ||
+        waiting?.kind !== "event" ||
+        waiting.event !== body.event
+      )
+        return { value: "not-waiting" };
+      const head = await rt.store.peekBufferedEvent(header, body.event);
+      if (head === undefined) return { value: "none-buffered" };
+      if (found.kind === "none" && found.recent.some((r) => r.consumed?.key === head.key)) {
+        // This thread took that event already (its invocation stopped before marking it):
+        // mark it now and look again, never deliver one event to two waits.
+        await rt.store.deleteBufferedEvent(header, body.event, head.key, body.thread);
+        return CONFLICT;
+      }
+      const event: ThreadEvent = {
+        type: "EventReceived",
+        event: body.event,
+        payload: await rt.codec.load(head.payload),
+        token: { thread: body.thread, step: record.thread.step },
+      };
+      const thread = await rt.loadThread(record.thread);
+      const step = applyThreadEvent(definition, context, thread, event, rt.now());
+      if (!step.changed) return { value: "not-waiting" };
+      const consumed = { event: body.event, key: head.key };
+      // Noted before the commit: a retried signal finds a consumer that stopped before
+      // marking the event among its takers, not among every waiting thread.
+      await rt.store.noteEventTaker(header, body.event, head.key, body.thread);
+      return (await commitThread(rt, work, header, step, record, mid, consumed))
+        ? { value: { took: head.key } }
+        : CONFLICT;
+    },
+  );
 }
 
 /** A dedicated worker's job: run the activity, send its outcome back as an event. */

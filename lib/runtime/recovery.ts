@@ -51,18 +51,53 @@ export async function resendConsumer(
   await resend(rt, work, steps);
 }
 
-/** The thread among `threads` whose latest steps consumed event `key`, if any. */
+/** Waiter entries read per query by `signal` (it usually needs the first only). */
+export const WAITER_PAGE = 25;
+
+/**
+ * The threads indexed as waiting for `event` (see `putEventWaiter`), each once, a page
+ * at a time: a caller that stops early reads no further.
+ */
+export async function* eventWaiters(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  event: string,
+): AsyncGenerator<string> {
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await rt.store.eventWaiters(header, event, WAITER_PAGE, cursor);
+    for (const waiter of page.items) {
+      if (seen.has(waiter.thread)) continue;
+      seen.add(waiter.thread);
+      yield waiter.thread;
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+/**
+ * The thread whose latest steps consumed event `key`, if any, among the threads noted
+ * as about to take it (`noteEventTaker`, written before any commit that takes it).
+ */
 export async function findConsumer(
   rt: RuntimeContext,
   header: ExecutionHeader,
-  threads: readonly string[],
+  takers: readonly string[],
   key: string,
 ): Promise<string | undefined> {
-  for (const thread of threads) {
-    const recent = await rt.store.recentSteps(header, thread, RECENT_STEPS);
-    if (recent.some((r) => r.consumed?.key === key)) return thread;
-  }
+  for (const thread of takers) if (await consumedBy(rt, header, thread, key)) return thread;
   return undefined;
+}
+
+async function consumedBy(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  thread: string,
+  key: string,
+): Promise<boolean> {
+  const recent = await rt.store.recentSteps(header, thread, RECENT_STEPS);
+  return recent.some((r) => r.consumed?.key === key);
 }
 
 /** A long timer or retry is sent on at each hop only while its thread still waits for it. */

@@ -32,13 +32,19 @@ import type { ActivityFunction } from "./activities.ts";
 import { afterCommit, applyEvent, resend } from "./commit.ts";
 import { RuntimeContext, type RuntimeDeps, type RuntimeOptions } from "./context.ts";
 import { failDeadLetter } from "./dead-letter.ts";
-import { drain, processMessage } from "./dispatch.ts";
+import { deliverEvent, drain, processMessage } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
 import { finishJoins } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { prepare, summaryOf } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
-import { findConsumer, finishStart, resendConsumer, stillWanted } from "./recovery.ts";
+import {
+  eventWaiters,
+  findConsumer,
+  finishStart,
+  resendConsumer,
+  stillWanted,
+} from "./recovery.ts";
 import { Batch, Work } from "./unit-of-work.ts";
 
 export type { ActivityFunction } from "./activities.ts";
@@ -364,19 +370,12 @@ export class Runtime {
       stored,
       rt.runningExpiry(header),
     );
-    const threads = [view, ...(await store.branchThreads(header))];
     if (!accepted) {
       // A retry: the thread that took the event may have stopped before marking it or
       // before sending what followed.
       const marker = await store.bufferedEventConsumer(header, event, id);
       const consumer =
-        marker?.consumedBy ??
-        (await findConsumer(
-          rt,
-          header,
-          threads.map((t) => t.thread.id),
-          id,
-        ));
+        marker?.consumedBy ?? (await findConsumer(rt, header, marker?.takers ?? [], id));
       if (consumer !== undefined) {
         if (marker?.consumedBy === undefined)
           await store.deleteBufferedEvent(header, event, id, consumer);
@@ -385,21 +384,24 @@ export class Runtime {
         return true;
       }
     }
-    // Delivery is tried either way, in case the first attempt stopped before it.
-    const waiting = threads.filter(
-      (r) =>
-        r.thread.status === "running" &&
-        r.thread.waiting?.kind === "event" &&
-        r.thread.waiting.event === event,
-    );
-    for (const record of waiting) {
-      await processMessage(
-        rt,
-        work,
-        MESSAGE_IDS.signal(id, record.thread.id),
-        { kind: "take-event", header, thread: record.thread.id, event },
-        { receiveCount: 1 },
-      );
+    // Delivery is tried either way, in case the first attempt stopped before it: to the
+    // root if it waits, then to the branches indexed as waiting (one query a page), until
+    // this event is taken or none is left. A thread that starts waiting after this read
+    // takes the event itself (its own take-event), so an entry missed here loses nothing.
+    const deliver = async (thread: string): Promise<boolean> => {
+      const outcome = await deliverEvent(rt, work, MESSAGE_IDS.signal(id, thread), {
+        kind: "take-event",
+        header,
+        thread,
+        event,
+      });
+      return outcome === "none-buffered" || (typeof outcome === "object" && outcome.took === id);
+    };
+    const rootWaits = view.thread.waiting?.kind === "event" && view.thread.waiting.event === event;
+    if (!(rootWaits && (await deliver(ROOT_THREAD)))) {
+      for await (const thread of eventWaiters(rt, header, event)) {
+        if (thread !== ROOT_THREAD && (await deliver(thread))) break;
+      }
     }
     await this.#finish(batch, work);
     return true;

@@ -282,12 +282,29 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.deepEqual(first, { key: "a", payload: { inline: 1 } }, "oldest first");
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), first, "peeking takes nothing");
     assert.deepEqual(await store.bufferedEventConsumer(h, "approval", "a"), {}, "not consumed yet");
+    await store.noteEventTaker(h, "approval", "a", "root/W@2[1]");
+    await store.noteEventTaker(h, "approval", "a", "root");
+    await store.noteEventTaker(h, "approval", "a", "root/W@2[1]");
+    assert.deepEqual(
+      await store.bufferedEventConsumer(h, "approval", "a"),
+      { takers: ["root", "root/W@2[1]"] },
+      "the threads about to take it, each once; still unconsumed",
+    );
+    assert.deepEqual(
+      await store.peekBufferedEvent(h, "approval"),
+      first,
+      "a noted taker takes nothing",
+    );
     await store.deleteBufferedEvent(h, "approval", "a", "root/W@2[1]");
     await store.deleteBufferedEvent(h, "approval", "a", "root/W@2[1]");
     assert.deepEqual(await store.bufferedEventConsumer(h, "approval", "a"), {
       consumedBy: "root/W@2[1]",
+      takers: ["root", "root/W@2[1]"],
     });
     assert.equal(await store.bufferedEventConsumer(h, "approval", "zz"), undefined);
+    await store.noteEventTaker(h, "approval", "zz", "root"); // gone: no error, no event
+    assert.equal(await store.bufferedEventConsumer(h, "approval", "zz"), undefined);
+    assert.equal(await store.peekBufferedEvent(h, "nothing"), undefined);
     assert.deepEqual(await store.peekBufferedEvent(h, "approval"), {
       key: "b",
       payload: { inline: 2 },
@@ -309,5 +326,51 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     await store.requestCancel(h, "changed my mind");
     assert.equal(await store.cancelRequested(h), "changed my mind");
     assert.equal(await store.cancelRequested(header()), undefined, "per execution");
+  });
+
+  test(`${name}: event waiters are indexed per event, paged, idempotent, and removed by step`, async () => {
+    const store = make();
+    const h = header();
+    await store.createExecution(thread(h));
+    // Many steps of threads that wait for nothing: the index reads none of them.
+    for (let i = 0; i < 30; i++) await store.putThread(thread(h, `root/M@1[${i}]`), 0);
+    assert.deepEqual(await store.eventWaiters(h, "approval", 10), { items: [] });
+
+    await store.putEventWaiter(h, "approval", "root/M@1[3]", 2);
+    await store.putEventWaiter(h, "approval", "root/M@1[3]", 2); // idempotent
+    await store.putEventWaiter(h, "approval", "root/M@1[12]", 1);
+    await store.putEventWaiter(h, "approval", "root/M@1[12]", 4);
+    await store.putEventWaiter(h, "approval", "root/M@1[7]", 1);
+    await store.putEventWaiter(h, "other", "root/M@1[5]", 1);
+    await store.putEventWaiter(h, "approvals", "root/M@1[6]", 1);
+    await store.putEventWaiter(header(), "approval", "root/M@1[9]", 1);
+
+    const all: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.eventWaiters(h, "approval", 2, cursor);
+      assert.ok(page.items.length <= 2, "a page holds at most `limit` entries");
+      all.push(...page.items.map((w) => `${w.thread}@${w.version}`));
+      cursor = page.cursor;
+      pages++;
+    } while (cursor !== undefined && pages < 10);
+    assert.deepEqual(
+      all,
+      ["root/M@1[12]@1", "root/M@1[12]@4", "root/M@1[3]@2", "root/M@1[7]@1"],
+      "that event's entries only (not a longer name's, not another execution's), by thread and step",
+    );
+
+    await store.deleteEventWaiter(h, "approval", "root/M@1[12]", 1);
+    await store.deleteEventWaiter(h, "approval", "root/M@1[12]", 1); // absent: no error
+    await store.deleteEventWaiter(h, "approval", "root/M@1[3]", 2);
+    assert.deepEqual(
+      (await store.eventWaiters(h, "approval", 10)).items.map((w) => `${w.thread}@${w.version}`),
+      ["root/M@1[12]@4", "root/M@1[7]@1"],
+      "a delete removes that step's entry only",
+    );
+    assert.deepEqual((await store.eventWaiters(h, "other", 10)).items, [
+      { thread: "root/M@1[5]", version: 1 },
+    ]);
   });
 }

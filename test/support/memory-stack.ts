@@ -100,6 +100,9 @@ export function memoryStack(options: StackOptions) {
         "appendHistories",
         "ackJoin",
         "deleteBufferedEvent",
+        "putEventWaiter",
+        "deleteEventWaiter",
+        "noteEventTaker",
       ];
       if (!writes.includes(name)) return value.bind(target);
       return async (...args: unknown[]) => {

@@ -8,6 +8,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -17,6 +18,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { HistoryEvent } from "../../core/engine/index.ts";
 import type {
+  EventWaiter,
   ExecutionHeader,
   ExecutionStore,
   ExecutionView,
@@ -458,19 +460,44 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     key: string,
-  ): Promise<{ consumedBy?: string } | undefined> {
+  ): Promise<{ consumedBy?: string; takers?: readonly string[] } | undefined> {
     const result = await this.#client.send(
       new GetItemCommand({
         TableName: this.#table,
         Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
-        ProjectionExpression: "c, #by",
+        ProjectionExpression: "c, #by, tk",
         ExpressionAttributeNames: { "#by": "by" },
         ConsistentRead: true,
       }),
     );
     if (!result.Item) return undefined;
     const by = result.Item.by?.S;
-    return by === undefined ? {} : { consumedBy: by };
+    const takers = result.Item.tk?.SS;
+    return {
+      ...(by === undefined ? {} : { consumedBy: by }),
+      ...(takers?.length ? { takers: [...takers].sort() } : {}),
+    };
+  }
+
+  async noteEventTaker(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    thread: string,
+  ): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: this.#pk(header), sk: S(`${ITEM.eventPrefix}${event}#${key}`) },
+          UpdateExpression: "ADD tk :t",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":t": { SS: [thread] } },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   async deleteBufferedEvent(
@@ -492,6 +519,72 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         ...(consumedBy === undefined ? {} : { ExpressionAttributeNames: { "#by": "by" } }),
       }),
     );
+  }
+
+  #waiterSk(event: string, thread: string, version: number): AttributeValue {
+    return S(
+      `${ITEM.waiterPrefix}${event}#${thread}#${String(version).padStart(STEP_DIGITS, "0")}`,
+    );
+  }
+
+  async putEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+    expiresAt?: number,
+  ): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          pk: this.#pk(header),
+          sk: this.#waiterSk(event, thread, version),
+          d: S(JSON.stringify({ thread, version })),
+          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+        },
+      }),
+    );
+  }
+
+  async deleteEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+  ): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({
+        TableName: this.#table,
+        Key: { pk: this.#pk(header), sk: this.#waiterSk(event, thread, version) },
+      }),
+    );
+  }
+
+  eventWaiters(
+    header: ExecutionHeader,
+    event: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<EventWaiter>> {
+    return cursorFaults(cursor, async () => {
+      const start = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (start && start[TABLE.partitionKey]?.S !== this.#pk(header).S)
+        throw new StoreError("INVALID_CURSOR", "the cursor belongs to another execution");
+      const page = await this.#query<EventWaiter>({
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: {
+          ":pk": this.#pk(header),
+          ":prefix": S(`${ITEM.waiterPrefix}${event}#`),
+        },
+        Limit: limit,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      return page.last
+        ? { items: page.items, cursor: encodeCursor(page.last) }
+        : { items: page.items };
+    });
   }
 
   async requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void> {

@@ -5,16 +5,18 @@
  * never share mutable state with it.
  */
 import type { HistoryEvent } from "../../core/engine/index.ts";
-import type {
-  ExecutionHeader,
-  ExecutionStore,
-  ExecutionView,
-  FailureNote,
-  JoinRecord,
-  ListFilter,
-  Page,
-  Stored,
-  ThreadRecord,
+import {
+  type EventWaiter,
+  type ExecutionHeader,
+  type ExecutionStore,
+  type ExecutionView,
+  type FailureNote,
+  type JoinRecord,
+  type ListFilter,
+  type Page,
+  type Stored,
+  StoreError,
+  type ThreadRecord,
 } from "../../core/ports.ts";
 
 import { checkStep, compactStep, isChildOf } from "../step-log.ts";
@@ -33,8 +35,17 @@ export class MemoryExecutionStore implements ExecutionStore {
   readonly definitions = new Map<string, { name: string; source: string }>();
   readonly buffered = new Map<
     string,
-    { id: string; order: string; payload: Stored; consumed: boolean; consumedBy?: string }[]
+    {
+      id: string;
+      order: string;
+      payload: Stored;
+      consumed: boolean;
+      consumedBy?: string;
+      takers?: string[];
+    }[]
   >();
+  /** Waiter entries by (tenant, execution, event): `<thread>#<step>` to the entry. */
+  readonly waiters = new Map<string, Map<string, EventWaiter>>();
   readonly failures = new Map<string, FailureNote>();
   readonly cancels = new Map<string, string>();
   readonly expiries = new Map<string, number>();
@@ -256,13 +267,30 @@ export class MemoryExecutionStore implements ExecutionStore {
     header: ExecutionHeader,
     event: string,
     key: string,
-  ): Promise<{ consumedBy?: string } | undefined> {
+  ): Promise<{ consumedBy?: string; takers?: readonly string[] } | undefined> {
     this.calls.reads++;
     const entry = this.buffered
       .get(this.#key(header.tenant, header.executionId, event))
       ?.find((e) => e.id === key);
     if (!entry) return undefined;
-    return entry.consumedBy === undefined ? {} : { consumedBy: entry.consumedBy };
+    return {
+      ...(entry.consumedBy === undefined ? {} : { consumedBy: entry.consumedBy }),
+      ...(entry.takers?.length ? { takers: [...entry.takers].sort() } : {}),
+    };
+  }
+
+  async noteEventTaker(
+    header: ExecutionHeader,
+    event: string,
+    key: string,
+    thread: string,
+  ): Promise<void> {
+    this.calls.writes++;
+    const entry = this.buffered
+      .get(this.#key(header.tenant, header.executionId, event))
+      ?.find((e) => e.id === key);
+    if (!entry) return;
+    entry.takers = [...new Set([...(entry.takers ?? []), thread])];
   }
 
   async deleteBufferedEvent(
@@ -278,6 +306,51 @@ export class MemoryExecutionStore implements ExecutionStore {
     if (entry) Object.assign(entry, { consumed: true, payload: { inline: null }, ...by });
     else list.push({ id: key, order: "", payload: { inline: null }, consumed: true, ...by });
     this.buffered.set(this.#key(header.tenant, header.executionId, event), list);
+  }
+
+  async putEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+    expiresAt?: number,
+  ): Promise<void> {
+    this.calls.writes++;
+    const key = this.#key(header.tenant, header.executionId, event);
+    const entries = this.waiters.get(key) ?? new Map<string, EventWaiter>();
+    const sk = waiterKey(thread, version);
+    entries.set(sk, { thread, version });
+    this.waiters.set(key, entries);
+    if (expiresAt !== undefined) this.expiries.set(`waiter\u0000${key}\u0000${sk}`, expiresAt);
+  }
+
+  async deleteEventWaiter(
+    header: ExecutionHeader,
+    event: string,
+    thread: string,
+    version: number,
+  ): Promise<void> {
+    this.calls.writes++;
+    this.waiters
+      .get(this.#key(header.tenant, header.executionId, event))
+      ?.delete(waiterKey(thread, version));
+  }
+
+  async eventWaiters(
+    header: ExecutionHeader,
+    event: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<Page<EventWaiter>> {
+    this.calls.queries++;
+    const entries = this.waiters.get(this.#key(header.tenant, header.executionId, event));
+    const all = [...(entries?.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+    const from = cursor === undefined ? 0 : Number(cursor);
+    if (!Number.isInteger(from) || from < 0)
+      throw new StoreError("INVALID_CURSOR", "the cursor is not one this store issued");
+    const items = all.slice(from, from + limit).map(([, w]) => ({ ...w }));
+    const next = from + items.length;
+    return next < all.length ? { items, cursor: String(next) } : { items };
   }
 
   async requestCancel(header: ExecutionHeader, reason: string): Promise<void> {
@@ -298,6 +371,10 @@ export class MemoryExecutionStore implements ExecutionStore {
     return this.failures.get(this.#key(header.tenant, header.executionId, ""));
   }
 }
+
+/** How the DynamoDB adapter orders waiter entries: `W#<event>#<thread>#<step, 10 digits>`. */
+const waiterKey = (thread: string, version: number): string =>
+  `${thread}#${String(version).padStart(10, "0")}`;
 
 /** How the DynamoDB adapter orders a thread's steps: `S#<thread>#…` (so `#` sorts before `/`). */
 const stepKey = (thread: string): string => `${thread}#`;
