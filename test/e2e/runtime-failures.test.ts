@@ -51,13 +51,19 @@ test("an activity with a region runs on its dedicated worker queue", async () =>
 });
 
 test("finished executions carry the TTL attribute: now plus the retention", async () => {
-  const item = await stack.clients.dynamodb.send(
-    new GetItemCommand({
-      TableName: stack.provisioned.table,
-      Key: { pk: { S: KEYS.execution("default", "r-1") }, sk: { S: ITEM.execution } },
-    }),
-  );
-  const expires = Number(item.Item?.[TABLE.ttlAttribute]?.N);
+  // The summary's end is written once the end's messages are sent, a moment after the
+  // root's last step (which `waitFor` sees): wait for it, up to 10 s.
+  let expires = Number.NaN;
+  for (const started = Date.now(); Number.isNaN(expires) && Date.now() - started < 10_000; ) {
+    const item = await stack.clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: stack.provisioned.table,
+        Key: { pk: { S: KEYS.execution("default", "r-1") }, sk: { S: ITEM.execution } },
+      }),
+    );
+    expires = Number(item.Item?.[TABLE.ttlAttribute]?.N);
+    if (Number.isNaN(expires)) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const expected = Date.now() / 1000 + 30 * 86_400;
   assert.ok(
     Math.abs(expires - expected) < 120,
