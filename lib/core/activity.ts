@@ -13,6 +13,8 @@ import type { JsonValue } from "./expr/index.ts";
 
 /** One line per log call, as JSON, carrying the execution, state and attempt. */
 export interface ActivityLogger {
+  /** Kept only when `cascade.yaml` sets `logging.level: debug` (on Lambda; `cascade dev` prints it). */
+  debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;

@@ -189,6 +189,7 @@ function makeLogger(options: AttemptOptions, log: (line: string) => void): Activ
       }),
     );
   return {
+    debug: (message, fields) => line("debug", message, fields),
     info: (message, fields) => line("info", message, fields),
     warn: (message, fields) => line("warn", message, fields),
     error: (message, fields) => line("error", message, fields),

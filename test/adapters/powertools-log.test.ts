@@ -157,3 +157,42 @@ test("a failed SQS record is logged at error level with its execution's fields",
   assert.equal(lines[1]?.record, "r-2");
   assert.equal(lines[1]?.execution, undefined);
 });
+
+test("ctx.logger.debug is dropped at INFO and kept at DEBUG", async () => {
+  const lines = async (level: "INFO" | "DEBUG") => {
+    const logger = createLogger("cascade-test");
+    logger.setLogLevel(level);
+    return captured(async () => {
+      await runActivity(
+        (_input, ctx) => {
+          ctx.logger.debug("cache miss", { key: "k1" });
+          ctx.logger.info("charged");
+          return null;
+        },
+        {},
+        {
+          idempotencyKey: "k",
+          stepKey: "s",
+          attempt: 1,
+          executionId: "e-2",
+          workflow: "W",
+          state: "S",
+          activity: "a",
+          log: powertoolsLog(logger),
+        },
+      );
+    });
+  };
+  assert.deepEqual(
+    (await lines("INFO")).map((l) => l.level),
+    ["INFO"],
+  );
+  const debug = await lines("DEBUG");
+  assert.deepEqual(
+    debug.map((l) => [l.level, l.message, l.key]),
+    [
+      ["DEBUG", "cache miss", "k1"],
+      ["INFO", "charged", undefined],
+    ],
+  );
+});
