@@ -35,13 +35,7 @@ import {
 import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import {
-  branchMessage,
-  branchPageMessage,
-  cancelBranchMessages,
-  pageOf,
-  prepare,
-} from "./outbox.ts";
+import { branchPageMessage, branchStartMessages, cancelBranchMessages, prepare } from "./outbox.ts";
 import { type Batch, type JoinReport, TRANSITIONS, Work } from "./unit-of-work.ts";
 
 /** Starts branch `index` of a join: lazily when it begins with a Task (its run carries its state). */
@@ -273,15 +267,7 @@ export async function joinMessages(
   for (const command of commands) {
     if (command.type === "StartBranches") {
       const inputs = await rt.codec.load(record.inputs);
-      const { page, rest } = pageOf(command.indexes);
-      for (const index of page) {
-        out.push({
-          mid: MESSAGE_IDS.branch(command.joinId, index),
-          queue: TRANSITIONS,
-          body: await branchMessage(rt, header, record.join, inputs, index),
-        });
-      }
-      if (rest) out.push(branchPageMessage(header, command.joinId, rest));
+      out.push(...(await branchStartMessages(rt, header, record.join, inputs, command.indexes)));
     } else if (command.type === "CancelBranches") {
       out.push(
         ...cancelBranchMessages(

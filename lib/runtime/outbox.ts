@@ -199,15 +199,9 @@ export async function prepare(
           throw new RuntimeError("BAD_MESSAGE", `StartBranches for unknown join ${command.joinId}`);
         const inputs = await rt.codec.load(join.inputs);
         const create = { join: join.join, inputs: join.inputs };
-        const { page, rest } = pageOf(command.indexes);
-        for (const index of page) {
-          outbox.push({
-            mid: MESSAGE_IDS.branch(command.joinId, index),
-            queue: TRANSITIONS,
-            body: await branchMessage(rt, header, join.join, inputs, index),
-          });
-        }
-        if (rest) outbox.push(branchPageMessage(header, command.joinId, rest, create));
+        outbox.push(
+          ...(await branchStartMessages(rt, header, join.join, inputs, command.indexes, create)),
+        );
         // Stored as one line, as a range when wide: a fan-out of 100,000 items must not
         // fill the thread's item.
         const range = rangeOf(command.indexes);
@@ -427,8 +421,33 @@ export function cancelBranchMessages(
   return out;
 }
 
+/**
+ * The messages that start branches `indexes` of a join: the first page's starts, and
+ * past `BRANCH_PAGE` the message that starts the rest a page at a time.
+ */
+export async function branchStartMessages(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  join: JoinState,
+  inputs: JsonValue,
+  indexes: readonly number[],
+  create?: { join: JoinState; inputs: Stored },
+): Promise<OutMessage[]> {
+  const { page, rest } = pageOf(indexes);
+  const out: OutMessage[] = [];
+  for (const index of page) {
+    out.push({
+      mid: MESSAGE_IDS.branch(join.id, index),
+      queue: TRANSITIONS,
+      body: await branchMessage(rt, header, join, inputs, index),
+    });
+  }
+  if (rest) out.push(branchPageMessage(header, join.id, rest, create));
+  return out;
+}
+
 /** The first page of branch indexes to start, and the contiguous rest, if any. */
-export function pageOf(indexes: readonly number[]): {
+function pageOf(indexes: readonly number[]): {
   page: readonly number[];
   rest?: { from: number; to: number };
 } {

@@ -8,7 +8,7 @@
 import { ROOT_THREAD } from "../core/engine/index.ts";
 import type { ThreadRecord } from "../core/ports.ts";
 import { applyEvent, resend } from "./commit.ts";
-import type { RuntimeContext } from "./context.ts";
+import { type RuntimeContext, runningKey } from "./context.ts";
 import { joinMessages } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { fitMessages, outboxOf, summaryOf } from "./outbox.ts";
@@ -127,7 +127,7 @@ async function repair(
     if (activity && now - record.committedAt < graceMs) continue;
     // Once per step and process: a thread that stays idle (it waits for an event) is
     // not sent its outbox again every round.
-    const key = `${header.tenant}\u0000${header.executionId}\u0000${record.thread.id}#${record.version}`;
+    const key = runningKey(header, `${record.thread.id}#${record.version}`);
     if (rt.reconciled.has(key)) continue;
     // A timer or retry still due later is on its way: sending it again would double it.
     const messages = outboxOf(record).filter(
@@ -171,7 +171,7 @@ async function repairJoins(
     if (waiter.thread.status !== "running" || waiting?.kind !== "join") continue;
     const record = await rt.store.getJoin(header, waiting.joinId);
     if (record?.join.status !== "open") continue;
-    const key = `${header.tenant}\u0000${header.executionId}\u0000${record.join.id}@${record.version}`;
+    const key = runningKey(header, `${record.join.id}@${record.version}`);
     if (rt.reconciled.has(key)) continue;
     const ended = new Set([...record.join.succeeded, ...record.join.failed]);
     const branches = new Map<number, ThreadRecord>();
@@ -183,14 +183,13 @@ async function repairJoins(
     const unreported = [...branches.values()].filter(
       (r) => r.thread.status !== "running" && !ended.has(r.thread.parent?.index ?? -1),
     );
-    const messages = [
-      ...(await joinMessages(rt, record, [
-        ...(unstarted.length > 0
-          ? [{ type: "StartBranches" as const, joinId: record.join.id, indexes: unstarted }]
-          : []),
-      ])),
-      ...unreported.flatMap((r) => outboxOf(r)),
-    ];
+    const messages = unreported.flatMap((r) => outboxOf(r));
+    if (unstarted.length > 0)
+      messages.push(
+        ...(await joinMessages(rt, record, [
+          { type: "StartBranches", joinId: record.join.id, indexes: unstarted },
+        ])),
+      );
     if (messages.length === 0) continue;
     await fitMessages(rt, header, messages);
     work.dispatch(messages);
