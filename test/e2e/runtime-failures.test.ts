@@ -52,18 +52,22 @@ test("an activity with a region runs on its dedicated worker queue", async () =>
 
 test("finished executions carry the TTL attribute: now plus the retention", async () => {
   // The summary's end is written once the end's messages are sent, a moment after the
-  // root's last step (which `waitFor` sees): wait for it, up to 10 s.
+  // root's last step (which `waitFor` sees). Until then the summary holds the start's
+  // TTL (the retention after the longest life): wait for its end, up to 10 s.
   let expires = Number.NaN;
-  for (const started = Date.now(); Number.isNaN(expires) && Date.now() - started < 10_000; ) {
+  let status = "";
+  for (const started = Date.now(); status !== "succeeded" && Date.now() - started < 10_000; ) {
     const item = await stack.clients.dynamodb.send(
       new GetItemCommand({
         TableName: stack.provisioned.table,
         Key: { pk: { S: KEYS.execution("default", "r-1") }, sk: { S: ITEM.execution } },
       }),
     );
+    status = item.Item?.st?.S ?? "";
     expires = Number(item.Item?.[TABLE.ttlAttribute]?.N);
-    if (Number.isNaN(expires)) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (status !== "succeeded") await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  assert.equal(status, "succeeded", "the summary's end was not written within 10 s");
   const expected = Date.now() / 1000 + 30 * 86_400;
   assert.ok(
     Math.abs(expires - expected) < 120,
