@@ -10,6 +10,7 @@ import type {
   FailureNote,
   JoinRecord,
   ListFilter,
+  ShardTally,
   Stored,
   ThreadRecord,
 } from "../core/ports.ts";
@@ -69,6 +70,32 @@ export class TenantTablesStore implements ExecutionStore {
   }
   async putJoin(record: JoinRecord, expected: number, expiresAt?: number) {
     return this.#of(record.header.tenant).putJoin(record, expected, expiresAt);
+  }
+  async tallyShard(
+    header: ExecutionHeader,
+    joinId: string,
+    shard: number,
+    add: ShardTally,
+    expiresAt?: number,
+  ) {
+    return this.#of(header.tenant).tallyShard(header, joinId, shard, add, expiresAt);
+  }
+  async readShards(header: ExecutionHeader, joinId: string, shards: readonly number[]) {
+    return this.#of(header.tenant).readShards(header, joinId, shards);
+  }
+  async tallyJoin(
+    header: ExecutionHeader,
+    joinId: string,
+    update: { readonly done?: number; readonly failures?: { shard: number; count: number } },
+    expiresAt?: number,
+  ) {
+    return this.#of(header.tenant).tallyJoin(header, joinId, update, expiresAt);
+  }
+  async getSteps(
+    header: ExecutionHeader,
+    keys: readonly { readonly thread: string; readonly step: number }[],
+  ) {
+    return this.#of(header.tenant).getSteps(header, keys);
   }
   async putSummary(record: ThreadRecord, expiresAt?: number) {
     return this.#of(record.header.tenant).putSummary(record, expiresAt);

@@ -122,6 +122,43 @@ export interface JoinRecord {
    * stale snapshot only costs a failed conditional write and a read.
    */
   readonly parent?: ParentSnapshot;
+  /**
+   * A wide Map's join (DESIGN.md section 9): its `succeeded` and `failed` stay empty; each
+   * item's end is counted in a shard of `shardSize` items (`tallyShard`), each finished
+   * shard and each shard's failures in the join's tally (`tallyJoin`); this record is
+   * written at the fan-out and when the join closes.
+   */
+  readonly wide?: { readonly shardSize: number };
+}
+
+/**
+ * A shard keeps an ended item as one number, `index × 1,000,000 + step`: a step past
+ * this one is kept as this one, meaning "its thread's latest step".
+ */
+export const ENDED_STEP_UNKNOWN = 999_999;
+
+/** A shard of a wide join: its items that ended, each with the step that ended it. */
+export interface ShardTally {
+  readonly ok: readonly { readonly index: number; readonly step: number }[];
+  readonly bad: readonly { readonly index: number; readonly step: number }[];
+}
+
+/** A shard with more ended items. */
+export function withEnded(tally: ShardTally, add: ShardTally): ShardTally {
+  const merge = (a: ShardTally["ok"], b: ShardTally["ok"]) => {
+    const byIndex = new Map(a.map((e) => [e.index, e]));
+    for (const e of b)
+      if (!byIndex.has(e.index))
+        byIndex.set(e.index, { index: e.index, step: Math.min(e.step, ENDED_STEP_UNKNOWN) });
+    return [...byIndex.values()].sort((x, y) => x.index - y.index);
+  };
+  return { ok: merge(tally.ok, add.ok), bad: merge(tally.bad, add.bad) };
+}
+
+/** A wide join's tally: its finished shards and each shard's failures. */
+export interface JoinTally {
+  readonly shardsDone: number;
+  readonly failures: number;
 }
 
 /** A thread's committed state and version, carried so the next step needs no read. */
@@ -207,6 +244,8 @@ export type WireMessage =
       readonly output?: JsonValue;
       /** Applied at once, not with the batch's other reports (ANY and AT_LEAST continue early). */
       readonly eager?: true;
+      /** The branch's last step (a wide join's fan-in reads it by key). */
+      readonly step?: number;
     }
   | {
       readonly kind: "cancel-join";
@@ -217,6 +256,15 @@ export type WireMessage =
        * are cancelled, a page at a time (absent: cancel the open join itself).
        */
       readonly after?: number;
+      /** A page of a closed wide join's cancel: its shards from this one on (see `WideJoin`). */
+      readonly shard?: number;
+    }
+  | {
+      /** A page of a wide join's fan-in: the outputs of its shards from `page` × `SHARDS_PER_PAGE` on. */
+      readonly kind: "collect-join";
+      readonly header: ExecutionHeader;
+      readonly joinId: string;
+      readonly page: number;
     }
   | {
       /** The branches a fan-out started, as kept in the thread's stored outbox; rebuilt from the join. */
@@ -227,7 +275,11 @@ export type WireMessage =
       /** And the branches `from` (inclusive) to `to` (exclusive): started a page at a time. */
       readonly range?: { readonly from: number; readonly to: number };
       /** The join as the fan-out created it: a re-send creates it if the first send stopped before. */
-      readonly create?: { readonly join: JoinState; readonly inputs: Stored };
+      readonly create?: {
+        readonly join: JoinState;
+        readonly inputs: Stored;
+        readonly wide?: JoinRecord["wide"];
+      };
     }
   | {
       /** A thread started waiting for an event: deliver one that arrived early, if any. */
@@ -345,6 +397,40 @@ export interface ExecutionStore {
   branchThreads(header: ExecutionHeader): Promise<ThreadRecord[]>;
   getJoin(header: ExecutionHeader, joinId: string): Promise<JoinRecord | undefined>;
   putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean>;
+  /**
+   * Adds ended items to a shard of a wide join (a set: adding an item again changes
+   * nothing) and returns the shard as it was before and is after. One write of
+   * O(shard size) bytes.
+   */
+  tallyShard(
+    header: ExecutionHeader,
+    joinId: string,
+    shard: number,
+    add: ShardTally,
+    expiresAt?: number,
+  ): Promise<{ before: ShardTally; after: ShardTally }>;
+  /** Shards of a wide join as they are (an absent shard: no item ended in it). */
+  readShards(
+    header: ExecutionHeader,
+    joinId: string,
+    shards: readonly number[],
+  ): Promise<Map<number, ShardTally>>;
+  /**
+   * Notes in a wide join's tally that `done` shards finished and that shard
+   * `failures.shard` has (at least) `failures.count` failed items; idempotent and
+   * monotone, so reports in any order and again leave the same tally. Returns it.
+   */
+  tallyJoin(
+    header: ExecutionHeader,
+    joinId: string,
+    update: { readonly done?: number; readonly failures?: { shard: number; count: number } },
+    expiresAt?: number,
+  ): Promise<JoinTally>;
+  /** Given steps of threads, by key (absent ones are left out). */
+  getSteps(
+    header: ExecutionHeader,
+    keys: readonly { readonly thread: string; readonly step: number }[],
+  ): Promise<ThreadRecord[]>;
   /**
    * A page of the execution's history: each thread's steps in order, the root's first.
    * @throws StoreError `INVALID_CURSOR` for a cursor this store did not issue for it.

@@ -47,6 +47,8 @@ export interface RuntimeOptions {
    * lost branch), in ms: its `ctx.signal` fires within about this long. Default 2,000.
    */
   readonly cancelPollMs?: number;
+  /** Maps of this many items or more keep a wide, sharded join (see wide-joins.ts). Default 256. */
+  readonly wideJoinFrom?: number;
 }
 
 export interface RuntimeDeps {

@@ -81,6 +81,7 @@ export async function failDeadLetter(
       break;
     }
     case "finished":
+    case "collect-join":
     case "join-complete": {
       const join = await rt.store.getJoin(header, body.joinId);
       const parent =

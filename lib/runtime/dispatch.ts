@@ -20,6 +20,7 @@ import { RuntimeError } from "./errors.ts";
 import { cancelJoinBranches, finished, joinComplete, startBranch, startBranches } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS, type Work } from "./unit-of-work.ts";
+import { collectWidePage } from "./wide-joins.ts";
 
 /** Processes the work's pending follow-ups until none is left. */
 export async function drain(rt: RuntimeContext, work: Work): Promise<void> {
@@ -54,7 +55,9 @@ export async function processMessage(
     case "finished":
       return finished(rt, work, mid, body);
     case "cancel-join":
-      return cancelJoinBranches(rt, work, mid, body.header, body.joinId, body.after);
+      return cancelJoinBranches(rt, work, mid, body.header, body.joinId, body.after, body.shard);
+    case "collect-join":
+      return collectWidePage(rt, work, mid, body);
     case "join-complete":
       return joinComplete(rt, work, mid, body);
     case "start-branches":

@@ -22,7 +22,13 @@ import {
   type ThreadEvent,
 } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
-import type { ExecutionHeader, JoinRecord, OutMessage, WireMessage } from "../core/ports.ts";
+import {
+  ENDED_STEP_UNKNOWN,
+  type ExecutionHeader,
+  type JoinRecord,
+  type OutMessage,
+  type WireMessage,
+} from "../core/ports.ts";
 import { BRANCH_PAGE } from "./budget.ts";
 import {
   applyEvent,
@@ -36,7 +42,14 @@ import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { branchPageMessage, branchStartMessages, cancelBranchMessages, prepare } from "./outbox.ts";
-import { type Batch, type JoinReport, TRANSITIONS, Work } from "./unit-of-work.ts";
+import {
+  type Batch,
+  type JoinReport,
+  TRANSITIONS,
+  type WideInputOf,
+  Work,
+} from "./unit-of-work.ts";
+import { applyWideReports, cancelWidePage, closingMessages } from "./wide-joins.ts";
 
 /** Starts branch `index` of a join: lazily when it begins with a Task (its run carries its state). */
 export async function startBranch(
@@ -77,13 +90,28 @@ export async function finished(
   body: Extract<WireMessage, { kind: "finished" }>,
 ): Promise<void> {
   const output = body.output === undefined ? undefined : { index: body.index, value: body.output };
-  await updateJoin(rt, work, body.header, body.joinId, mid, output, body.eager === true, (join) =>
-    applyBranchFinished(join, {
-      joinId: body.joinId,
-      index: body.index,
-      status: body.status,
-      ...(body.error === undefined ? {} : { error: body.error }),
-    }),
+  const item = {
+    index: body.index,
+    status: body.status,
+    step: body.step ?? ENDED_STEP_UNKNOWN,
+    ...(body.error === undefined ? {} : { error: body.error }),
+  };
+  await updateJoin(
+    rt,
+    work,
+    body.header,
+    body.joinId,
+    mid,
+    output,
+    body.eager === true,
+    (join) =>
+      applyBranchFinished(join, {
+        joinId: body.joinId,
+        index: body.index,
+        status: body.status,
+        ...(body.error === undefined ? {} : { error: body.error }),
+      }),
+    { item },
   );
 }
 
@@ -95,11 +123,13 @@ export async function cancelJoinBranches(
   header: ExecutionHeader,
   joinId: string,
   after?: number,
+  shard?: number,
 ): Promise<void> {
   // A join that was never written (its fan-out stopped between its commit and the join)
   // started no branch, and none will start once its thread has ended: nothing to cancel.
   const record = await rt.store.getJoin(header, joinId);
   if (!record) return;
+  if (shard !== undefined) return cancelWidePage(rt, work, record, shard);
   if (after !== undefined) {
     // A page of a closed join's cancel: the branches still running past `after`.
     if (record.join.status === "open") return;
@@ -109,7 +139,7 @@ export async function cancelJoinBranches(
     );
     return;
   }
-  await updateJoin(rt, work, header, joinId, mid, undefined, true, cancelJoin);
+  await updateJoin(rt, work, header, joinId, mid, undefined, true, cancelJoin, { cancel: true });
 }
 
 async function updateJoin(
@@ -121,6 +151,7 @@ async function updateJoin(
   output: { index: number; value: JsonValue } | undefined,
   eager: boolean,
   apply: (join: JoinState) => JoinStep,
+  wide: WideInputOf,
 ): Promise<void> {
   const report: JoinReport = {
     mid,
@@ -129,6 +160,7 @@ async function updateJoin(
     rederive: work.mayResend,
     output,
     apply,
+    wide,
   };
   const joins = work.batch.joins;
   if (joins && !eager) {
@@ -201,6 +233,10 @@ async function applyJoinReports(
         "MISSING_RECORD",
         `join ${joinId} of ${header.executionId} does not exist (yet)`,
       );
+    }
+    if (record.wide) {
+      const messages = await applyWideReports(rt, record, reports);
+      return { value: reports.map((report, i) => ({ report, messages: messages[i] ?? [] })) };
     }
     let join = record.join;
     let starts = [...record.starts];
@@ -313,6 +349,7 @@ export async function startBranches(
       version: 1,
       causedBy: "start-branches",
       starts: [],
+      ...(body.create.wide ? { wide: body.create.wide } : {}),
     };
     await rt.store.putJoin(created, 0);
     join = await rt.store.getJoin(body.header, body.joinId);
@@ -325,7 +362,9 @@ export async function startBranches(
   // A join that closed meanwhile starts nothing more: what it caused is derived again
   // instead (the parent's continuation, which dedupes on its id).
   if (join.join.status !== "open") {
-    work.dispatch(await joinMessages(rt, join, closingCommands(join.join)));
+    work.dispatch(
+      join.wide ? closingMessages(join) : await joinMessages(rt, join, closingCommands(join.join)),
+    );
     return;
   }
   const indexes = [...body.indexes];

@@ -39,6 +39,7 @@ import { boundError, type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS } from "./unit-of-work.ts";
+import { wideJoinOf } from "./wide-joins.ts";
 
 export interface Prepared {
   /** The step to commit: its outbox keeps one line per fan-out, not one message per branch. */
@@ -183,6 +184,7 @@ export async function prepare(
             : command.inputs.value;
         // Referenced past 1 KB: the join and the fan-out's stored line then hold a key,
         // not a third and fourth copy of the items beside the thread's data.
+        const wide = wideJoinOf(command.join, rt.options.wideJoinFrom);
         joins.push({
           header,
           join: command.join,
@@ -190,6 +192,7 @@ export async function prepare(
           version: 1,
           causedBy: mid,
           starts: [],
+          ...(wide ? { wide } : {}),
         });
         break;
       }
@@ -198,7 +201,11 @@ export async function prepare(
         if (!join)
           throw new RuntimeError("BAD_MESSAGE", `StartBranches for unknown join ${command.joinId}`);
         const inputs = await rt.codec.load(join.inputs);
-        const create = { join: join.join, inputs: join.inputs };
+        const create = {
+          join: join.join,
+          inputs: join.inputs,
+          ...(join.wide ? { wide: join.wide } : {}),
+        };
         outbox.push(
           ...(await branchStartMessages(rt, header, join.join, inputs, command.indexes, create)),
         );
@@ -248,6 +255,7 @@ export async function prepare(
               : { error: boundError(command.branch.error) }),
             ...(output === undefined ? {} : { output }),
             ...(eager ? { eager } : {}),
+            step: version,
           },
         });
         break;
@@ -431,7 +439,7 @@ export async function branchStartMessages(
   join: JoinState,
   inputs: JsonValue,
   indexes: readonly number[],
-  create?: { join: JoinState; inputs: Stored },
+  create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] },
 ): Promise<OutMessage[]> {
   const { page, rest } = pageOf(indexes);
   const out: OutMessage[] = [];
@@ -472,7 +480,7 @@ export function branchPageMessage(
   header: ExecutionHeader,
   joinId: string,
   range: { from: number; to: number },
-  create?: { join: JoinState; inputs: Stored },
+  create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] },
 ): OutMessage {
   return {
     mid: MESSAGE_IDS.branchPage(joinId, range.from),

@@ -13,6 +13,7 @@ import { joinMessages } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { fitMessages, outboxOf, summaryOf } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
+import { repairWideJoin } from "./wide-joins.ts";
 
 export interface ReconcileOptions {
   /** The tenants to look at (`tenants.names` of cascade.yaml). Default: `default`. */
@@ -171,12 +172,22 @@ async function repairJoins(
     if (waiter.thread.status !== "running" || waiting?.kind !== "join") continue;
     const record = await rt.store.getJoin(header, waiting.joinId);
     if (record?.join.status !== "open") continue;
-    const key = runningKey(header, `${record.join.id}@${record.version}`);
-    if (rt.reconciled.has(key)) continue;
-    const ended = new Set([...record.join.succeeded, ...record.join.failed]);
     const branches = new Map<number, ThreadRecord>();
     for (const r of records)
       if (r.thread.parent?.joinId === record.join.id) branches.set(r.thread.parent.index, r);
+    if (record.wide) {
+      const repair = await repairWideJoin(rt, record, branches);
+      const wideKey = runningKey(header, repair.key);
+      if (rt.reconciled.has(wideKey) || repair.messages.length === 0) continue;
+      await fitMessages(rt, header, repair.messages);
+      work.dispatch(repair.messages);
+      rt.remember(wideKey);
+      sent += repair.messages.length;
+      continue;
+    }
+    const key = runningKey(header, `${record.join.id}@${record.version}`);
+    if (rt.reconciled.has(key)) continue;
+    const ended = new Set([...record.join.succeeded, ...record.join.failed]);
     const unstarted = [
       ...new Set(record.starts.flatMap((s) => s.indexes).filter((i) => !ended.has(i))),
     ].filter((i) => !branches.has(i));

@@ -4,7 +4,7 @@
  * follow-ups bound for this same function are processed here instead, in a work loop
  * per received message (so a failure is charged to the message that caused it).
  */
-import type { JoinState, JoinStep } from "../core/engine/index.ts";
+import type { JoinState, JoinStep, WorkflowError } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type {
   ExecutionHeader,
@@ -42,7 +42,21 @@ export interface JoinReport {
   readonly rederive: boolean;
   readonly output: { index: number; value: JsonValue } | undefined;
   readonly apply: (join: JoinState) => JoinStep;
+  /** What a wide join (which keeps no `JoinState` lists) counts instead of `apply`. */
+  readonly wide: WideInputOf;
 }
+
+/** A report as a wide join takes it: an item's end, or the join's cancel. */
+export type WideInputOf =
+  | {
+      readonly item: {
+        readonly index: number;
+        readonly status: "succeeded" | "failed" | "cancelled";
+        readonly step: number;
+        readonly error?: WorkflowError;
+      };
+    }
+  | { readonly cancel: true };
 
 export interface PendingJoin {
   readonly header: ExecutionHeader;

@@ -761,7 +761,10 @@ function kindOf(problem: string): string {
 }
 
 /** Runs the seeds and fails with every broken invariant, grouped by kind, with seeds to replay. */
-async function checkSeeds(seeds: readonly number[]): Promise<void> {
+async function checkSeeds(
+  seeds: readonly number[],
+  override: Partial<SimulationOptions> = {},
+): Promise<void> {
   const total = seeds.length;
   const kinds = new Map<string, { seeds: number[]; example: string }>();
   let failed = 0;
@@ -772,7 +775,8 @@ async function checkSeeds(seeds: readonly number[]): Promise<void> {
   const shapes = new Map<string, number>();
   for (const seed of seeds) {
     const t0 = performance.now();
-    const { shape, options, world } = worldFor(seed);
+    const { shape, options: base, world } = worldFor(seed);
+    const options = { ...base, ...override };
     shapes.set(
       shape.name.replace(/ #\d+$/, ""),
       (shapes.get(shape.name.replace(/ #\d+$/, "")) ?? 0) + 1,
@@ -858,4 +862,18 @@ test(`chaos: every execution ends exactly once, right, complete and within AWS's
  */
 test("chaos: the seeds that once broke an invariant", async () => {
   await checkSeeds([5141, 5490, 1303, 6851]);
+});
+
+/**
+ * The same worlds with every Map (of 2 items or more) on a wide join, sharded as a Map
+ * of 100,000 items is: the shards' sets, the tally, the refill i → i + C and the paged
+ * fan-in and cancel under the same crashes, duplicates and kills.
+ */
+test(`chaos: wide joins keep every invariant (${runs(Number(process.env.CHAOS_WIDE_SEEDS ?? 100))} seeds, every Map sharded)`, async () => {
+  const total = runs(Number(process.env.CHAOS_WIDE_SEEDS ?? 100));
+  const first = Number(process.env.CHAOS_FIRST_SEED ?? 1);
+  await checkSeeds(
+    Array.from({ length: total }, (_, i) => first + i),
+    { wideJoinFrom: 2 },
+  );
 });

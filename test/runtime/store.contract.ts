@@ -211,6 +211,61 @@ export function storeContract(name: string, make: () => ExecutionStore): void {
     assert.deepEqual(await store.getJoin(h, "root/F@1"), closed);
   });
 
+  test(`${name}: a wide join's shards are sets, its tally is idempotent and monotone, steps are read by key`, async () => {
+    const store = make();
+    const h = header();
+    const join = "root/Each@1";
+    const first = await store.tallyShard(h, join, 3, {
+      ok: [
+        { index: 301, step: 2 },
+        { index: 300, step: 1 },
+      ],
+      bad: [],
+    });
+    assert.deepEqual(first.before, { ok: [], bad: [] });
+    assert.deepEqual(first.after.ok, [
+      { index: 300, step: 1 },
+      { index: 301, step: 2 },
+    ]);
+    // Counted again (a redelivered report) and with a failure: the set keeps one of each.
+    const again = await store.tallyShard(h, join, 3, {
+      ok: [{ index: 301, step: 2 }],
+      bad: [{ index: 399, step: 1_234_567 }],
+    });
+    assert.deepEqual(again.before.ok.length, 2);
+    assert.deepEqual(again.after.ok.length, 2);
+    assert.deepEqual(again.after.bad, [{ index: 399, step: 999_999 }]);
+    const read = await store.readShards(h, join, [3, 4]);
+    assert.deepEqual([...read.keys()], [3]);
+    assert.equal(read.get(3)?.bad[0]?.index, 399);
+
+    assert.deepEqual(await store.tallyJoin(h, join, { failures: { shard: 3, count: 2 } }), {
+      shardsDone: 0,
+      failures: 2,
+    });
+    // A late report with a smaller count leaves the larger; shards done count once each.
+    assert.deepEqual(
+      await store.tallyJoin(h, join, { done: 3, failures: { shard: 3, count: 1 } }),
+      { shardsDone: 1, failures: 2 },
+    );
+    assert.deepEqual(await store.tallyJoin(h, join, { done: 3 }), { shardsDone: 1, failures: 2 });
+    assert.deepEqual(
+      await store.tallyJoin(h, join, { done: 5, failures: { shard: 5, count: 1 } }),
+      { shardsDone: 2, failures: 3 },
+    );
+
+    for (const version of [1, 2])
+      await store.putThread(thread(h, `${join}[7]`, version), version - 1);
+    const steps = await store.getSteps(h, [
+      { thread: `${join}[7]`, step: 2 },
+      { thread: `${join}[8]`, step: 1 },
+    ]);
+    assert.deepEqual(
+      steps.map((r) => [r.thread.id, r.version, r.header.executionId]),
+      [[`${join}[7]`, 2, h.executionId]],
+    );
+  });
+
   test(`${name}: history is the steps' events, each thread in order, paged wherever a page ends`, async () => {
     const store = make();
     const h = header();

@@ -165,6 +165,8 @@ export interface SimulationOptions {
   readonly offloadThresholdBytes?: number;
   readonly inline?: boolean;
   readonly cache?: ResultCache;
+  /** Maps of this many items or more keep a wide (sharded) join. Default the runtime's. */
+  readonly wideJoinFrom?: number;
   readonly conflictBackoffMs?: number;
   /** Epoch ms of the start. Default 2026-01-01. */
   readonly start?: number;
@@ -1097,6 +1099,9 @@ export class Simulation {
               ? { workerRegions: new Set(this.options.workerRegions) }
               : {}),
             ...(this.options.inline === undefined ? {} : { inline: this.options.inline }),
+            ...(this.options.wideJoinFrom === undefined
+              ? {}
+              : { wideJoinFrom: this.options.wideJoinFrom }),
           },
         ),
     );

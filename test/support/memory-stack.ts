@@ -54,6 +54,8 @@ export interface StackOptions {
    * of one `handle` per message. A crash anywhere in the batch deletes nothing.
    */
   readonly batches?: boolean;
+  /** Maps of this many items or more keep a wide (sharded) join. Default the runtime's. */
+  readonly wideJoinFrom?: number;
   /** The result cache for Tasks with a `cache` policy. */
   readonly cache?: ResultCache;
   /** Traces the runtime and the activities (lib/runtime/tracing.ts). */
@@ -150,6 +152,7 @@ export function memoryStack(options: StackOptions) {
         : { offloadThresholdBytes: options.offloadThresholdBytes }),
       ...(options.workerRegions ? { workerRegions: new Set(options.workerRegions) } : {}),
       ...(options.inline === undefined ? {} : { inline: options.inline }),
+      ...(options.wideJoinFrom === undefined ? {} : { wideJoinFrom: options.wideJoinFrom }),
     },
   );
   const runtime = options.tracer ? traceRuntime(untraced, options.tracer) : untraced;

@@ -5,6 +5,7 @@
  */
 import { Agent } from "node:http";
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   DynamoDBClient,
@@ -79,6 +80,7 @@ export function createAwsClients(options: ClientOptions = {}): AwsClients {
         [UpdateItemCommand, "UpdateItem"],
         [QueryCommand, "Query"],
         [BatchWriteItemCommand, "BatchWriteItem"],
+        [BatchGetItemCommand, "BatchGetItem"],
       ]),
       ...(local ? { endpoint: local.dynamodb } : {}),
       maxSockets,

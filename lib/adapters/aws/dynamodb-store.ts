@@ -24,8 +24,10 @@ import type {
   ExecutionView,
   FailureNote,
   JoinRecord,
+  JoinTally,
   ListFilter,
   Page,
+  ShardTally,
   Stored,
   ThreadRecord,
 } from "../../core/ports.ts";
@@ -39,6 +41,7 @@ import {
   encodeCursor,
   encodeHistoryCursor,
 } from "./dynamodb-cursors.ts";
+import { getSteps, readShards, tallyJoin, tallyShard } from "./dynamodb-wide-joins.ts";
 import type { AwsJsonClient } from "./json-client.ts";
 
 type Item = Record<string, AttributeValue>;
@@ -285,6 +288,42 @@ export class DynamoDbExecutionStore implements ExecutionStore {
 
   putJoin(record: JoinRecord, expected: number, expiresAt?: number): Promise<boolean> {
     return this.#put(this.#joinItem(record, expiresAt), expected);
+  }
+
+  tallyShard(
+    header: ExecutionHeader,
+    joinId: string,
+    shard: number,
+    add: ShardTally,
+    expiresAt?: number,
+  ): Promise<{ before: ShardTally; after: ShardTally }> {
+    return tallyShard(this.#client, this.#table, this.#pk(header), joinId, shard, add, expiresAt);
+  }
+
+  readShards(
+    header: ExecutionHeader,
+    joinId: string,
+    shards: readonly number[],
+  ): Promise<Map<number, ShardTally>> {
+    return readShards(this.#client, this.#table, this.#pk(header), joinId, shards);
+  }
+
+  tallyJoin(
+    header: ExecutionHeader,
+    joinId: string,
+    update: { readonly done?: number; readonly failures?: { shard: number; count: number } },
+    expiresAt?: number,
+  ): Promise<JoinTally> {
+    return tallyJoin(this.#client, this.#table, this.#pk(header), joinId, update, expiresAt);
+  }
+
+  getSteps(
+    header: ExecutionHeader,
+    keys: readonly { readonly thread: string; readonly step: number }[],
+  ): Promise<ThreadRecord[]> {
+    return getSteps(this.#client, this.#table, this.#pk(header), header, keys, (thread, step) =>
+      this.#stepSk(thread, step),
+    );
   }
 
   readHistory(

@@ -6,14 +6,17 @@
  */
 import type { HistoryEvent } from "../../core/engine/index.ts";
 import {
+  ENDED_STEP_UNKNOWN,
   type EventWaiter,
   type ExecutionHeader,
   type ExecutionStore,
   type ExecutionView,
   type FailureNote,
   type JoinRecord,
+  type JoinTally,
   type ListFilter,
   type Page,
+  type ShardTally,
   type Stored,
   StoreError,
   type ThreadRecord,
@@ -32,6 +35,9 @@ export class MemoryExecutionStore implements ExecutionStore {
   readonly logs = new Map<string, ThreadRecord[]>();
   readonly summaries = new Map<string, ThreadRecord>();
   readonly joins = new Map<string, JoinRecord>();
+  /** Wide joins' shards (key of the join + `#s<k>`) and tallies (`#t`). */
+  readonly shards = new Map<string, { ok: Map<number, number>; bad: Map<number, number> }>();
+  readonly tallies = new Map<string, { done: Set<number>; failures: Map<number, number> }>();
   readonly definitions = new Map<string, { name: string; source: string }>();
   readonly buffered = new Map<
     string,
@@ -182,6 +188,77 @@ export class MemoryExecutionStore implements ExecutionStore {
     this.joins.set(key, clone(record));
     if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
     return true;
+  }
+
+  async tallyShard(
+    header: ExecutionHeader,
+    joinId: string,
+    shard: number,
+    add: ShardTally,
+    expiresAt?: number,
+  ): Promise<{ before: ShardTally; after: ShardTally }> {
+    this.calls.writes++;
+    const key = `${this.#key(header.tenant, header.executionId, joinId)}#s${shard}`;
+    const entry = this.shards.get(key) ?? { ok: new Map(), bad: new Map() };
+    const before = shardOf(entry);
+    // A set: an element already there stays as it was.
+    const cap = (step: number) => Math.min(step, ENDED_STEP_UNKNOWN);
+    for (const { index, step } of add.ok) if (!entry.ok.has(index)) entry.ok.set(index, cap(step));
+    for (const { index, step } of add.bad)
+      if (!entry.bad.has(index)) entry.bad.set(index, cap(step));
+    this.shards.set(key, entry);
+    const after = shardOf(entry);
+    this.#measure({ ok: after.ok.map(encodeEnded), bad: after.bad.map(encodeEnded) });
+    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
+    return { before, after };
+  }
+
+  async readShards(
+    header: ExecutionHeader,
+    joinId: string,
+    shards: readonly number[],
+  ): Promise<Map<number, ShardTally>> {
+    const out = new Map<number, ShardTally>();
+    for (const shard of shards) {
+      this.calls.reads++;
+      const entry = this.shards.get(
+        `${this.#key(header.tenant, header.executionId, joinId)}#s${shard}`,
+      );
+      if (entry) out.set(shard, shardOf(entry));
+    }
+    return out;
+  }
+
+  async tallyJoin(
+    header: ExecutionHeader,
+    joinId: string,
+    update: { readonly done?: number; readonly failures?: { shard: number; count: number } },
+    expiresAt?: number,
+  ): Promise<JoinTally> {
+    this.calls.writes++;
+    const key = `${this.#key(header.tenant, header.executionId, joinId)}#t`;
+    const entry = this.tallies.get(key) ?? { done: new Set(), failures: new Map() };
+    if (update.done !== undefined) entry.done.add(update.done);
+    const f = update.failures;
+    if (f && (entry.failures.get(f.shard) ?? -1) < f.count) entry.failures.set(f.shard, f.count);
+    this.tallies.set(key, entry);
+    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
+    let failures = 0;
+    for (const count of entry.failures.values()) failures += count;
+    return { shardsDone: entry.done.size, failures };
+  }
+
+  async getSteps(
+    header: ExecutionHeader,
+    keys: readonly { readonly thread: string; readonly step: number }[],
+  ): Promise<ThreadRecord[]> {
+    const out: ThreadRecord[] = [];
+    for (const { thread, step } of keys) {
+      this.calls.reads++;
+      const record = step >= 1 ? this.#log(header, thread)[step - 1] : undefined;
+      if (record) out.push(clone(record));
+    }
+    return out;
   }
 
   async readHistory(
@@ -378,3 +455,14 @@ const waiterKey = (thread: string, version: number): string =>
 
 /** How the DynamoDB adapter orders a thread's steps: `S#<thread>#…` (so `#` sorts before `/`). */
 const stepKey = (thread: string): string => `${thread}#`;
+
+function shardOf(entry: { ok: Map<number, number>; bad: Map<number, number> }): ShardTally {
+  const list = (m: Map<number, number>) =>
+    [...m.entries()].map(([index, step]) => ({ index, step })).sort((a, b) => a.index - b.index);
+  return { ok: list(entry.ok), bad: list(entry.bad) };
+}
+
+/** As the DynamoDB adapter stores an ended item in a number set (for the size check). */
+function encodeEnded(ended: { index: number; step: number }): number {
+  return ended.index * (ENDED_STEP_UNKNOWN + 1) + Math.min(ended.step, ENDED_STEP_UNKNOWN);
+}
