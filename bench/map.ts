@@ -100,9 +100,29 @@ type Observable = {
       counts.joinWrites++;
       counts.joinWcu += units;
     }
+  } else if (operation === "UpdateItem") {
+    // Billed on the larger of the item before and after: about its old attributes
+    // (ALL_OLD or ALL_NEW, as the runtime asks) plus what the update adds.
+    const units = Math.max(
+      1,
+      Math.ceil((size(output.Attributes) + size(input.ExpressionAttributeValues)) / 1024),
+    );
+    counts.writes++;
+    counts.wcu += units;
+    const key = (input.Key as Record<string, { S?: string }> | undefined)?.sk?.S ?? "";
+    if (key.startsWith("J")) {
+      counts.joinWrites++;
+      counts.joinWcu += units;
+    }
   } else if (operation === "GetItem" || operation === "Query") {
     counts.reads++;
     counts.rcu += Math.max(1, Math.ceil(size(output.Item ?? output.Items) / 4096));
+  } else if (operation === "BatchGetItem") {
+    counts.reads++;
+    const responses = Object.values(
+      (output.Responses ?? {}) as Record<string, Record<string, unknown>[]>,
+    ).flat();
+    for (const item of responses) counts.rcu += Math.max(1, Math.ceil(size(item) / 4096));
   }
 });
 (stack.clients.lean.sqs as Observable).observe((operation) => {
@@ -174,7 +194,7 @@ for (const width of widths) {
     perItem(counts.s3) * 5 +
     perItem(counts.sends) * (0.2 + 0.5 * 0.03 * 13.3334);
   console.log(
-    `  N=${width}: ${f(width / seconds, 0)} items/s (${f(seconds)} s); per item: DynamoDB ${f(perItem(counts.writes), 2)} writes (${f(perItem(counts.wcu), 2)} WCU), ${f(perItem(counts.reads), 2)} reads; SQS ${f(perItem(counts.sqs), 2)}; S3 ${f(perItem(counts.s3), 3)}; a report to the join: ${f(counts.joinWcu / Math.max(1, counts.joinWrites))} WCU (${counts.joinWrites} join writes); ~$${f(dollars, 2)} per million items (Step Functions Standard: $50.00)`,
+    `  N=${width}: ${f(width / seconds, 0)} items/s (${f(seconds)} s); per item: DynamoDB ${f(perItem(counts.writes), 2)} writes (${f(perItem(counts.wcu), 2)} WCU), ${f(perItem(counts.reads), 2)} reads; SQS ${f(perItem(counts.sqs), 2)}; S3 ${f(perItem(counts.s3), 3)}; the join: ${f(perItem(counts.joinWcu), 2)} WCU per report (${counts.joinWrites} join writes, ${f(counts.joinWcu / Math.max(1, counts.joinWrites))} WCU each); ~$${f(dollars, 2)} per million items (Step Functions Standard: $50.00)`,
   );
 }
 await stack.stop();
