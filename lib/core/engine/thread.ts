@@ -78,6 +78,9 @@ export function joinIdFor(thread: string, state: string, step: number): string {
 }
 
 /** The id of the thread that runs branch or item `index` of a join. */
+/** `BranchesJoined` lists the succeeded branches up to this many, else counts them. */
+export const MAX_LISTED_BRANCHES = 256;
+
 export function branchThreadId(joinId: string, index: number): string {
   return `${joinId}[${index}]`;
 }
@@ -687,10 +690,16 @@ class Run {
         message: `${state.name}: ${error.message}`,
       });
     }
+    // The succeeded indexes while they are few; past that their count (a 100,000-item
+    // Map's list would pass DynamoDB's item limit on its own).
+    const succeeded = ordered.filter((b) => b.status === "succeeded").map((b) => b.index);
     this.history({
       type: "BranchesJoined",
       state: state.name,
-      detail: { succeeded: ordered.filter((b) => b.status === "succeeded").map((b) => b.index) },
+      detail:
+        ordered.length <= MAX_LISTED_BRANCHES
+          ? { succeeded }
+          : { items: ordered.length, succeededCount: succeeded.length },
     });
     this.thread = { ...this.thread, data };
     if (state.result === null) return this.exitTo(flow, state, data);
