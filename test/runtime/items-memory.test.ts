@@ -30,6 +30,19 @@ test("memory: pages read byte ranges only, each byte about once", async () => {
     `${objects.calls.bytesRead} bytes read for ${size}`,
   );
   assert.ok(objects.calls.ranges >= size / 4096, "never more than maxBytes per range");
+  // Ranges far larger than a page of items: the reader sizes them from the items seen.
+  objects.calls.bytesRead = 0;
+  const wide = await readAll(
+    objects,
+    { bucket: "b-1", key: "k.jsonl", format: "jsonl" },
+    { maxItems: 100, maxBytes: 4 * 1024 * 1024 },
+  );
+  assert.equal(wide.items.length, 5_000);
+  // About an eighth over per page, plus the first page's 64 KiB guess.
+  assert.ok(
+    objects.calls.bytesRead < 1.5 * size + 64 * 1024,
+    `${objects.calls.bytesRead} bytes read for ${size}`,
+  );
 });
 
 test("memory: S3's key limit and buckets that exist", async () => {

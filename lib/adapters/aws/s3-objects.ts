@@ -82,7 +82,7 @@ export class S3ObjectStore implements ObjectStore {
     };
     const size = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
     if (size <= MULTIPART_THRESHOLD_BYTES) {
-      await this.#client.send(new PutObjectCommand(params));
+      await this.#client.send(new PutObjectCommand({ ...params, ContentLength: size }));
       return;
     }
     await new Upload({

@@ -1,9 +1,10 @@
 /**
- * Reads a Map's items from an S3 object a page at a time: each page is one byte range
- * (at most `maxBytes`) and at most `maxItems` items, and the cursor it returns says
- * where the next page starts. The object is never held whole; a record cut by a
- * range's end is read again, whole, by the next page, so every byte is read at most
- * about twice and the total work is linear in the object.
+ * Reads a Map's items from an S3 object a page at a time: a page is at most
+ * `maxItems` items from at most about `maxBytes` of the object, read in byte ranges
+ * sized from the items seen so far, and the cursor it returns says where the next page
+ * starts. The object is never held whole; a record cut by a range's end is read again,
+ * whole, by the next range (twice as long, if no record fitted), so the bytes read stay
+ * within a small factor of the object's size and the work is linear in it.
  */
 import type { ItemSource } from "../../core/engine/index.ts";
 import type { JsonValue } from "../../core/expr/index.ts";
@@ -26,6 +27,11 @@ export interface ItemCursor {
   /** The object's size and ETag when the first page read it; later pages check them. */
   readonly size?: number;
   readonly etag?: string;
+  /**
+   * Bytes per item on the last page: sizes the next range to about `maxItems` items,
+   * so a page reads little more than it parses.
+   */
+  readonly bytesPerItem?: number;
   /** json: where the array scan stands. */
   readonly json?: JsonPhase;
   /** csv: the column names, once known. */
@@ -57,6 +63,8 @@ export interface ItemsPage {
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
+/** The first range, before the reader knows how large items are; it doubles while no record fits. */
+const FIRST_RANGE_BYTES = 64 * 1024;
 
 /**
  * Reads the page at `cursor` (`START_CURSOR` for the first).
@@ -98,6 +106,9 @@ export async function readItemsPage(
   let phase: JsonPhase = cursor.json ?? "open";
   let header = cursor.header ?? (Array.isArray(source.csvHeader) ? source.csvHeader : undefined);
   let finished = false;
+  let pageBytes = 0;
+  let want = 0;
+  const bytesPerItem = cursor.bytesPerItem;
 
   while (items.length < limit) {
     if (offset >= size) {
@@ -113,7 +124,12 @@ export async function readItemsPage(
       finished = true;
       break;
     }
-    const end = Math.min(size, offset + limits.maxBytes);
+    const remaining = limit - items.length;
+    const perItem = pageBytes > 0 && items.length > 0 ? pageBytes / items.length : bytesPerItem;
+    const estimate =
+      perItem === undefined ? FIRST_RANGE_BYTES : Math.ceil(perItem * remaining * 1.125) + 256;
+    want = Math.min(limits.maxBytes, Math.max(want, estimate));
+    const end = Math.min(size, offset + want);
     let bytes = await readRange(store, source, offset, end);
     let skipped = 0;
     if (offset === 0 && BOM.every((b, i) => bytes[i] === b)) {
@@ -158,15 +174,22 @@ export async function readItemsPage(
       }
     }
     if (consumed + skipped === 0) {
-      fail(
-        "RecordTooLarge",
-        line,
-        `a record is larger than ${limits.maxBytes} bytes, the most one read takes`,
-      );
+      if (want >= limits.maxBytes) {
+        fail(
+          "RecordTooLarge",
+          line,
+          `a record is larger than ${limits.maxBytes} bytes, the most one read takes`,
+        );
+      }
+      // The record runs past this range: read again from its start, twice as far.
+      want = Math.min(limits.maxBytes, want * 2);
+      continue;
     }
     offset += consumed + skipped;
-    // One range per page once it gave items: a page's bytes stay within maxBytes.
-    if (items.length > 0) break;
+    pageBytes += consumed + skipped;
+    want = 0;
+    // A page's records span at most maxBytes of the object.
+    if (pageBytes >= limits.maxBytes) break;
   }
   const index = cursor.index + items.length;
   if (finished || index >= (source.maxItems ?? Number.MAX_SAFE_INTEGER)) return { items };
@@ -180,6 +203,7 @@ export async function readItemsPage(
       index,
       line,
       size,
+      ...(items.length > 0 ? { bytesPerItem: Math.ceil(pageBytes / items.length) } : {}),
       ...(info.etag === undefined ? {} : { etag: info.etag }),
       ...(source.format === "json" ? { json: phase } : {}),
       ...(source.format === "csv" && header !== undefined && !Array.isArray(source.csvHeader)
