@@ -12,6 +12,9 @@
  * Custom `format`s the validator checks: `duration`, `template`, `condition`,
  * `result-path`, `activity-urn`, `state-name`.
  */
+import { ITEM_SCHEMAS } from "./schema-items.ts";
+
+export { ITEM_FORMATS, type ItemFormat } from "./schema-items.ts";
 
 /** The subset of JSON Schema used by CDL's schema. */
 export interface JsonSchema {
@@ -69,9 +72,6 @@ export const ACTIVITY_URN_PATTERN =
 export const STATE_NAME_PATTERN = "^[A-Za-z0-9_][A-Za-z0-9_-]*$";
 /** The longest state, event or workflow name. */
 export const MAX_NAME_LENGTH = 80;
-/** The formats `item_reader` reads. */
-export const ITEM_FORMATS = ["json", "jsonl", "csv"] as const;
-export type ItemFormat = (typeof ITEM_FORMATS)[number];
 /** The state types CDL knows, in the order the reference documents them. */
 export const STATE_TYPES = [
   "Task",
@@ -459,59 +459,7 @@ export const CDL_SCHEMA: JsonSchema = {
         next: stateName("Where to go when the error matches."),
       },
     },
-    ItemReader: {
-      type: "object",
-      required: ["bucket", "key", "format"],
-      additionalProperties: false,
-      description:
-        "Reads the Map's items from an S3 object, a page at a time (never the whole object at once), instead of `items`.",
-      properties: {
-        bucket: {
-          type: "string",
-          format: "template",
-          description: 'The bucket, templated, e.g. "{{ $.input.bucket }}" or my-data.',
-        },
-        key: {
-          type: "string",
-          format: "template",
-          description: 'The object\'s key, templated, e.g. "orders/{{ $.day }}.jsonl".',
-        },
-        format: {
-          enum: [...ITEM_FORMATS],
-          description:
-            "json: one JSON array of items; jsonl: one JSON value per line (blank lines skipped); csv: RFC 4180 rows, each an object of strings.",
-        },
-        csv_header: {
-          description:
-            "csv only. true (the default): the first row names the columns. A list of names: every row is data.",
-          oneOf: [
-            { type: "boolean", const: true },
-            { type: "array", minItems: 1, items: { type: "string" } },
-          ],
-        },
-        max_items: {
-          type: "integer",
-          minimum: 1,
-          description: "Read at most this many items from the start of the object.",
-        },
-      },
-    },
-    ResultWriter: {
-      type: "object",
-      required: ["bucket", "key_prefix"],
-      additionalProperties: false,
-      description:
-        "Writes the Map's results to S3 in item order, in parts, and puts a small manifest in the data in place of the outputs.",
-      properties: {
-        bucket: { type: "string", format: "template", description: "The bucket, templated." },
-        key_prefix: {
-          type: "string",
-          format: "template",
-          description:
-            'Where the parts and the manifest go, templated, e.g. "results/{{ execution.id }}".',
-        },
-      },
-    },
+    ...ITEM_SCHEMAS,
     Cache: {
       type: "object",
       required: ["key"],
