@@ -131,6 +131,8 @@ export async function readItemsPage(
     want = Math.min(limits.maxBytes, Math.max(want, estimate));
     const end = Math.min(size, offset + want);
     let bytes = await readRange(store, source, offset, end);
+    // Short of what was asked (never, from S3): then the range is not the object's end.
+    const eof = offset + bytes.byteLength >= size;
     let skipped = 0;
     if (offset === 0 && BOM.every((b, i) => bytes[i] === b)) {
       skipped = BOM.length;
@@ -138,7 +140,7 @@ export async function readItemsPage(
     }
     const input: ScanInput = {
       bytes,
-      eof: end >= size,
+      eof,
       line,
       max: limit - items.length,
       fail,
@@ -203,7 +205,11 @@ export async function readItemsPage(
       index,
       line,
       size,
-      ...(items.length > 0 ? { bytesPerItem: Math.ceil(pageBytes / items.length) } : {}),
+      ...(items.length > 0
+        ? { bytesPerItem: Math.ceil(pageBytes / items.length) }
+        : bytesPerItem === undefined
+          ? {}
+          : { bytesPerItem }),
       ...(info.etag === undefined ? {} : { etag: info.etag }),
       ...(source.format === "json" ? { json: phase } : {}),
       ...(source.format === "csv" && header !== undefined && !Array.isArray(source.csvHeader)
