@@ -5,7 +5,9 @@ import fc from "fast-check";
 import { AwsLimitError } from "../../lib/adapters/memory/limits.ts";
 import { MemoryObjectStore } from "../../lib/adapters/memory/objects.ts";
 import type { JsonValue } from "../../lib/core/expr/index.ts";
-import { objectStoreContract, readAll } from "./items.contract.ts";
+import type { ObjectStore } from "../../lib/core/ports.ts";
+import { readItemsPage, START_CURSOR, writeResultPart } from "../../lib/runtime/items/index.ts";
+import { objectStoreContract, readAll, readerError } from "./items.contract.ts";
 
 const store = new MemoryObjectStore(["items"]);
 objectStoreContract("memory", () => ({ store, bucket: "items" }));
@@ -115,3 +117,36 @@ test("property: any cut of any object reads the same items as one read", async (
     { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
   );
 });
+
+test("access denied is a coded error; throttling and network errors propagate for redelivery", async () => {
+  const objects = new MemoryObjectStore(["b-1"]);
+  await objects.put("b-1", "k.jsonl", "1\n2\n");
+  const failing = (name: string, status: number, on: "head" | "getRange" | "put"): ObjectStore => ({
+    head: (b, k) => (on === "head" ? Promise.reject(s3Error(name, status)) : objects.head(b, k)),
+    getRange: (b, k, s, e) =>
+      on === "getRange" ? Promise.reject(s3Error(name, status)) : objects.getRange(b, k, s, e),
+    put: (b, k, body) =>
+      on === "put" ? Promise.reject(s3Error(name, status)) : objects.put(b, k, body),
+  });
+  const source = { bucket: "b-1", key: "k.jsonl", format: "jsonl" as const };
+  for (const on of ["head", "getRange"] as const) {
+    const denied = await readerError(failing("AccessDenied", 403, on), source);
+    assert.equal(denied.reason, "AccessDenied");
+    assert.match(denied.message, /s3:\/\/b-1\/k\.jsonl: access denied.*s3:ListBucket/);
+    await assert.rejects(readItemsPage(failing("SlowDown", 503, on), source, START_CURSOR), {
+      name: "SlowDown",
+    });
+  }
+  const target = { bucket: "b-1", keyPrefix: "out" };
+  const one = [{ index: 0, status: "succeeded" as const, output: 1 }];
+  await assert.rejects(writeResultPart(failing("Forbidden", 403, "put"), target, 0, one), {
+    name: "Cascade.ResultWriterFailed",
+  });
+  await assert.rejects(writeResultPart(failing("InternalError", 500, "put"), target, 0, one), {
+    name: "InternalError",
+  });
+});
+
+function s3Error(name: string, status: number): Error {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+}

@@ -5,6 +5,11 @@ import { ERRORS, type WorkflowError } from "../../core/engine/index.ts";
 export type ItemReaderReason =
   /** No such object or bucket. */
   | "NoSuchObject"
+  /**
+   * S3 refused the read (403). Without `s3:ListBucket` on the bucket S3 also answers
+   * 403, not 404, for a key that does not exist.
+   */
+  | "AccessDenied"
   /** A record is not valid JSON / CSV, or the file's structure is wrong. */
   | "Unparsable"
   /** A record is not valid UTF-8. */
@@ -46,4 +51,12 @@ export class ItemReaderError extends Error {
   get workflowError(): WorkflowError {
     return { name: ERRORS.ITEM_READER_FAILED, message: this.message, retryable: false };
   }
+}
+
+/** Whether an object store's error is S3 refusing access (403): no retry fixes it. */
+export function isAccessDenied(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  return (
+    e?.name === "AccessDenied" || e?.name === "Forbidden" || e?.$metadata?.httpStatusCode === 403
+  );
 }

@@ -10,7 +10,7 @@ import type { ItemSource } from "../../core/engine/index.ts";
 import type { JsonValue } from "../../core/expr/index.ts";
 import { ObjectNotFoundError, type ObjectStore } from "../../core/ports.ts";
 import { scanCsv } from "./csv.ts";
-import { ItemReaderError, type ItemReaderReason } from "./errors.ts";
+import { ItemReaderError, type ItemReaderReason, isAccessDenied } from "./errors.ts";
 import { type JsonPhase, type ScanInput, scanJsonArray, scanJsonLines } from "./scan.ts";
 
 /**
@@ -85,7 +85,7 @@ export async function readItemsPage(
   const fail = (reason: ItemReaderReason, line: number, detail: string): never => {
     throw new ItemReaderError(reason, { ...where, line }, detail);
   };
-  const info = await store.head(source.bucket, source.key);
+  const info = await guarded(source, () => store.head(source.bucket, source.key));
   if (info === undefined) {
     throw new ItemReaderError("NoSuchObject", where, "no such object (or bucket)");
   }
@@ -219,20 +219,31 @@ export async function readItemsPage(
   };
 }
 
-async function readRange(
+function readRange(
   store: ObjectStore,
   source: ItemSource,
   start: number,
   end: number,
 ): Promise<Uint8Array> {
+  return guarded(source, () => store.getRange(source.bucket, source.key, start, end));
+}
+
+/** Runs one store call, turning the answers no retry fixes into an ItemReaderError. */
+async function guarded<T>(source: ItemSource, call: () => Promise<T>): Promise<T> {
+  const where = { bucket: source.bucket, key: source.key };
   try {
-    return await store.getRange(source.bucket, source.key, start, end);
+    return await call();
   } catch (error) {
     if (error instanceof ObjectNotFoundError) {
+      throw new ItemReaderError("NoSuchObject", where, "no such object (or bucket)", {
+        cause: error,
+      });
+    }
+    if (isAccessDenied(error)) {
       throw new ItemReaderError(
-        "NoSuchObject",
-        { bucket: source.bucket, key: source.key },
-        "no such object (or bucket)",
+        "AccessDenied",
+        where,
+        "access denied: the functions need s3:GetObject on the object (and s3:ListBucket on the bucket, or S3 answers 403 for a missing key too)",
         { cause: error },
       );
     }

@@ -11,6 +11,7 @@
 import { ERRORS, type ResultLocation, type WorkflowError } from "../../core/engine/index.ts";
 import type { JsonValue } from "../../core/expr/index.ts";
 import { ObjectNotFoundError, type ObjectStore } from "../../core/ports.ts";
+import { isAccessDenied } from "./errors.ts";
 
 /** One item's end, as a part records it. */
 export interface ItemResult {
@@ -88,14 +89,18 @@ export function manifestKey(target: ResultLocation): string {
 }
 
 /** S3's answers that no retry fixes. */
-const PERMANENT = new Set(["AccessDenied", "NoSuchBucket", "InvalidBucketName", "KeyTooLongError"]);
+const PERMANENT = new Set(["NoSuchBucket", "InvalidBucketName", "KeyTooLongError"]);
 
 async function put(store: ObjectStore, bucket: string, key: string, body: string): Promise<void> {
   try {
     await store.put(bucket, key, body, { contentType: "application/json" });
   } catch (error) {
     const name = (error as { name?: unknown } | null)?.name;
-    if (error instanceof ObjectNotFoundError || (typeof name === "string" && PERMANENT.has(name))) {
+    if (
+      error instanceof ObjectNotFoundError ||
+      isAccessDenied(error) ||
+      (typeof name === "string" && PERMANENT.has(name))
+    ) {
       throw new ResultWriterError(bucket, key, `cannot write the Map's results (${String(name)})`, {
         cause: error,
       });
