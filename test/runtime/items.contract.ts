@@ -243,12 +243,15 @@ export function objectStoreContract(
     const first = await readItemsPage(store, source, START_CURSOR, { maxItems: 1, maxBytes: 100 });
     assert.deepEqual(first.items, [1]);
     assert.ok(first.next);
-    await put("f/changing.jsonl", "9\n");
-    await assert.rejects(readItemsPage(store, source, first.next), (e: unknown) => {
+    const changed = (e: unknown) => {
       assert.ok(e instanceof ItemReaderError);
       assert.equal(e.reason, "ObjectChanged");
       return true;
-    });
+    };
+    await put("f/changing.jsonl", "7\n8\n9\n");
+    await assert.rejects(readItemsPage(store, source, first.next), changed, "same size, new ETag");
+    await put("f/changing.jsonl", "9\n");
+    await assert.rejects(readItemsPage(store, source, first.next), changed, "shorter");
   });
 
   test(`${name}: result parts in item order and a manifest`, async () => {

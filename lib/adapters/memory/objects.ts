@@ -11,6 +11,9 @@ const encoder = new TextEncoder();
  */
 export class MemoryObjectStore implements ObjectStore {
   readonly buckets = new Map<string, Map<string, Uint8Array>>();
+  /** Each put's ETag, as S3 gives one per version of an object. */
+  readonly #etags = new WeakMap<Uint8Array, string>();
+  #puts = 0;
   /** Requests made, and the bytes `getRange` returned (to check that readers page). */
   readonly calls = { heads: 0, ranges: 0, puts: 0, bytesRead: 0 };
 
@@ -25,7 +28,9 @@ export class MemoryObjectStore implements ObjectStore {
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     this.calls.heads++;
     const body = this.buckets.get(bucket)?.get(key);
-    return body === undefined ? undefined : { size: body.byteLength };
+    if (body === undefined) return undefined;
+    const etag = this.#etags.get(body);
+    return etag === undefined ? { size: body.byteLength } : { size: body.byteLength, etag };
   }
 
   /** @throws ObjectNotFoundError for a missing object; RangeError for a range S3 would refuse (416) */
@@ -64,6 +69,7 @@ export class MemoryObjectStore implements ObjectStore {
     }
     const objects = this.buckets.get(bucket);
     if (!objects) throw new ObjectNotFoundError(bucket, key);
+    this.#etags.set(bytes, `"${++this.#puts}"`);
     objects.set(key, bytes);
   }
 
