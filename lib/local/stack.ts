@@ -4,12 +4,14 @@
  */
 import { type AwsClients, createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
+import { S3ObjectStore } from "../adapters/aws/s3-objects.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
 import type { ActivityFunction } from "../core/activity.ts";
 import type {
   ExecutionStore,
   MetricsSink,
+  ObjectStore,
   PayloadStore,
   ResultCache,
   ThreadRecord,
@@ -76,6 +78,8 @@ export interface LocalStack {
   readonly runtime: Runtime;
   readonly store: ExecutionStore;
   readonly payloads: PayloadStore;
+  /** The embedded S3's buckets, for Maps with `item_reader:`/`result_writer:` (create buckets with `clients.s3`). */
+  readonly objects: ObjectStore;
   readonly clients: AwsClients;
   readonly emulators: Emulators;
   readonly provisioned: Provisioned;
@@ -164,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const base = new DynamoDbExecutionStore(clients.lean.dynamodb, provisioned.table);
   const store = options.wrapStore ? options.wrapStore(base) : base;
   const payloads = new S3PayloadStore(clients.s3, provisioned.bucket);
+  const objects = new S3ObjectStore(clients.s3);
   const queue = new SqsMessageQueue(clients.lean.sqs, provisioned.queues);
   const definitions = new DefinitionRegistry(store);
   for (const workflow of options.workflows)
@@ -173,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store,
       queue,
       payloads,
+      objects,
       clock: { now: () => Date.now() },
       definitions,
       activities: options.activities,
@@ -255,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     runtime,
     store,
     payloads,
+    objects,
     clients,
     emulators,
     provisioned,

@@ -16,6 +16,7 @@ import type {
   ExecutionStore,
   MessageQueue,
   MetricsSink,
+  ObjectStore,
   PayloadStore,
   ResultCache,
   StoredEvent,
@@ -57,6 +58,11 @@ export interface RuntimeDeps {
   readonly store: ExecutionStore;
   readonly queue: MessageQueue;
   readonly payloads: PayloadStore;
+  /**
+   * The user's buckets, for Maps with `item_reader:` or `result_writer:` (S3 on AWS and
+   * in the local stack, memory in simulations). Without it such a Map cannot run.
+   */
+  readonly objects?: ObjectStore;
   readonly clock: Clock;
   readonly definitions: DefinitionRegistry;
   readonly activities: ReadonlyMap<string, ActivityFunction>;

@@ -13,6 +13,7 @@
  * ```
  */
 import { MemoryResultCache } from "../adapters/memory/cache.ts";
+import { MemoryObjectStore } from "../adapters/memory/objects.ts";
 import { MemoryPayloadStore } from "../adapters/memory/payloads.ts";
 import { MemoryQueues } from "../adapters/memory/queue.ts";
 import { MemoryExecutionStore } from "../adapters/memory/store.ts";
@@ -110,6 +111,12 @@ export interface TestEnv {
   now(): number;
   /** The workflows of the app, by name. */
   readonly workflows: readonly string[];
+  /**
+   * The S3 buckets Maps with `item_reader:`/`result_writer:` use, in memory: create a
+   * bucket and put the items object before a run (`env.objects.createBucket("in")`,
+   * `await env.objects.put("in", "orders.jsonl", text)`), read the results after.
+   */
+  readonly objects: MemoryObjectStore;
 }
 
 const scripted =
@@ -175,11 +182,13 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
         defaultTtlMs: app.config.cache.ttlSeconds * 1000,
       })
     : undefined;
+  const objects = new MemoryObjectStore();
   const runtime = new Runtime(
     {
       store,
       queue,
       payloads: new MemoryPayloadStore(),
+      objects,
       clock,
       definitions,
       activities: recorded,
@@ -227,6 +236,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
 
   return {
     workflows: names,
+    objects,
     now: clock.now,
     async run(workflow, input, runOptions = {}) {
       const tenant = runOptions.tenant ?? "default";

@@ -6,6 +6,7 @@
  */
 
 import type { Tracer } from "@opentelemetry/api";
+import { MemoryObjectStore } from "../../lib/adapters/memory/objects.ts";
 import { MemoryPayloadStore } from "../../lib/adapters/memory/payloads.ts";
 import { MemoryQueues } from "../../lib/adapters/memory/queue.ts";
 import { MemoryExecutionStore } from "../../lib/adapters/memory/store.ts";
@@ -60,6 +61,8 @@ export interface StackOptions {
   readonly cache?: ResultCache;
   /** Traces the runtime and the activities (lib/runtime/tracing.ts). */
   readonly tracer?: Tracer;
+  /** The user's buckets for `item_reader:`/`result_writer:`. Default: an empty MemoryObjectStore. */
+  readonly objects?: MemoryObjectStore;
 }
 
 export function memoryStack(options: StackOptions) {
@@ -82,6 +85,7 @@ export function memoryStack(options: StackOptions) {
 
   const memory = new MemoryExecutionStore();
   const payloads = new MemoryPayloadStore();
+  const objects = options.objects ?? new MemoryObjectStore();
   const queues = new MemoryQueues({
     now: clock.now,
     visibilityTimeoutMs: 5_000,
@@ -138,6 +142,7 @@ export function memoryStack(options: StackOptions) {
       store,
       queue,
       payloads,
+      objects,
       clock,
       definitions,
       activities: options.tracer ? traceActivities(activities, options.tracer) : activities,
@@ -235,6 +240,7 @@ export function memoryStack(options: StackOptions) {
     definitions,
     store: memory,
     payloads,
+    objects,
     queues,
     clock,
     crashes,

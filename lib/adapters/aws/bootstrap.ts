@@ -7,7 +7,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AppConfig } from "../../app/config.ts";
 import { loadApp } from "../../app/load.ts";
-import type { ExecutionStore, PayloadStore, ResultCache } from "../../core/ports.ts";
+import type { ExecutionStore, ObjectStore, PayloadStore, ResultCache } from "../../core/ports.ts";
 import { ENV } from "../../manifest/index.ts";
 import { DefinitionRegistry } from "../../runtime/definitions.ts";
 import { EmfMetrics } from "../../runtime/metrics.ts";
@@ -19,6 +19,7 @@ import { TieredCache } from "../tiered-cache.ts";
 import { createAwsClients } from "./clients.ts";
 import { DynamoDbExecutionStore } from "./dynamodb-store.ts";
 import { createLogger, powertoolsLog } from "./powertools-log.ts";
+import { S3ObjectStore } from "./s3-objects.ts";
 import { S3PayloadStore } from "./s3-payloads.ts";
 import { SqsMessageQueue } from "./sqs-queue.ts";
 
@@ -136,6 +137,8 @@ export interface Services {
   readonly runtime: Runtime;
   readonly store: ExecutionStore;
   readonly payloads: PayloadStore;
+  /** The user's buckets (Maps with `item_reader:`/`result_writer:`), through the same S3 client. */
+  readonly objects: ObjectStore;
   readonly definitions: DefinitionRegistry;
   /** The app's `cascade.yaml`. */
   readonly appConfig: AppConfig;
@@ -185,6 +188,7 @@ export async function createServicesFromEnv(
   for (const workflow of app.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
   const payloads = new S3PayloadStore(clients.s3, config.bucket);
+  const objects = new S3ObjectStore(clients.s3);
   const tracing = await tracingFromEnv(env, `cascade-${config.app}`);
   const logger = createLogger(`cascade-${config.app}`);
   const runtime = new Runtime(
@@ -192,6 +196,7 @@ export async function createServicesFromEnv(
       store,
       queue: new SqsMessageQueue(clients.lean.sqs, urls),
       payloads,
+      objects,
       clock: { now: () => Date.now() },
       definitions,
       activities: tracing ? traceActivities(app.activities, tracing.tracer) : app.activities,
@@ -213,6 +218,7 @@ export async function createServicesFromEnv(
     runtime: tracing ? traceRuntime(runtime, tracing.tracer) : runtime,
     store,
     payloads,
+    objects,
     definitions,
     appConfig: app.config,
     app: config.app,

@@ -10,7 +10,15 @@ import type { Definition } from "./types.ts";
 
 export * from "./diagnostics.ts";
 export { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.ts";
-export { CDL_SCHEMA, type JsonSchema, STATE_TYPES, type StateType } from "./schema.ts";
+export { bucketNameProblem, S3_BUCKET_NAME } from "./map-items.ts";
+export {
+  CDL_SCHEMA,
+  ITEM_FORMATS,
+  type ItemFormat,
+  type JsonSchema,
+  STATE_TYPES,
+  type StateType,
+} from "./schema.ts";
 export { activityNameFor, parseResource, type TaskFunction } from "./semantics.ts";
 export {
   type DocPath,

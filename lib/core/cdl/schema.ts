@@ -12,6 +12,9 @@
  * Custom `format`s the validator checks: `duration`, `template`, `condition`,
  * `result-path`, `activity-urn`, `state-name`.
  */
+import { ITEM_SCHEMAS } from "./schema-items.ts";
+
+export { ITEM_FORMATS, type ItemFormat } from "./schema-items.ts";
 
 /** The subset of JSON Schema used by CDL's schema. */
 export interface JsonSchema {
@@ -214,16 +217,20 @@ const stateSchemas: Record<StateType, JsonSchema> = {
   },
   Map: {
     type: "object",
-    description: "Runs its iterator once per item of an array, with bounded concurrency.",
-    required: ["name", "type", "items", "iterator"],
+    description:
+      "Runs its iterator once per item of an array (`items`) or of an S3 object (`item_reader`), with bounded concurrency.",
+    required: ["name", "type", "iterator"],
     additionalProperties: false,
     properties: {
       ...common,
       type: { const: "Map" },
       items: {
         format: "template",
-        description: 'The array to iterate, usually a template such as "{{ $.cart_items }}".',
+        description:
+          'The array to iterate, usually a template such as "{{ $.cart_items }}". A Map takes `items` or `item_reader`, exactly one.',
       },
+      item_reader: ref("ItemReader"),
+      result_writer: ref("ResultWriter"),
       max_concurrency: {
         type: "integer",
         minimum: 1,
@@ -452,6 +459,7 @@ export const CDL_SCHEMA: JsonSchema = {
         next: stateName("Where to go when the error matches."),
       },
     },
+    ...ITEM_SCHEMAS,
     Cache: {
       type: "object",
       required: ["key"],

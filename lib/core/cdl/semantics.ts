@@ -15,6 +15,7 @@ import { suggest } from "../suggest.ts";
 import { CDL_CODES } from "./diagnostics.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { schemaProblem } from "./input-schema.ts";
+import { buildItemReader, buildResultWriter, checkMapItems } from "./map-items.ts";
 import type { DocPath } from "./source.ts";
 import { isRecord, isWholeTemplate, type Report } from "./structure.ts";
 import type {
@@ -406,6 +407,7 @@ function checkState(state: StateInfo, report: Report, options: SemanticOptions):
       checkBranchResults(raw.branches, path, report);
   }
 
+  if (raw.type === "Map") checkMapItems(raw, path, name, report);
   if (
     raw.type === "Map" &&
     raw.items !== undefined &&
@@ -658,11 +660,15 @@ function buildState(raw: Raw, single: boolean): State {
         transition,
       };
     }
-    case "Map":
+    case "Map": {
+      const itemReader = buildItemReader(raw);
+      const resultWriter = buildResultWriter(raw);
       return {
         type,
         name,
-        items: compileValue(raw.items as JsonValue),
+        items: compileValue((raw.items ?? []) as JsonValue),
+        ...(itemReader ? { itemReader } : {}),
+        ...(resultWriter ? { resultWriter } : {}),
         maxConcurrency: (raw.max_concurrency as number | undefined) ?? 0,
         iterator: buildFlow(raw.iterator as Raw[], undefined),
         toleratedFailures:
@@ -675,6 +681,7 @@ function buildState(raw: Raw, single: boolean): State {
         catch: buildCatch(raw.catch),
         transition,
       };
+    }
     case "Wait":
       return {
         type,

@@ -4,7 +4,7 @@
  * transition is known to name a state of its own flow.
  */
 import type { CompiledValue, JsonValue, PathSegment, Template } from "../expr/index.ts";
-import type { StateType } from "./schema.ts";
+import type { ItemFormat, StateType } from "./schema.ts";
 
 /**
  * Where a value lands in the data: `[]` replaces the whole data (the default
@@ -100,9 +100,40 @@ export interface ParallelState extends StateBase<"Parallel"> {
   readonly transition: Transition;
 }
 
+/**
+ * Where a Map reads its items (`item_reader:`): an S3 object read a page at a time.
+ * The runtime evaluates `bucket` and `key` against the Map's data when it starts.
+ */
+export interface ItemReaderSpec {
+  readonly bucket: Template;
+  readonly key: Template;
+  readonly format: ItemFormat;
+  /**
+   * For `csv`: `true` (the default for csv) when the first row names the columns, or
+   * the names themselves (then every row is data). Absent for json and jsonl.
+   */
+  readonly csvHeader?: true | readonly string[];
+  /** Read at most this many items from the start of the object; absent: all. */
+  readonly maxItems?: number;
+}
+
+/** Where a Map writes its results (`result_writer:`): parts in item order and a manifest. */
+export interface ResultWriterSpec {
+  readonly bucket: Template;
+  readonly keyPrefix: Template;
+}
+
 export interface MapState extends StateBase<"Map"> {
-  /** A template (usually) or a literal list. */
+  /**
+   * A template (usually) or a literal list. With `itemReader` the Map has no `items`
+   * (a Map with both is a validation error) and this is the empty list: the items come
+   * from the object.
+   */
   readonly items: CompiledValue;
+  /** Set when the items come from an S3 object instead of `items`. */
+  readonly itemReader?: ItemReaderSpec;
+  /** Set when the results go to S3 (and a manifest lands at `result`) instead of the data. */
+  readonly resultWriter?: ResultWriterSpec;
   /** 0 (`max_concurrency` omitted): no limit. */
   readonly maxConcurrency: number;
   readonly iterator: Flow;

@@ -4,6 +4,12 @@
  * out the commands both return.
  */
 export { EngineError, fanOutState, resolveFlow, stateOf } from "./flow.ts";
+export {
+  type ItemSource,
+  type ResultLocation,
+  resolveItemSource,
+  resolveResultLocation,
+} from "./items.ts";
 export { applyBranchFinished, cancelJoin, closingCommands, runningBranches } from "./join.ts";
 export { nextRandom, seedFor } from "./random.ts";
 export {

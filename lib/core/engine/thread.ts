@@ -532,6 +532,14 @@ class Run {
       case "Parallel":
         return this.fanOut(state, { kind: "shared", value: data }, state.branches.length);
       case "Map": {
+        if (state.itemReader || state.resultWriter) {
+          // The reader and writer (lib/runtime/items) are not wired into the fan-out yet:
+          // fail loudly rather than run the empty `items` a Map with item_reader carries.
+          return this.fail(flow, state, {
+            name: ERRORS.TASK_FAILED,
+            message: `${state.name}: item_reader and result_writer are not supported by this runtime yet`,
+          });
+        }
         const items = this.evaluate({ value: state.items });
         if (!items.ok) return this.fail(flow, state, items.error);
         if (!Array.isArray(items.value)) {

@@ -36,6 +36,10 @@ export const ERRORS = {
   NO_CHOICE_MATCHED: "Cascade.NoChoiceMatched",
   FAILED: "Cascade.Failed",
   LOOP_LIMIT: "Cascade.LoopLimit",
+  /** A Map's `item_reader` object is missing or unreadable (names the object, and the line). */
+  ITEM_READER_FAILED: "Cascade.ItemReaderFailed",
+  /** A Map's `result_writer` location is unusable or a write to it failed for good. */
+  RESULT_WRITER_FAILED: "Cascade.ResultWriterFailed",
 } as const;
 
 /** What every thread of an execution can see: the `workflow` and `execution` roots of expressions. */
