@@ -3,6 +3,8 @@
  * them over DynamoDB, SQS and S3 (`lib/adapters/aws`) or in memory for seeded
  * simulations (`lib/adapters/memory`); one contract suite runs against both.
  */
+
+import type { ItemSource, ResultLocation } from "./engine/items.ts";
 import type {
   CachePolicy,
   FlowRef,
@@ -128,7 +130,11 @@ export interface JoinRecord {
    * shard and each shard's failures in the join's tally (`tallyJoin`); this record is
    * written at the fan-out and when the join closes.
    */
-  readonly wide?: { readonly shardSize: number };
+  readonly wide?: {
+    readonly shardSize: number;
+    /** A Map's `result_writer`: the fan-in writes the results there. */
+    readonly writer?: ResultLocation;
+  };
 }
 
 /**
@@ -265,6 +271,20 @@ export type WireMessage =
       readonly header: ExecutionHeader;
       readonly joinId: string;
       readonly page: number;
+      /** With a result writer: what the pages before this one wrote. */
+      readonly written?: { readonly succeeded: number; readonly failed: number };
+    }
+  | {
+      /** A page of a Map's `item_reader` object, read into a page of the payload store. */
+      readonly kind: "read-items";
+      readonly header: ExecutionHeader;
+      readonly token: { readonly thread: string; readonly step: number };
+      readonly source: ItemSource;
+      readonly page: number;
+      /** Where the page starts reading (`START_CURSOR` for the first). */
+      readonly cursor: JsonValue;
+      /** The first item index of each page read before this one. */
+      readonly starts: readonly number[];
     }
   | {
       /** The branches a fan-out started, as kept in the thread's stored outbox; rebuilt from the join. */

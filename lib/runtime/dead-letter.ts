@@ -97,6 +97,17 @@ export async function failDeadLetter(
       }
       break;
     }
+    case "read-items":
+      // The Map's items could not be read: the Map fails, through its catch.
+      await applyEvent(
+        rt,
+        work,
+        header,
+        body.token.thread,
+        { type: "ItemsRead", token: body.token, error },
+        mid,
+      );
+      break;
     case "cancel-join":
     case "start-branches":
       // What they would stop or start belongs to a thread that has ended or fanned out again.

@@ -17,6 +17,7 @@ import {
 } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
+import { readItems } from "./items/fan-out.ts";
 import { cancelJoinBranches, finished, joinComplete, startBranch, startBranches } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS, type Work } from "./unit-of-work.ts";
@@ -58,6 +59,8 @@ export async function processMessage(
       return cancelJoinBranches(rt, work, mid, body.header, body.joinId, body.after, body.shard);
     case "collect-join":
       return collectWidePage(rt, work, mid, body);
+    case "read-items":
+      return readItems(rt, work, mid, body);
     case "join-complete":
       return joinComplete(rt, work, mid, body);
     case "start-branches":

@@ -12,6 +12,7 @@ import {
   type HistoryEvent,
   type JoinState,
   type Metric,
+  mapItemSpec,
   resolveFlow,
   type ThreadStep,
 } from "../core/engine/index.ts";
@@ -37,6 +38,8 @@ import {
 import type { PayloadOwner } from "./codec.ts";
 import { boundError, type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
+import { isPaged, itemOf, readItemsMessage } from "./items/fan-out.ts";
+import { START_CURSOR } from "./items/reader.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS } from "./unit-of-work.ts";
 import { wideJoinOf } from "./wide-joins.ts";
@@ -178,13 +181,20 @@ export async function prepare(
         });
         break;
       case "StartJoin": {
-        const inputs =
+        const inputs: JsonValue =
           command.inputs.kind === "items"
             ? (command.inputs.items as JsonValue)
-            : command.inputs.value;
+            : command.inputs.kind === "pages"
+              ? ({ pages: command.inputs.pages } as unknown as JsonValue)
+              : command.inputs.value;
         // Referenced past 1 KB: the join and the fan-out's stored line then hold a key,
         // not a third and fourth copy of the items beside the thread's data.
-        const wide = wideJoinOf(command.join, rt.options.wideJoinFrom);
+        // Paged items and a result writer always go through a wide join's paged fan-in.
+        const wide = wideJoinOf(
+          command.join,
+          command.inputs.kind === "pages" || command.writer ? 1 : rt.options.wideJoinFrom,
+          command.writer,
+        );
         joins.push({
           header,
           join: command.join,
@@ -227,6 +237,18 @@ export async function prepare(
         });
         break;
       }
+      case "ReadItems":
+        outbox.push(
+          readItemsMessage({
+            header,
+            token: command.token,
+            source: command.source,
+            page: 0,
+            cursor: START_CURSOR as unknown as JsonValue,
+            starts: [],
+          }),
+        );
+        break;
       case "CancelJoin":
         outbox.push({
           mid: id(),
@@ -377,13 +399,15 @@ export async function branchMessage(
   inputs: JsonValue,
   index: number,
 ): Promise<WireMessage> {
-  const spec = branchSpecFor(
-    join,
-    join.kind === "map"
-      ? { kind: "items", items: inputs as JsonValue[] }
-      : { kind: "shared", value: inputs },
-    index,
-  );
+  const spec = isPaged(inputs)
+    ? mapItemSpec(join, index, await itemOf(rt, inputs.pages, index))
+    : branchSpecFor(
+        join,
+        join.kind === "map"
+          ? { kind: "items", items: inputs as JsonValue[] }
+          : { kind: "shared", value: inputs },
+        index,
+      );
   return {
     kind: "branch",
     header,

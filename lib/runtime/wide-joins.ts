@@ -18,8 +18,10 @@ import {
   branchThreadId,
   ERRORS,
   type JoinState,
+  type ResultLocation,
   type WorkflowError,
 } from "../core/engine/index.ts";
+import type { JsonValue } from "../core/expr/index.ts";
 import {
   ENDED_STEP_UNKNOWN,
   type ExecutionHeader,
@@ -34,6 +36,12 @@ import { payloadPrefix } from "./codec.ts";
 import { applyEvent } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
+import {
+  type ItemResult,
+  ResultWriterError,
+  writeResultManifest,
+  writeResultPart,
+} from "./items/writer.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { branchStartMessages, outboxOf } from "./outbox.ts";
 import { type JoinReport, TRANSITIONS, type Work } from "./unit-of-work.ts";
@@ -55,9 +63,10 @@ const MAX_CAUSE_SHARDS = 100;
 export function wideJoinOf(
   join: JoinState,
   from: number | undefined,
+  writer?: ResultLocation,
 ): JoinRecord["wide"] | undefined {
   return join.kind === "map" && join.total >= (from ?? WIDE_JOIN_FROM)
-    ? { shardSize: WIDE_JOIN_SHARD }
+    ? { shardSize: WIDE_JOIN_SHARD, ...(writer ? { writer } : {}) }
     : undefined;
 }
 
@@ -386,6 +395,8 @@ export async function collectWidePage(
   const to = Math.min(shards, from + SHARDS_PER_PAGE);
   const results = await pageResults(rt, record, from, to, size);
   const last = to >= shards;
+  const writer = record.wide?.writer;
+  if (writer) return writePage(rt, work, mid, body, record, results, last);
   if (!last) {
     await rt.deps.payloads.put(partKey(header, joinId, page), JSON.stringify(results));
     work.dispatch([collectPageMessage(header, joinId, page + 1)]);
@@ -410,6 +421,92 @@ export async function collectWidePage(
     mid,
     record.parent,
   );
+}
+
+/**
+ * A page of a fan-in to the Map's `result_writer`: the page's results as one part in the
+ * user's bucket (the same part again on a redelivery: the same key and bytes), and on the
+ * last page the manifest, which continues the parent as the Map's value.
+ */
+async function writePage(
+  rt: RuntimeContext,
+  work: Work,
+  mid: string,
+  body: Extract<WireMessage, { kind: "collect-join" }>,
+  record: JoinRecord,
+  results: readonly BranchResult[],
+  last: boolean,
+): Promise<void> {
+  const { header, join } = record;
+  const writer = record.wide?.writer;
+  const objects = rt.deps.objects;
+  if (!writer) return;
+  const parent = { thread: join.parentThread, step: join.parentStep };
+  const fail = (message: string) =>
+    applyEvent(
+      rt,
+      work,
+      header,
+      join.parentThread,
+      {
+        type: "JoinCompleted",
+        token: parent,
+        outcome: { status: "failed", error: { name: ERRORS.RESULT_WRITER_FAILED, message } },
+      },
+      mid,
+      record.parent,
+    );
+  if (!objects) {
+    await fail("this runtime has no object store for result_writer");
+    return;
+  }
+  const ended = results.flatMap((r) =>
+    r.status === "pending" ? [] : [{ ...r, status: r.status } as ItemResult],
+  );
+  let succeeded = body.written?.succeeded ?? 0;
+  let failed = body.written?.failed ?? 0;
+  try {
+    if (ended.length > 0) await writeResultPart(objects, writer, body.page, ended);
+    for (const r of ended) if (r.status === "succeeded") succeeded++;
+    for (const r of ended) if (r.status === "failed") failed++;
+    if (!last) {
+      work.dispatch([
+        {
+          ...collectPageMessage(header, join.id, body.page + 1),
+          body: {
+            kind: "collect-join",
+            header,
+            joinId: join.id,
+            page: body.page + 1,
+            written: { succeeded, failed },
+          },
+        },
+      ]);
+      return;
+    }
+    const manifest = await writeResultManifest(objects, writer, {
+      parts: body.page + 1,
+      total: join.total,
+      succeeded,
+      failed,
+    });
+    await applyEvent(
+      rt,
+      work,
+      header,
+      join.parentThread,
+      {
+        type: "JoinCompleted",
+        token: parent,
+        outcome: { status: "succeeded", branches: [], written: manifest as unknown as JsonValue },
+      },
+      mid,
+      record.parent,
+    );
+  } catch (error) {
+    if (!(error instanceof ResultWriterError)) throw error;
+    await fail(error.message);
+  }
 }
 
 /** The results of the items of shards `from`..`to`, in item order. */

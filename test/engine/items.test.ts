@@ -89,7 +89,7 @@ test("a bucket that is not a name, or a template that fails, is a coded error", 
   assert.equal(expression.error.name, "Cascade.ExpressionError");
 });
 
-test("until the fan-out reads objects, a Map with item_reader fails loudly, not with no items", () => {
+test("a Map with item_reader waits for its items: the runtime is asked to read the evaluated object", () => {
   assert.ok(result.definition);
   const context: ExecutionContext = {
     executionId: "e-1",
@@ -98,7 +98,10 @@ test("until the fan-out reads objects, a Map with item_reader fails loudly, not 
     startTime: 1_000,
   };
   const step = startExecution(result.definition, context, 1_000);
-  assert.equal(step.thread.status, "failed");
-  assert.equal(step.thread.error?.name, "Cascade.TaskFailed");
-  assert.match(step.thread.error?.message ?? "", /item_reader and result_writer are not supported/);
+  assert.equal(step.thread.status, "running");
+  assert.deepEqual(step.thread.waiting, { kind: "items" });
+  const read = step.commands.find((c) => c.type === "ReadItems");
+  assert.ok(read && read.type === "ReadItems");
+  assert.equal(read.source.bucket, "in-data");
+  assert.equal(read.token.thread, "root");
 });

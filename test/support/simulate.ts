@@ -223,6 +223,8 @@ export function simulate(
             error: { name: "Cascade.Cancelled", message: command.reason },
           };
           break;
+        case "ReadItems":
+          throw new Error("the engine simulation reads no item_reader objects");
         default: {
           const unreachable: never = command;
           throw new Error(`unknown command ${JSON.stringify(unreachable)}`);

@@ -19,6 +19,8 @@ export {
   branchThreadId,
   joinIdFor,
   MAX_INLINE_TRANSITIONS,
+  MAX_LISTED_BRANCHES,
+  mapItemSpec,
   ROOT_THREAD,
   startBranch,
   startExecution,

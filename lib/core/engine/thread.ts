@@ -29,7 +29,8 @@ import {
   setPath,
   type Template,
 } from "../expr/index.ts";
-import { resolveFlow, stateOf } from "./flow.ts";
+import { EngineError, resolveFlow, stateOf } from "./flow.ts";
+import { type ResultLocation, resolveItemSource, resolveResultLocation } from "./items.ts";
 import { nextRandom, seedFor } from "./random.ts";
 import {
   type BranchInputs,
@@ -85,10 +86,23 @@ export function branchThreadId(joinId: string, index: number): string {
   return `${joinId}[${index}]`;
 }
 
+/** How item `index` of a Map starts, given the item (read from its page). */
+export function mapItemSpec(join: JoinState, index: number, item: JsonValue): BranchSpec {
+  return {
+    id: branchThreadId(join.id, index),
+    flow: [...join.parentFlow, { state: join.state }],
+    parent: { joinId: join.id, index },
+    input: item,
+    map: { index, item },
+  };
+}
+
 /** How branch or item `index` of a join starts: its thread id, flow, input and parent. */
 export function branchSpecFor(join: JoinState, inputs: BranchInputs, index: number): BranchSpec {
   const id = branchThreadId(join.id, index);
   const parent = { joinId: join.id, index };
+  if (inputs.kind === "pages")
+    throw new EngineError(`the item of a paged Map is read by the runtime (mapItemSpec)`);
   if (inputs.kind === "items") {
     const item = inputs.items[index] ?? null;
     return {
@@ -248,12 +262,38 @@ export function applyThreadEvent(
       run.afterValue(flow, state, state.result, event.payload);
       return run.finish(true);
     }
+    case "ItemsRead": {
+      if (!current(event.token) || waiting?.kind !== "items" || state.type !== "Map")
+        return unchanged;
+      if (event.error || !event.pages) {
+        run.fail(
+          flow,
+          state,
+          event.error ?? { name: ERRORS.ITEM_READER_FAILED, message: "no items" },
+        );
+      } else if (event.pages.total === 0) {
+        run.afterValue(flow, state, state.result, []);
+      } else {
+        const writer = run.writerOf(flow, state);
+        if (writer !== false)
+          run.fanOut(state, { kind: "pages", pages: event.pages }, event.pages.total, writer);
+      }
+      return run.finish(true);
+    }
     case "JoinCompleted": {
       if (!current(event.token) || waiting?.kind !== "join") return unchanged;
       if (state.type !== "Parallel" && state.type !== "Map") return unchanged;
       if (event.outcome.status === "failed") {
         run.history({ type: "BranchesJoined", state: state.name, error: event.outcome.error });
         run.fail(flow, state, event.outcome.error);
+      } else if (event.outcome.written !== undefined) {
+        // Results went to the Map's result_writer: its manifest is the value.
+        run.history({
+          type: "BranchesJoined",
+          state: state.name,
+          detail: { written: true },
+        });
+        run.afterValue(flow, state, state.result, event.outcome.written);
       } else {
         run.join(flow, state, event.outcome.branches);
       }
@@ -532,13 +572,17 @@ class Run {
       case "Parallel":
         return this.fanOut(state, { kind: "shared", value: data }, state.branches.length);
       case "Map": {
-        if (state.itemReader || state.resultWriter) {
-          // The reader and writer (lib/runtime/items) are not wired into the fan-out yet:
-          // fail loudly rather than run the empty `items` a Map with item_reader carries.
-          return this.fail(flow, state, {
-            name: ERRORS.TASK_FAILED,
-            message: `${state.name}: item_reader and result_writer are not supported by this runtime yet`,
+        if (state.itemReader) {
+          // The runtime reads the object a page at a time; `ItemsRead` fans out.
+          const source = resolveItemSource(state.itemReader, this.evaluation(), state.name);
+          if (!source.ok) return this.fail(flow, state, source.error);
+          this.thread = { ...this.thread, waiting: { kind: "items" } };
+          this.commands.push({
+            type: "ReadItems",
+            token: { thread: this.thread.id, step: this.thread.step },
+            source: source.value,
           });
+          return;
         }
         const items = this.evaluate({ value: state.items });
         if (!items.ok) return this.fail(flow, state, items.error);
@@ -549,7 +593,14 @@ class Run {
           });
         }
         if (items.value.length === 0) return this.afterValue(flow, state, state.result, []);
-        return this.fanOut(state, { kind: "items", items: items.value }, items.value.length);
+        const writer = this.writerOf(flow, state);
+        if (writer === false) return;
+        return this.fanOut(
+          state,
+          { kind: "items", items: items.value },
+          items.value.length,
+          writer,
+        );
       }
       case "Succeed":
         this.history({ type: "StateExited", state: state.name, output: data });
@@ -635,7 +686,21 @@ class Run {
     });
   }
 
-  fanOut(state: ParallelState | MapState, inputs: BranchInputs, total: number): void {
+  /** A Map's `result_writer` location; false when it failed the state. */
+  writerOf(flow: Flow, state: MapState): ResultLocation | undefined | false {
+    if (!state.resultWriter) return undefined;
+    const location = resolveResultLocation(state.resultWriter, this.evaluation(), state.name);
+    if (location.ok) return location.value;
+    this.fail(flow, state, location.error);
+    return false;
+  }
+
+  fanOut(
+    state: ParallelState | MapState,
+    inputs: BranchInputs,
+    total: number,
+    writer?: ResultLocation,
+  ): void {
     const joinId = joinIdFor(this.thread.id, state.name, this.thread.step);
     const parallel = state.type === "Parallel";
     const toleratedFailures =
@@ -666,7 +731,12 @@ class Run {
     const first = join.maxConcurrency > 0 ? Math.min(join.maxConcurrency, total) : total;
     const indexes = Array.from({ length: first }, (_, i) => i);
     this.thread = { ...this.thread, waiting: { kind: "join", joinId } };
-    this.commands.push({ type: "StartJoin", join: { ...join, started: first }, inputs });
+    this.commands.push({
+      type: "StartJoin",
+      join: { ...join, started: first },
+      inputs,
+      ...(writer ? { writer } : {}),
+    });
     this.commands.push({ type: "StartBranches", joinId, indexes });
     this.history({
       type: "BranchesStarted",

@@ -10,6 +10,7 @@
  * thread is addressed by its id; an activation inside a thread by its token.
  */
 import type { JsonValue } from "../expr/index.ts";
+import type { ItemSource, ResultLocation } from "./items.ts";
 
 /** An error as it crosses the wire: matched by `name`, never by prototype. */
 export interface WorkflowError {
@@ -64,7 +65,9 @@ export type Waiting =
   | { readonly kind: "activity"; readonly heartbeatSeq: number }
   | { readonly kind: "wait" }
   | { readonly kind: "event"; readonly event: string }
-  | { readonly kind: "join"; readonly joinId: string };
+  | { readonly kind: "join"; readonly joinId: string }
+  /** A Map's `item_reader`: the runtime reads the object a page at a time, then `ItemsRead`. */
+  | { readonly kind: "items" };
 
 /** One thread: the workflow itself, a Parallel branch or a Map iteration. */
 export interface ThreadState {
@@ -156,14 +159,32 @@ export type ThreadEvent =
       readonly token?: Token;
     }
   | { readonly type: "JoinCompleted"; readonly token: Token; readonly outcome: JoinOutcome }
+  /** A Map's items, read from its `item_reader` object into pages (or why they could not be). */
+  | {
+      readonly type: "ItemsRead";
+      readonly token: Token;
+      readonly pages?: ItemPages;
+      readonly error?: WorkflowError;
+    }
   | { readonly type: "CancelRequested"; readonly reason: string }
   /** The runtime gave up on this thread (a poison message): it fails with `error`, which no catcher sees. */
   | { readonly type: "Aborted"; readonly error: WorkflowError };
 
-/** Parallel: every branch's input (the parent's data). Map: the items, by index. */
+/**
+ * A Map's items kept in the payload store a page at a time (`<prefix><page>.json`, a
+ * JSON array): page `p` holds items `starts[p]` onwards.
+ */
+export interface ItemPages {
+  readonly prefix: string;
+  readonly starts: readonly number[];
+  readonly total: number;
+}
+
+/** Parallel: every branch's input (the parent's data). Map: the items, by index, or their pages. */
 export type BranchInputs =
   | { readonly kind: "shared"; readonly value: JsonValue }
-  | { readonly kind: "items"; readonly items: readonly JsonValue[] };
+  | { readonly kind: "items"; readonly items: readonly JsonValue[] }
+  | { readonly kind: "pages"; readonly pages: ItemPages };
 
 /** One branch's end, as the parent sees it. */
 export interface BranchResult {
@@ -175,7 +196,12 @@ export interface BranchResult {
 
 /** How a join ended; the runtime gathers branch outputs from the branch threads. */
 export type JoinOutcome =
-  | { readonly status: "succeeded"; readonly branches: readonly BranchResult[] }
+  | {
+      readonly status: "succeeded";
+      readonly branches: readonly BranchResult[];
+      /** With a `result_writer`: the manifest that lands at `result`, the branches left empty. */
+      readonly written?: JsonValue;
+    }
   | { readonly status: "failed"; readonly error: WorkflowError };
 
 /** A branch thread's end, delivered to its join. */
@@ -283,10 +309,12 @@ export type Command =
       readonly type: "StartJoin";
       readonly join: JoinState;
       /** Parallel: every branch's input (the parent's data). Map: the items, by index. */
-      readonly inputs:
-        | { readonly kind: "shared"; readonly value: JsonValue }
-        | { readonly kind: "items"; readonly items: readonly JsonValue[] };
+      readonly inputs: BranchInputs;
+      /** A Map's `result_writer`: its results go there, page by page, and a manifest. */
+      readonly writer?: ResultLocation;
     }
+  /** Read a Map's `item_reader` object into pages; answered by `ItemsRead`. */
+  | { readonly type: "ReadItems"; readonly token: Token; readonly source: ItemSource }
   | { readonly type: "StartBranches"; readonly joinId: string; readonly indexes: readonly number[] }
   | {
       readonly type: "CancelBranches";
