@@ -6,9 +6,25 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 
 const WORKFLOWS = [
+  {
+    file: "from-s3.yaml",
+    source: `name: FromS3
+states:
+  - name: Each
+    type: Map
+    item_reader: { bucket: e2e-items, key: orders.jsonl, format: jsonl }
+    result_writer: { bucket: e2e-results, key_prefix: runs/one }
+    tolerated_failures: 50
+    iterator:
+      - { name: Check, type: Task, resource: "urn:cascade:activity:check", end: true }
+    result: $.written
+    end: true
+`,
+  },
   {
     file: "halfway.yaml",
     source: `name: Halfway
@@ -74,6 +90,8 @@ before(async () => {
     concurrency: 8,
     runtime: { log: () => {} },
   });
+  for (const bucket of ["e2e-items", "e2e-results"])
+    await stack.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 after(async () => {
   await stack?.stop();
@@ -117,4 +135,38 @@ test("a 5,000-item Map failing past its tolerance fails with the sixth failure a
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   // The sixth failure is item 542; with 100 in flight few past it ever ran.
   assert.ok(checked < 1_500, `${checked} of 5,000 items ran`);
+});
+
+test("a Map over a 3,000-line JSON Lines object in the embedded S3, results written back in parts", {
+  timeout: 240_000,
+}, async () => {
+  const lines = Array.from({ length: 3_000 }, (_, n) => `${n + 1}\n`).join("");
+  await stack.objects.put("e2e-items", "orders.jsonl", lines);
+  await stack.runtime.startExecution("FromS3", {}, { id: "s3-1" });
+  const ended = await stack.waitFor("s3-1", 200_000);
+  assert.equal(ended.thread.status, "succeeded", JSON.stringify(ended.thread.error));
+  const data = (await stack.runtime.codec.load(ended.thread.data)) as {
+    written: { result_writer: { manifest_key: string }; counts: Record<string, number> };
+  };
+  // Lines 42, 142, … (30 of them) fail, within the tolerance.
+  assert.deepEqual(data.written.counts, {
+    total: 3_000,
+    succeeded: 2_970,
+    failed: 30,
+    cancelled: 0,
+  });
+  const read = async (key: string) => {
+    const info = await stack.objects.head("e2e-results", key);
+    const bytes = await stack.objects.getRange("e2e-results", key, 0, info?.size ?? 0);
+    return JSON.parse(new TextDecoder().decode(bytes));
+  };
+  const manifest = (await read(data.written.result_writer.manifest_key)) as { parts: string[] };
+  const indexes: number[] = [];
+  for (const key of manifest.parts)
+    for (const r of ((await read(key)) as { results: { index: number }[] }).results)
+      indexes.push(r.index);
+  assert.deepEqual(
+    indexes,
+    Array.from({ length: 3_000 }, (_, n) => n),
+  );
 });
