@@ -12,6 +12,8 @@
  *   node bench/map.ts 1000 10000 100000
  *   MAP_TIME_LIMIT_S=300 MAP_CONCURRENCY=1000 node bench/map.ts 10000
  */
+
+import { dynamoItemBytes } from "../lib/adapters/memory/limits.ts";
 import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
 import { startLocalStack } from "../lib/local/stack.ts";
 
@@ -55,6 +57,22 @@ const fresh = (): Counts => ({
 });
 let counts = fresh();
 const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? {}));
+/** An item's size as DynamoDB bills it (names plus values; lib/adapters/memory/limits.ts). */
+const itemBytes = (item: unknown): number =>
+  dynamoItemBytes(plain((item ?? {}) as Record<string, unknown>) as Record<string, unknown>);
+function plain(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const v = value as Record<string, unknown>;
+  if ("S" in v) return v.S;
+  if ("N" in v) return Number(v.N);
+  if ("NS" in v) return (v.NS as string[]).map(Number);
+  if ("SS" in v) return v.SS;
+  if ("BOOL" in v) return v.BOOL;
+  if ("NULL" in v) return null;
+  if ("L" in v) return (v.L as unknown[]).map(plain);
+  if ("M" in v) return plain(v.M);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+}
 
 const done = new Map<string, (record: ThreadRecord) => void>();
 const wrapStore = (store: ExecutionStore): ExecutionStore =>
@@ -92,7 +110,7 @@ type Observable = {
 };
 (stack.clients.lean.dynamodb as Observable).observe((operation, input, output) => {
   if (operation === "PutItem") {
-    const units = Math.max(1, Math.ceil(size(input.Item) / 1024));
+    const units = Math.max(1, Math.ceil(itemBytes(input.Item) / 1024));
     counts.writes++;
     counts.wcu += units;
     const key = (input.Item as Record<string, { S?: string }> | undefined)?.sk?.S ?? "";
@@ -105,7 +123,7 @@ type Observable = {
     // (ALL_OLD or ALL_NEW, as the runtime asks) plus what the update adds.
     const units = Math.max(
       1,
-      Math.ceil((size(output.Attributes) + size(input.ExpressionAttributeValues)) / 1024),
+      Math.ceil((itemBytes(output.Attributes) + itemBytes(input.ExpressionAttributeValues)) / 1024),
     );
     counts.writes++;
     counts.wcu += units;

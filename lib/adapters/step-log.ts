@@ -10,6 +10,14 @@ export function checkStep(record: ThreadRecord, expected: number): void {
     );
 }
 
+/** The transition queue's name, which a stored outbox leaves out. */
+const TRANSITIONS = "transitions";
+
+/** The id the runtime gives message `n` of a step's outbox (message-ids.ts). */
+function outboxMid(record: { thread: { id: string }; version: number }, n: number): string {
+  return `${record.thread.id}#${record.version}/${n}`;
+}
+
 /** True for a branch thread of `joinId` itself, not one nested below it. */
 export function isChildOf(threadId: string, joinId: string): boolean {
   return /^\[\d+\]$/.test(threadId.slice(joinId.length));
@@ -18,7 +26,7 @@ export function isChildOf(threadId: string, joinId: string): boolean {
 /**
  * A step as stored: without the execution header (every read of a step has it; the
  * summary item keeps it), the outbox's messages without it either, and the events
- * without their thread (the step's own) — the header, with an input up to a KB, is
+ * without their thread, step and time when they are the step's own — the header, with an input up to a KB, is
  * in every message, and DynamoDB bills items per KB.
  * @param keepHeader true for the summary item, which lists read without a header; by
  *   default the root's steps keep it too (`GET execution` reads the latest by id alone).
@@ -31,11 +39,23 @@ export function compactStep(
   return {
     ...(keepHeader ? { header } : {}),
     ...rest,
-    outbox: record.outbox.map((message) => {
+    // Message n of the outbox is usually `<thread>#<step>/<n>` on the transition queue.
+    outbox: record.outbox.map((message, n) => {
       const { header: _header, ...body } = message.body;
-      return { ...message, body };
+      const { mid, queue, ...rest } = message;
+      return {
+        ...rest,
+        ...(mid === outboxMid(record, n) ? {} : { mid }),
+        ...(queue === TRANSITIONS ? {} : { queue }),
+        body,
+      };
     }),
-    events: record.events.map(({ thread: _thread, ...event }) => event),
+    // An event's step and time are usually the step's own: left out, then restored.
+    events: record.events.map(({ thread: _thread, step, at, ...event }) => ({
+      ...event,
+      ...(step === record.version ? {} : { step }),
+      ...(at === record.committedAt ? {} : { at }),
+    })),
   };
 }
 
@@ -48,13 +68,20 @@ export function expandStep(stored: unknown, header?: ExecutionHeader): ThreadRec
   const record = read.header || !header ? read : { ...read, header };
   return {
     ...record,
-    outbox: (record.outbox ?? []).map((message) =>
-      message.body.header
-        ? message
-        : ({ ...message, body: { ...message.body, header: record.header } } as typeof message),
+    outbox: (record.outbox ?? []).map(
+      (message, n) =>
+        ({
+          ...message,
+          mid: message.mid ?? outboxMid(record, n),
+          queue: message.queue ?? TRANSITIONS,
+          body: message.body.header ? message.body : { ...message.body, header: record.header },
+        }) as typeof message,
     ),
-    events: (record.events ?? []).map((event) =>
-      event.thread === undefined ? { ...event, thread: record.thread.id } : event,
-    ),
+    events: (record.events ?? []).map((event) => ({
+      ...event,
+      thread: event.thread ?? record.thread.id,
+      step: event.step ?? record.version,
+      at: event.at ?? record.committedAt,
+    })),
   };
 }
