@@ -82,6 +82,12 @@ export interface ThreadRecord {
   /** The buffered event this transition consumed, deleted after the commit (again on a redelivery). */
   readonly consumed?: { readonly event: string; readonly key: string };
   /**
+   * What the invocation that committed this step spent on AWS for the execution since
+   * its previous recorded step (see `Usage`): summed over the steps (and the summary),
+   * it is the execution's cost. Absent: nothing recorded (a step of an older version).
+   */
+  readonly usage?: Usage;
+  /**
    * What that transition sent; re-sent when the same message is redelivered. Its
    * `run` messages are stored without the thread they carry (it is this record's).
    */
@@ -455,6 +461,84 @@ export interface ExecutionStore {
    */
   noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void>;
   lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined>;
+  /**
+   * Links two executions of a redrive: `redriveOf` in the new one (one item), `redrive`
+   * in the original (one item per redrive, append-only, ordered by `at`). Idempotent.
+   */
+  putLink(
+    owner: ExecutionOwner,
+    link: {
+      readonly kind: "redriveOf" | "redrive";
+      readonly executionId: string;
+      readonly at: number;
+    },
+    expiresAt?: number,
+  ): Promise<void>;
+  /** An execution's redrive links: the one it redrives, and its redrives in order. */
+  links(owner: ExecutionOwner): Promise<ExecutionLinks>;
+  /**
+   * The sum of the `usage` recorded in the execution's items (its steps and its
+   * summary): one query over its partition, reading every item of it once.
+   */
+  usageOf(owner: ExecutionOwner): Promise<Usage>;
+}
+
+/** An execution by tenant and id. */
+export interface ExecutionOwner {
+  readonly tenant: string;
+  readonly executionId: string;
+}
+
+/** What links an execution to others (redrive). */
+export interface ExecutionLinks {
+  /** The execution this one redrives. */
+  readonly redriveOf?: string;
+  /** Epoch ms of that redrive (it orders the original's `redrives`). */
+  readonly redrivenAt?: number;
+  /** The executions that redrive this one, oldest first. */
+  readonly redrives: readonly string[];
+}
+
+/**
+ * AWS usage attributed to one execution: what its steps cost at list prices. Fractions
+ * are shares of requests shared with other executions (an SQS batch, an invocation).
+ */
+export interface Usage {
+  /** DynamoDB write capacity units (1 KB each, rounded up per item). */
+  readonly wcu: number;
+  /** DynamoDB read capacity units (4 KB each for a strongly consistent read, 8 KB eventual). */
+  readonly rcu: number;
+  /** SQS requests (sends, receives, deletes). */
+  readonly sqs: number;
+  /** S3 requests. */
+  readonly s3: number;
+  /** Lambda invocations. */
+  readonly invocations: number;
+  /** Lambda GB-seconds: measured milliseconds times the function's memory. */
+  readonly gbs: number;
+}
+
+/** No usage. */
+export const NO_USAGE: Usage = { wcu: 0, rcu: 0, sqs: 0, s3: 0, invocations: 0, gbs: 0 };
+
+/** The sum of two usages. */
+export function addUsage(a: Usage, b: Partial<Usage>): Usage {
+  return {
+    wcu: a.wcu + (b.wcu ?? 0),
+    rcu: a.rcu + (b.rcu ?? 0),
+    sqs: a.sqs + (b.sqs ?? 0),
+    s3: a.s3 + (b.s3 ?? 0),
+    invocations: a.invocations + (b.invocations ?? 0),
+    gbs: a.gbs + (b.gbs ?? 0),
+  };
+}
+
+/**
+ * Where adapters report the requests they make for an execution (the runtime's usage
+ * meter): each charge goes to the invocation being metered, if any.
+ */
+export interface UsageSink {
+  charge(owner: ExecutionOwner, usage: Partial<Usage>): void;
 }
 
 /** A waiter entry: a branch thread that waits for an event from its step `version`. */

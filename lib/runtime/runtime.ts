@@ -18,7 +18,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { checkInput } from "../core/cdl/input-schema.ts";
-import { ROOT_THREAD, startExecution } from "../core/engine/index.ts";
+import { ROOT_THREAD, type StartFrom, startExecution } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import {
   type ExecutionHeader,
@@ -45,6 +45,7 @@ import {
   resendConsumer,
   stillWanted,
 } from "./recovery.ts";
+import { planRedrive, type RedriveRequest } from "./redrive.ts";
 import { Batch, Work } from "./unit-of-work.ts";
 
 export type { ActivityFunction } from "./activities.ts";
@@ -59,6 +60,7 @@ export { MAX_CONFLICT_RETRIES } from "./commit.ts";
 export type { RuntimeDeps, RuntimeOptions } from "./context.ts";
 export { CascadeRuntimeError, RuntimeError, StartError } from "./errors.ts";
 export { MAX_MESSAGE_ID_CHARS } from "./message-ids.ts";
+export { RedriveError, type RedriveRequest } from "./redrive.ts";
 export { TRANSITIONS } from "./unit-of-work.ts";
 
 /** The envelope of every queued message: what was sent, as it was sent. */
@@ -111,12 +113,24 @@ export class Runtime {
   async startExecution(
     workflow: string,
     input: JsonValue,
-    options: { id?: string; tenant?: string; traceparent?: string } = {},
+    options: {
+      id?: string;
+      tenant?: string;
+      traceparent?: string;
+      /** A redrive: the definition it is pinned to and where it starts (see redrive.ts). */
+      redrive?: { readonly definitionHash: string; readonly from: StartFrom };
+    } = {},
   ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
     const rt = this.#rt;
     const { definitions, store } = rt.deps;
-    const current = definitions.current(workflow);
-    if (!this.#persisted.has(current.hash)) {
+    const redrive = options.redrive;
+    const current = redrive
+      ? {
+          hash: redrive.definitionHash,
+          definition: await definitions.byHash(redrive.definitionHash),
+        }
+      : definitions.current(workflow);
+    if (!redrive && !this.#persisted.has(current.hash)) {
       await definitions.persist(workflow);
       this.#persisted.add(current.hash);
     }
@@ -126,7 +140,7 @@ export class Runtime {
         `'${options.id}' is not a valid execution id: 1-128 letters, digits, _ . : - (starting with a letter or digit)`,
       );
     }
-    if (current.definition.inputSchema) {
+    if (current.definition.inputSchema && !redrive) {
       const problems = checkInput(current.definition.inputSchema, input);
       if (problems.length > 0) {
         throw new StartError(
@@ -150,7 +164,7 @@ export class Runtime {
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
     const context = await rt.executionContext(header);
-    const step = startExecution(current.definition, context, now);
+    const step = startExecution(current.definition, context, now, redrive?.from);
     const mid = MESSAGE_IDS.start(executionId);
     const prepared = await prepare(rt, header, step, 1, mid);
     const ended = step.thread.status !== "running";
@@ -437,6 +451,52 @@ export class Runtime {
     const report = await reconcile(this.#rt, work, options);
     await this.#finish(batch, work);
     return report;
+  }
+
+  /**
+   * Runs an ended execution again from a state it entered, as a new execution (`id`,
+   * default a random UUID) on the original's pinned definition, linked both ways. The
+   * links are written first (idempotent): a retry with the same `id` finishes a redrive
+   * that stopped, as a retried start does.
+   * @returns undefined when the execution does not exist
+   * @throws RedriveError (see redrive.ts); StartError INVALID_ID, ID_CONFLICT
+   */
+  async redrive(
+    tenant: string,
+    executionId: string,
+    request: RedriveRequest & { readonly id?: string },
+  ): Promise<
+    { executionId: string; created: boolean; record: ThreadRecord; redriveOf: string } | undefined
+  > {
+    const rt = this.#rt;
+    const view = await rt.store.getExecution(tenant, executionId);
+    if (!view) return undefined;
+    const plan = await planRedrive(rt, view, request);
+    const id = request.id ?? randomUUID();
+    if (!EXECUTION_ID_PATTERN.test(id))
+      throw new StartError("INVALID_ID", `'${id}' is not a valid execution id`);
+    const links = await rt.store.links({ tenant, executionId: id });
+    const existing = await rt.store.getExecution(tenant, id);
+    if ((existing || links.redriveOf !== undefined) && links.redriveOf !== executionId)
+      throw new StartError(
+        "ID_CONFLICT",
+        `execution '${id}' exists and is no redrive of '${executionId}'`,
+      );
+    // A retry keeps the first call's time: the original's link item is the same one.
+    const now = links.redriveOf === executionId ? (links.redrivenAt ?? rt.now()) : rt.now();
+    const expiry = rt.runningExpiry({ ...view.header, startedAt: now });
+    await rt.store.putLink(
+      { tenant, executionId: id },
+      { kind: "redriveOf", executionId, at: now },
+      expiry,
+    );
+    await rt.store.putLink(view.header, { kind: "redrive", executionId: id, at: now }, expiry);
+    const started = await this.startExecution(plan.workflow, plan.input, {
+      id,
+      tenant,
+      redrive: { definitionHash: plan.definitionHash, from: plan.from },
+    });
+    return { ...started, redriveOf: executionId };
   }
 
   /** Step `step` of a thread's log: the state after it (redrive, the step inspector). */

@@ -6,17 +6,22 @@
  */
 import type { HistoryEvent } from "../../core/engine/index.ts";
 import {
+  addUsage,
   type EventWaiter,
   type ExecutionHeader,
+  type ExecutionLinks,
+  type ExecutionOwner,
   type ExecutionStore,
   type ExecutionView,
   type FailureNote,
   type JoinRecord,
   type ListFilter,
+  NO_USAGE,
   type Page,
   type Stored,
   StoreError,
   type ThreadRecord,
+  type Usage,
 } from "../../core/ports.ts";
 
 import { checkStep, compactStep, isChildOf } from "../step-log.ts";
@@ -77,7 +82,8 @@ export class MemoryExecutionStore implements ExecutionStore {
     const existing = this.summaries.get(key);
     if (existing) return { created: false, existing: clone(existing) };
     this.#measure(record);
-    this.summaries.set(key, clone(record));
+    const { usage: _usage, ...first } = record;
+    this.summaries.set(key, clone(first));
     if (expiresAt !== undefined) this.expiries.set(`summary\u0000${key}`, expiresAt);
     return { created: true };
   }
@@ -369,6 +375,46 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined> {
     return this.failures.get(this.#key(header.tenant, header.executionId, ""));
+  }
+
+  /** Redrive links by (tenant, execution): the one it redrives, and its redrives by time. */
+  readonly redriveLinks = new Map<
+    string,
+    { of?: { id: string; at: number }; to: Map<string, string> }
+  >();
+
+  async putLink(
+    owner: ExecutionOwner,
+    link: { kind: "redriveOf" | "redrive"; executionId: string; at: number },
+  ): Promise<void> {
+    this.calls.writes++;
+    const key = this.#key(owner.tenant, owner.executionId, "");
+    const entry = this.redriveLinks.get(key) ?? { to: new Map<string, string>() };
+    if (link.kind === "redriveOf") entry.of = { id: link.executionId, at: link.at };
+    else entry.to.set(`${String(link.at).padStart(13, "0")}#${link.executionId}`, link.executionId);
+    this.redriveLinks.set(key, entry);
+  }
+
+  async links(owner: ExecutionOwner): Promise<ExecutionLinks> {
+    this.calls.queries++;
+    const entry = this.redriveLinks.get(this.#key(owner.tenant, owner.executionId, ""));
+    const redrives = [...(entry?.to.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+    const ids = redrives.map(([, id]) => id);
+    return entry?.of === undefined
+      ? { redrives: ids }
+      : { redriveOf: entry.of.id, redrivenAt: entry.of.at, redrives: ids };
+  }
+
+  async usageOf(owner: ExecutionOwner): Promise<Usage> {
+    this.calls.queries++;
+    const prefix = this.#key(owner.tenant, owner.executionId, "");
+    let total = NO_USAGE;
+    for (const [key, steps] of this.logs) {
+      if (!key.startsWith(prefix)) continue;
+      for (const step of steps) if (step.usage) total = addUsage(total, step.usage);
+    }
+    const summary = this.summaries.get(this.#key(owner.tenant, owner.executionId, ROOT));
+    return summary?.usage ? addUsage(total, summary.usage) : total;
   }
 }
 

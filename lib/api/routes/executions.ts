@@ -70,9 +70,17 @@ export const executionRoutes: RouteGroup = (env) => {
       run: async (ctx) => {
         env.checkApp(ctx);
         const view = await env.findExecution(ctx);
+        const [described, related] = await Promise.all([
+          describeExecution(view, env.codec, store, true),
+          store.links(view.header),
+        ]);
         return {
           status: 200,
-          body: details(await describeExecution(view, env.codec, store, true)),
+          body: {
+            ...details(described),
+            ...(related.redriveOf === undefined ? {} : { redriveOf: related.redriveOf }),
+            ...(related.redrives.length === 0 ? {} : { redrives: related.redrives }),
+          },
         };
       },
     },

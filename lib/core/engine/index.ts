@@ -14,6 +14,7 @@ export {
   joinIdFor,
   MAX_INLINE_TRANSITIONS,
   ROOT_THREAD,
+  type StartFrom,
   startBranch,
   startExecution,
 } from "./thread.ts";
