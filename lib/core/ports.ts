@@ -53,6 +53,12 @@ export interface OutMessage {
   readonly notBefore?: number;
   /** When it was sent (epoch ms): its receiver reports the transition latency. */
   readonly sentAt?: number;
+  /**
+   * Its share of the SQS send request that carried it (1/entries), set at each send:
+   * its receiver records it with the execution's usage (the sender's invocation may
+   * commit nothing of the execution after the send).
+   */
+  readonly sendShare?: number;
   readonly body: WireMessage;
 }
 
@@ -510,8 +516,10 @@ export interface Usage {
   readonly rcu: number;
   /** SQS requests (sends, receives, deletes). */
   readonly sqs: number;
-  /** S3 requests. */
+  /** S3 PUT-class requests (put, multipart parts). */
   readonly s3: number;
+  /** S3 GET-class requests. */
+  readonly s3Get: number;
   /** Lambda invocations. */
   readonly invocations: number;
   /** Lambda GB-seconds: measured milliseconds times the function's memory. */
@@ -519,7 +527,15 @@ export interface Usage {
 }
 
 /** No usage. */
-export const NO_USAGE: Usage = { wcu: 0, rcu: 0, sqs: 0, s3: 0, invocations: 0, gbs: 0 };
+export const NO_USAGE: Usage = {
+  wcu: 0,
+  rcu: 0,
+  sqs: 0,
+  s3: 0,
+  s3Get: 0,
+  invocations: 0,
+  gbs: 0,
+};
 
 /** The sum of two usages. */
 export function addUsage(a: Usage, b: Partial<Usage>): Usage {
@@ -528,6 +544,7 @@ export function addUsage(a: Usage, b: Partial<Usage>): Usage {
     rcu: a.rcu + (b.rcu ?? 0),
     sqs: a.sqs + (b.sqs ?? 0),
     s3: a.s3 + (b.s3 ?? 0),
+    s3Get: a.s3Get + (b.s3Get ?? 0),
     invocations: a.invocations + (b.invocations ?? 0),
     gbs: a.gbs + (b.gbs ?? 0),
   };

@@ -6,6 +6,7 @@ import { type AwsClients, createAwsClients } from "../adapters/aws/clients.ts";
 import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
+import { observeUsage } from "../adapters/aws/usage.ts";
 import type { ActivityFunction } from "../core/activity.ts";
 import type {
   ExecutionStore,
@@ -181,6 +182,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     { ...options.runtime, app: options.app },
   );
+
+  observeUsage(clients, runtime.meter);
 
   const onError = options.onError ?? (() => {});
   const pollers: Poller[] = [];

@@ -26,8 +26,10 @@ import {
   messageKey,
   type OutMessage,
   type ThreadRecord,
+  type UsageSink,
   unsentOf,
 } from "../core/ports.ts";
+import { SQS_MAX_BATCH } from "../manifest/index.ts";
 import type { ActivityFunction } from "./activities.ts";
 import { afterCommit, applyEvent, resend } from "./commit.ts";
 import { RuntimeContext, type RuntimeDeps, type RuntimeOptions } from "./context.ts";
@@ -68,6 +70,15 @@ export type Envelope = OutMessage;
 
 export { RUNTIME_FAILURE } from "./dead-letter.ts";
 
+/** How an execution is started: its id and tenant, a trace, or a redrive (see redrive.ts). */
+export interface StartOptions {
+  readonly id?: string;
+  readonly tenant?: string;
+  readonly traceparent?: string;
+  /** A redrive: the definition it is pinned to and where it starts. */
+  readonly redrive?: { readonly definitionHash: string; readonly from: StartFrom };
+}
+
 /** Execution ids: what a caller may choose (they appear in keys and URLs). */
 export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -87,6 +98,11 @@ export class Runtime {
 
   get codec() {
     return this.#rt.codec;
+  }
+
+  /** Where the adapters report the requests they make for executions (their cost). */
+  get meter(): UsageSink {
+    return this.#rt.meter;
   }
 
   /** Reports one SQS batch's records and failures to the metrics sink (BatchRecords, FailedRecords). */
@@ -110,7 +126,15 @@ export class Runtime {
    * start with the same id returns the first, and finishes and re-sends what the first
    * committed if it stopped before sending it.
    */
-  async startExecution(
+  startExecution(
+    workflow: string,
+    input: JsonValue,
+    options: StartOptions = {},
+  ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
+    return this.#rt.metered("api", () => this.#start(workflow, input, options));
+  }
+
+  async #start(
     workflow: string,
     input: JsonValue,
     options: {
@@ -190,7 +214,9 @@ export class Runtime {
       const record = (await store.getExecution(header.tenant, executionId)) ?? existing;
       return { executionId, created: false, record };
     }
-    if (await store.putThread(prepared.record, 0, rt.stepExpiry(header, ended)))
+    const usage = rt.takeUsage(header);
+    const first = usage ? { ...prepared.record, usage } : prepared.record;
+    if (await store.putThread(first, 0, rt.stepExpiry(header, ended)))
       await afterCommit(rt, work, prepared.record, prepared);
     else await finishStart(rt, work, prepared.record);
     rt.metrics.emit(
@@ -231,6 +257,24 @@ export class Runtime {
     }
     if (!batch) await this.#finish(own, work);
     return own;
+  }
+
+  /**
+   * Runs the handling of an SQS batch as one metered engine invocation: each record's
+   * execution is charged its share of the invocation, of the event source's receive and
+   * delete, and the share of the send that carried it (see usage.ts).
+   */
+  meterBatch<T>(envelopes: readonly Envelope[], work: () => Promise<T>): Promise<T> {
+    const n = Math.max(1, envelopes.length);
+    return this.#rt.metered("engine", work, (usage) => {
+      const executions = new Set<string>();
+      for (const envelope of envelopes) {
+        const { header } = envelope.body;
+        executions.add(`${header.tenant}\u0000${header.executionId}`);
+        usage.add(header, { invocations: 1 / n, sqs: 2 / n + (envelope.sendShare ?? 0) });
+      }
+      usage.serves(executions.size);
+    });
   }
 
   /**
@@ -278,7 +322,11 @@ export class Runtime {
     const ended = [...batch.ended.values()];
     batch.ended.clear();
     const results = await Promise.allSettled(
-      ended.map((record) => rt.store.putSummary(summaryOf(record), rt.expiry(true))),
+      ended.map((record) => {
+        const usage = rt.takeUsage(record.header);
+        const summary = summaryOf(record);
+        return rt.store.putSummary(usage ? { ...summary, usage } : summary, rt.expiry(true));
+      }),
     );
     for (const result of results) {
       if (result.status === "rejected")
@@ -302,7 +350,10 @@ export class Runtime {
     if (outgoing.length === 0) return [];
     try {
       await rt.deps.queue.send(
-        outgoing.map((o) => ({ ...o.message, sentAt: now })),
+        withSendShares(
+          outgoing.map((o) => o.message),
+          now,
+        ),
         now,
       );
       return [];
@@ -323,7 +374,11 @@ export class Runtime {
    * @returns `cancelled` once the cancel took effect (also for a retried call),
    * `ended` when the execution had ended otherwise.
    */
-  async cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
+  cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
+    return this.#rt.metered("api", () => this.#cancel(tenant, executionId, reason));
+  }
+
+  async #cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
     const rt = this.#rt;
     const view = await rt.store.getExecution(tenant, executionId);
     if (!view) return { outcome: "missing" };
@@ -360,12 +415,22 @@ export class Runtime {
    * once, and finishes what the first call began if that one stopped.
    * @returns false when the execution does not exist or has ended.
    */
-  async signal(
+  signal(
     tenant: string,
     executionId: string,
     event: string,
     payload: JsonValue,
     id: string = randomUUID(),
+  ): Promise<boolean> {
+    return this.#rt.metered("api", () => this.#signal(tenant, executionId, event, payload, id));
+  }
+
+  async #signal(
+    tenant: string,
+    executionId: string,
+    event: string,
+    payload: JsonValue,
+    id: string,
   ): Promise<boolean> {
     const rt = this.#rt;
     const { store } = rt;
@@ -461,7 +526,17 @@ export class Runtime {
    * @returns undefined when the execution does not exist
    * @throws RedriveError (see redrive.ts); StartError INVALID_ID, ID_CONFLICT
    */
-  async redrive(
+  redrive(
+    tenant: string,
+    executionId: string,
+    request: RedriveRequest & { readonly id?: string },
+  ): Promise<
+    { executionId: string; created: boolean; record: ThreadRecord; redriveOf: string } | undefined
+  > {
+    return this.#rt.metered("api", () => this.#redrive(tenant, executionId, request));
+  }
+
+  async #redrive(
     tenant: string,
     executionId: string,
     request: RedriveRequest & { readonly id?: string },
@@ -507,6 +582,26 @@ export class Runtime {
   ): Promise<ThreadRecord | undefined> {
     return this.#rt.store.stateAt(header, thread, step);
   }
+}
+
+/**
+ * The messages as sent: `sentAt`, and each one's share of its SendMessageBatch request
+ * (SQS_MAX_BATCH a request per queue; the adapter may split further by size).
+ */
+function withSendShares(messages: readonly Envelope[], now: number): Envelope[] {
+  const perQueue = new Map<string, number>();
+  for (const m of messages) perQueue.set(m.queue, (perQueue.get(m.queue) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return messages.map((message) => {
+    const total = perQueue.get(message.queue) ?? 1;
+    const index = seen.get(message.queue) ?? 0;
+    seen.set(message.queue, index + 1);
+    const chunk = Math.min(
+      SQS_MAX_BATCH,
+      total - Math.floor(index / SQS_MAX_BATCH) * SQS_MAX_BATCH,
+    );
+    return { ...message, sentAt: now, sendShare: 1 / chunk };
+  });
 }
 
 function pause(ms: number): Promise<void> {

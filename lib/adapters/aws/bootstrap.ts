@@ -21,6 +21,7 @@ import { DynamoDbExecutionStore } from "./dynamodb-store.ts";
 import { createLogger, powertoolsLog } from "./powertools-log.ts";
 import { S3PayloadStore } from "./s3-payloads.ts";
 import { SqsMessageQueue } from "./sqs-queue.ts";
+import { observeUsage } from "./usage.ts";
 
 /** Raised when the environment is incomplete or malformed; lists every problem. */
 export class RuntimeConfigError extends Error {
@@ -187,6 +188,8 @@ export async function createServicesFromEnv(
   const payloads = new S3PayloadStore(clients.s3, config.bucket);
   const tracing = await tracingFromEnv(env, `cascade-${config.app}`);
   const logger = createLogger(`cascade-${config.app}`);
+  const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const memoryMb = Number.isFinite(memory) && memory > 0 ? memory : undefined;
   const runtime = new Runtime(
     {
       store,
@@ -207,8 +210,11 @@ export async function createServicesFromEnv(
       // The environment wins over cascade.yaml (the construct sets both from the same file).
       offloadThresholdBytes: config.offloadThresholdBytes ?? app.config.offloadThresholdBytes,
       retentionDays: config.retentionDays ?? app.config.retentionDays,
+      // This function's own memory: its executions' GB-seconds are measured against it.
+      ...(memoryMb === undefined ? {} : { memoryMb: { engine: memoryMb, api: memoryMb } }),
     },
   );
+  observeUsage(clients, runtime.meter);
   return {
     runtime: tracing ? traceRuntime(runtime, tracing.tracer) : runtime,
     store,

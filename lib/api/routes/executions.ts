@@ -1,5 +1,6 @@
 /** Executions: list, describe, history and cancel. */
 import type { ExecutionStatus } from "../../core/ports.ts";
+import { costOf } from "../../core/prices.ts";
 import { describeExecution, listExecutions, readHistory } from "../../runtime/queries.ts";
 import { unwrapCursor, withCursor, wrapCursor } from "../cursor.ts";
 import { HISTORY_LIMIT, LIST_LIMIT } from "../deps.ts";
@@ -70,9 +71,10 @@ export const executionRoutes: RouteGroup = (env) => {
       run: async (ctx) => {
         env.checkApp(ctx);
         const view = await env.findExecution(ctx);
-        const [described, related] = await Promise.all([
+        const [described, related, usage] = await Promise.all([
           describeExecution(view, env.codec, store, true),
           store.links(view.header),
+          store.usageOf(view.header),
         ]);
         return {
           status: 200,
@@ -80,6 +82,7 @@ export const executionRoutes: RouteGroup = (env) => {
             ...details(described),
             ...(related.redriveOf === undefined ? {} : { redriveOf: related.redriveOf }),
             ...(related.redrives.length === 0 ? {} : { redrives: related.redrives }),
+            cost: costOf(usage),
           },
         };
       },
