@@ -694,7 +694,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       );
       for (const item of result.Items ?? []) {
         const u = item.u?.S;
-        if (u !== undefined) total = addUsage(total, JSON.parse(u) as Usage);
+        if (u !== undefined) total = addUsage(total, usageOfAttribute(u));
       }
       start = result.LastEvaluatedKey;
     } while (start);
@@ -702,12 +702,34 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   }
 }
 
-/** The `u` attribute: an item's recorded usage, apart from `d` so a sum reads only it. */
+/** The `u` attribute's short names: items are billed per KB, and it is on every step. */
+const USAGE_NAMES = {
+  wcu: "w",
+  rcu: "r",
+  sqs: "q",
+  s3: "p",
+  s3Get: "g",
+  invocations: "i",
+  gbs: "s",
+} as const satisfies Record<keyof Usage, string>;
+
+/** The `u` attribute: an item's recorded usage (zeros left out), apart from `d` so a sum reads only it. */
 function usageAttribute(usage: Usage | undefined): Item {
   if (!usage) return {};
-  const round = (n: number) => Math.round(n * 1e6) / 1e6;
-  const u = Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, round(v as number)]));
+  const u: Record<string, number> = {};
+  for (const [name, short] of Object.entries(USAGE_NAMES)) {
+    const value = Math.round(usage[name as keyof Usage] * 1e6) / 1e6;
+    if (value !== 0) u[short] = value;
+  }
   return { u: S(JSON.stringify(u)) };
+}
+
+/** A `u` attribute read back. */
+function usageOfAttribute(text: string): Usage {
+  const u = JSON.parse(text) as Record<string, number>;
+  const usage: Record<string, number> = {};
+  for (const [name, short] of Object.entries(USAGE_NAMES)) usage[name] = u[short] ?? 0;
+  return usage as unknown as Usage;
 }
 
 /** Write units DynamoDB bills for putting `item`: 1 per KB of names and values, rounded up. */
