@@ -105,8 +105,8 @@ export class TenantTablesStore implements ExecutionStore {
   async links(owner: ExecutionOwner) {
     return this.#of(owner.tenant).links(owner);
   }
-  async usageOf(owner: ExecutionOwner) {
-    return this.#of(owner.tenant).usageOf(owner);
+  async usageOf(owner: ExecutionOwner, maxItems: number) {
+    return this.#of(owner.tenant).usageOf(owner, maxItems);
   }
   async readHistory(tenant: string, executionId: string, limit: number, cursor?: string) {
     return this.#of(tenant).readHistory(tenant, executionId, limit, cursor);

@@ -484,9 +484,10 @@ export interface ExecutionStore {
   links(owner: ExecutionOwner): Promise<ExecutionLinks>;
   /**
    * The sum of the `usage` recorded in the execution's items (its steps and its
-   * summary): one query over its partition, reading every item of it once.
+   * summary): queries over its partition, reading at most `maxItems` of its items
+   * (`complete` false when it has more: the sum is then of those read).
    */
-  usageOf(owner: ExecutionOwner): Promise<Usage>;
+  usageOf(owner: ExecutionOwner, maxItems: number): Promise<{ usage: Usage; complete: boolean }>;
 }
 
 /** An execution by tenant and id. */

@@ -51,6 +51,8 @@ export interface Cost {
   readonly usd: number;
   /** Always true: shared requests are split, and a few are modelled (docs/api.md). */
   readonly estimated: true;
+  /** Set when the execution has more items than one read sums: the figures are of those read. */
+  readonly partial?: true;
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -69,7 +71,7 @@ export function dollarsOf(usage: Usage): number {
 }
 
 /** `usage` as the API shows it: counts to 4 decimals (shares), dollars to 12. */
-export function costOf(usage: Usage): Cost {
+export function costOf(usage: Usage, complete = true): Cost {
   return {
     dynamodb: { writeUnits: round(usage.wcu, 4), readUnits: round(usage.rcu, 4) },
     sqs: { requests: round(usage.sqs, 4) },
@@ -77,5 +79,6 @@ export function costOf(usage: Usage): Cost {
     lambda: { invocations: round(usage.invocations, 4), gbSeconds: round(usage.gbs, 6) },
     usd: round(dollarsOf(usage), 12),
     estimated: true,
+    ...(complete ? {} : { partial: true as const }),
   };
 }

@@ -679,9 +679,13 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return of === undefined ? { redrives } : { redriveOf: of.id, redrivenAt: of.at, redrives };
   }
 
-  async usageOf(owner: ExecutionOwner): Promise<Usage> {
+  async usageOf(
+    owner: ExecutionOwner,
+    maxItems: number,
+  ): Promise<{ usage: Usage; complete: boolean }> {
     let total = NO_USAGE;
     let start: Item | undefined;
+    let read = 0;
     do {
       const result = await this.#client.send(
         new QueryCommand({
@@ -689,6 +693,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
           KeyConditionExpression: "pk = :pk",
           ExpressionAttributeValues: { ":pk": this.#pk(owner) },
           ProjectionExpression: "u",
+          Limit: maxItems - read,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -696,9 +701,10 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         const u = item.u?.S;
         if (u !== undefined) total = addUsage(total, usageOfAttribute(u));
       }
+      read += result.Count ?? result.Items?.length ?? 0;
       start = result.LastEvaluatedKey;
-    } while (start);
-    return total;
+    } while (start && read < maxItems);
+    return { usage: total, complete: start === undefined };
   }
 }
 

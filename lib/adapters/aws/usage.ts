@@ -36,7 +36,20 @@ export function ownerOfPayload(key: string | undefined): ExecutionOwner | undefi
   }
 }
 
-const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? {}));
+/** About the bytes DynamoDB counts of items read: names and string values (no copy made). */
+function bytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value);
+  if (typeof value !== "object" || value === null) return 8;
+  let total = 0;
+  if (Array.isArray(value)) for (const v of value) total += bytes(v);
+  else
+    for (const [k, v] of Object.entries(value))
+      total += (TYPE_TAGS.has(k) ? 0 : Buffer.byteLength(k)) + bytes(v);
+  return total;
+}
+
+/** The type descriptors of DynamoDB's JSON: not bytes of the item. */
+const TYPE_TAGS = new Set(["S", "N", "B", "M", "L", "BOOL", "NULL", "SS", "NS", "BS"]);
 
 /** Read units of `read` bytes: 4 KB each, half when eventually consistent, at least one request's. */
 function readUnits(read: number, consistent: boolean): number {

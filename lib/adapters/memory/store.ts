@@ -405,16 +405,19 @@ export class MemoryExecutionStore implements ExecutionStore {
       : { redriveOf: entry.of.id, redrivenAt: entry.of.at, redrives: ids };
   }
 
-  async usageOf(owner: ExecutionOwner): Promise<Usage> {
+  async usageOf(
+    owner: ExecutionOwner,
+    maxItems: number,
+  ): Promise<{ usage: Usage; complete: boolean }> {
     this.calls.queries++;
     const prefix = this.#key(owner.tenant, owner.executionId, "");
-    let total = NO_USAGE;
-    for (const [key, steps] of this.logs) {
-      if (!key.startsWith(prefix)) continue;
-      for (const step of steps) if (step.usage) total = addUsage(total, step.usage);
-    }
     const summary = this.summaries.get(this.#key(owner.tenant, owner.executionId, ROOT));
-    return summary?.usage ? addUsage(total, summary.usage) : total;
+    const items = [...this.logs].flatMap(([key, steps]) => (key.startsWith(prefix) ? steps : []));
+    if (summary) items.push(summary);
+    let total = NO_USAGE;
+    for (const item of items.slice(0, maxItems))
+      if (item.usage) total = addUsage(total, item.usage);
+    return { usage: total, complete: items.length <= maxItems };
   }
 }
 

@@ -12,6 +12,12 @@ import { details, historyEvent, links, summary } from "../views.ts";
 /** The longest cancel reason, in characters (it is kept in the execution's history). */
 export const MAX_REASON_CHARS = 1024;
 
+/**
+ * Items of an execution `GET` sums the cost of at most (a Map of 100,000 items is not
+ * read whole on every poll; past it, `cost.partial`).
+ */
+export const COST_MAX_ITEMS = 2_000;
+
 const STATUSES: readonly ExecutionStatus[] = ["running", "succeeded", "failed", "cancelled"];
 
 export const executionRoutes: RouteGroup = (env) => {
@@ -74,7 +80,7 @@ export const executionRoutes: RouteGroup = (env) => {
         const [described, related, usage] = await Promise.all([
           describeExecution(view, env.codec, store, true),
           store.links(view.header),
-          store.usageOf(view.header),
+          store.usageOf(view.header, COST_MAX_ITEMS),
         ]);
         return {
           status: 200,
@@ -82,7 +88,7 @@ export const executionRoutes: RouteGroup = (env) => {
             ...details(described),
             ...(related.redriveOf === undefined ? {} : { redriveOf: related.redriveOf }),
             ...(related.redrives.length === 0 ? {} : { redrives: related.redrives }),
-            cost: costOf(usage),
+            cost: costOf(usage.usage, usage.complete),
           },
         };
       },
