@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
-import { PRICES } from "../lib/core/prices.ts";
+import { dollarsOf, PRICES } from "../lib/core/prices.ts";
 import { startLocalStack } from "../lib/local/stack.ts";
 import type { ActivityFunction } from "../lib/runtime/activities.ts";
 
@@ -262,6 +262,10 @@ const perExecution = {
   s3: sum(counts.s3Requests) / serialRuns,
   transitions: counts.transitions / serialRuns,
 };
+// What the runtime recorded as the last serial execution's cost (GET execution's `cost`),
+// beside what the clients counted per execution above (its summary's end may still be in flight).
+await new Promise((resolve) => setTimeout(resolve, 200));
+const recorded = await stack.store.usageOf({ tenant: "default", executionId: `b-${seq}` }, 2_000);
 const byCommand = { ...counts.ddbRequests };
 const sqsByCommand = { ...counts.sqsRequests };
 reset();
@@ -305,6 +309,9 @@ console.log(
 );
 console.log(
   `  per transition: DynamoDB ${f(perExecution.writes / t, 2)} writes, ${f(perExecution.reads / t, 2)} reads; SQS ${f(perExecution.sqs / t, 2)} requests`,
+);
+console.log(
+  `  recorded cost of one execution (GET execution's cost): ${f(recorded.usage.wcu)} WCU, ${f(recorded.usage.rcu)} RCU, SQS ${f(recorded.usage.sqs)} requests, S3 ${f(recorded.usage.s3 + recorded.usage.s3Get)}, Lambda ${f(recorded.usage.invocations, 2)} invocations / ${f(recorded.usage.gbs, 3)} GB-s = $${(dollarsOf(recorded.usage) * 1e6).toFixed(2)} per million executions`,
 );
 console.log(`  DynamoDB requests by command (c=1, total): ${JSON.stringify(byCommand)}`);
 console.log(`  SQS requests by command (c=1, total): ${JSON.stringify(sqsByCommand)}`);
