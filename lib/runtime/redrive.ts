@@ -4,13 +4,16 @@
  * original was pinned to. The original's log is never rewritten: the data a state was
  * entered with is read back from its history (the `StateEntered` event's input).
  */
+import { randomUUID } from "node:crypto";
 import { checkInput, type InputProblem } from "../core/cdl/input-schema.ts";
 import type { Definition, Flow } from "../core/cdl/types.ts";
 import { ROOT_THREAD, type StartFrom } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
-import type { ExecutionView } from "../core/ports.ts";
+import type { ExecutionView, ThreadRecord } from "../core/ports.ts";
 import { suggest } from "../core/suggest.ts";
 import type { RuntimeContext } from "./context.ts";
+import { StartError } from "./errors.ts";
+import { EXECUTION_ID_PATTERN } from "./message-ids.ts";
 import { readHistory } from "./queries.ts";
 
 /** Why a redrive was refused: a stable `code`, and the problems of an input that fails its schema. */
@@ -46,6 +49,64 @@ export interface RedrivePlan {
   /** The new execution's input (`workflow.input`): the original's, or `input` from the start state. */
   readonly input: JsonValue;
   readonly from: StartFrom;
+}
+
+/** How a redrive starts its execution: `Runtime.startExecution`. */
+export type Start = (
+  workflow: string,
+  input: JsonValue,
+  options: {
+    id: string;
+    tenant: string;
+    redrive: { definitionHash: string; from: StartFrom };
+  },
+) => Promise<{ executionId: string; created: boolean; record: ThreadRecord }>;
+
+/**
+ * Runs an ended execution again from a state it entered, as a new execution (`id`,
+ * default a random UUID) on the original's pinned definition, linked both ways. The
+ * links are written first (idempotent): a retry with the same `id` finishes a redrive
+ * that stopped, as a retried start does.
+ * @returns undefined when the execution does not exist
+ * @throws RedriveError; StartError INVALID_ID, ID_CONFLICT
+ */
+export async function redrive(
+  rt: RuntimeContext,
+  start: Start,
+  tenant: string,
+  executionId: string,
+  request: RedriveRequest & { readonly id?: string },
+): Promise<
+  { executionId: string; created: boolean; record: ThreadRecord; redriveOf: string } | undefined
+> {
+  const view = await rt.store.getExecution(tenant, executionId);
+  if (!view) return undefined;
+  const plan = await planRedrive(rt, view, request);
+  const id = request.id ?? randomUUID();
+  if (!EXECUTION_ID_PATTERN.test(id))
+    throw new StartError("INVALID_ID", `'${id}' is not a valid execution id`);
+  const links = await rt.store.links({ tenant, executionId: id });
+  const existing = await rt.store.getExecution(tenant, id);
+  if ((existing || links.redriveOf !== undefined) && links.redriveOf !== executionId)
+    throw new StartError(
+      "ID_CONFLICT",
+      `execution '${id}' exists and is no redrive of '${executionId}'`,
+    );
+  // A retry keeps the first call's time: the original's link item is the same one.
+  const now = links.redriveOf === executionId ? (links.redrivenAt ?? rt.now()) : rt.now();
+  const expiry = rt.runningExpiry({ ...view.header, startedAt: now });
+  await rt.store.putLink(
+    { tenant, executionId: id },
+    { kind: "redriveOf", executionId, at: now },
+    expiry,
+  );
+  await rt.store.putLink(view.header, { kind: "redrive", executionId: id, at: now }, expiry);
+  const started = await start(plan.workflow, plan.input, {
+    id,
+    tenant,
+    redrive: { definitionHash: plan.definitionHash, from: plan.from },
+  });
+  return { ...started, redriveOf: executionId };
 }
 
 /** History events read per page while looking for the state's entry. */

@@ -29,7 +29,6 @@ import {
   type UsageSink,
   unsentOf,
 } from "../core/ports.ts";
-import { SQS_MAX_BATCH } from "../manifest/index.ts";
 import type { ActivityFunction } from "./activities.ts";
 import { afterCommit, applyEvent, resend } from "./commit.ts";
 import { RuntimeContext, type RuntimeDeps, type RuntimeOptions } from "./context.ts";
@@ -37,7 +36,7 @@ import { failDeadLetter } from "./dead-letter.ts";
 import { deliverEvent, drain, processMessage } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
 import { finishJoins } from "./joins.ts";
-import { MESSAGE_IDS } from "./message-ids.ts";
+import { EXECUTION_ID_PATTERN, MESSAGE_IDS } from "./message-ids.ts";
 import { prepare, summaryOf } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
 import {
@@ -47,8 +46,9 @@ import {
   resendConsumer,
   stillWanted,
 } from "./recovery.ts";
-import { planRedrive, type RedriveRequest } from "./redrive.ts";
+import { type RedriveRequest, redrive } from "./redrive.ts";
 import { Batch, Work } from "./unit-of-work.ts";
+import { chargeRecords, withSendShares } from "./usage.ts";
 
 export type { ActivityFunction } from "./activities.ts";
 export { activityKeys, MAX_CACHED_RESULT_BYTES, resultCacheKey } from "./attempt.ts";
@@ -61,7 +61,7 @@ export {
 export { MAX_CONFLICT_RETRIES } from "./commit.ts";
 export type { RuntimeDeps, RuntimeOptions } from "./context.ts";
 export { CascadeRuntimeError, RuntimeError, StartError } from "./errors.ts";
-export { MAX_MESSAGE_ID_CHARS } from "./message-ids.ts";
+export { EXECUTION_ID_PATTERN, MAX_MESSAGE_ID_CHARS } from "./message-ids.ts";
 export { RedriveError, type RedriveRequest } from "./redrive.ts";
 export { TRANSITIONS } from "./unit-of-work.ts";
 
@@ -78,9 +78,6 @@ export interface StartOptions {
   /** A redrive: the definition it is pinned to and where it starts. */
   readonly redrive?: { readonly definitionHash: string; readonly from: StartFrom };
 }
-
-/** Execution ids: what a caller may choose (they appear in keys and URLs). */
-export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 /** What a cancel did: `cancelled` once it took effect, `ended` when the execution had ended. */
 export type CancelOutcome =
@@ -265,16 +262,7 @@ export class Runtime {
    * delete, and the share of the send that carried it (see usage.ts).
    */
   meterBatch<T>(envelopes: readonly Envelope[], work: () => Promise<T>): Promise<T> {
-    const n = Math.max(1, envelopes.length);
-    return this.#rt.metered("engine", work, (usage) => {
-      const executions = new Set<string>();
-      for (const envelope of envelopes) {
-        const { header } = envelope.body;
-        executions.add(`${header.tenant}\u0000${header.executionId}`);
-        usage.add(header, { invocations: 1 / n, sqs: 2 / n + (envelope.sendShare ?? 0) });
-      }
-      usage.serves(executions.size);
-    });
+    return this.#rt.metered("engine", work, (usage) => chargeRecords(usage, envelopes));
   }
 
   /**
@@ -533,45 +521,9 @@ export class Runtime {
   ): Promise<
     { executionId: string; created: boolean; record: ThreadRecord; redriveOf: string } | undefined
   > {
-    return this.#rt.metered("api", () => this.#redrive(tenant, executionId, request));
-  }
-
-  async #redrive(
-    tenant: string,
-    executionId: string,
-    request: RedriveRequest & { readonly id?: string },
-  ): Promise<
-    { executionId: string; created: boolean; record: ThreadRecord; redriveOf: string } | undefined
-  > {
-    const rt = this.#rt;
-    const view = await rt.store.getExecution(tenant, executionId);
-    if (!view) return undefined;
-    const plan = await planRedrive(rt, view, request);
-    const id = request.id ?? randomUUID();
-    if (!EXECUTION_ID_PATTERN.test(id))
-      throw new StartError("INVALID_ID", `'${id}' is not a valid execution id`);
-    const links = await rt.store.links({ tenant, executionId: id });
-    const existing = await rt.store.getExecution(tenant, id);
-    if ((existing || links.redriveOf !== undefined) && links.redriveOf !== executionId)
-      throw new StartError(
-        "ID_CONFLICT",
-        `execution '${id}' exists and is no redrive of '${executionId}'`,
-      );
-    // A retry keeps the first call's time: the original's link item is the same one.
-    const now = links.redriveOf === executionId ? (links.redrivenAt ?? rt.now()) : rt.now();
-    const expiry = rt.runningExpiry({ ...view.header, startedAt: now });
-    await rt.store.putLink(
-      { tenant, executionId: id },
-      { kind: "redriveOf", executionId, at: now },
-      expiry,
+    return this.#rt.metered("api", () =>
+      redrive(this.#rt, (...args) => this.startExecution(...args), tenant, executionId, request),
     );
-    await rt.store.putLink(view.header, { kind: "redrive", executionId: id, at: now }, expiry);
-    const started = await this.startExecution(plan.workflow, plan.input, {
-      id,
-      tenant,
-      redrive: { definitionHash: plan.definitionHash, from: plan.from },
-    });
-    return { ...started, redriveOf: executionId };
   }
 
   /** Step `step` of a thread's log: the state after it (redrive, the step inspector). */
@@ -582,26 +534,6 @@ export class Runtime {
   ): Promise<ThreadRecord | undefined> {
     return this.#rt.store.stateAt(header, thread, step);
   }
-}
-
-/**
- * The messages as sent: `sentAt`, and each one's share of its SendMessageBatch request
- * (SQS_MAX_BATCH a request per queue; the adapter may split further by size).
- */
-function withSendShares(messages: readonly Envelope[], now: number): Envelope[] {
-  const perQueue = new Map<string, number>();
-  for (const m of messages) perQueue.set(m.queue, (perQueue.get(m.queue) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  return messages.map((message) => {
-    const total = perQueue.get(message.queue) ?? 1;
-    const index = seen.get(message.queue) ?? 0;
-    seen.set(message.queue, index + 1);
-    const chunk = Math.min(
-      SQS_MAX_BATCH,
-      total - Math.floor(index / SQS_MAX_BATCH) * SQS_MAX_BATCH,
-    );
-    return { ...message, sentAt: now, sendShare: 1 / chunk };
-  });
 }
 
 function pause(ms: number): Promise<void> {

@@ -22,9 +22,11 @@ import {
   addUsage,
   type ExecutionOwner,
   NO_USAGE,
+  type OutMessage,
   type Usage,
   type UsageSink,
 } from "../core/ports.ts";
+import { SQS_MAX_BATCH } from "../manifest/index.ts";
 
 /** One invocation's usage, by execution, until its steps record it. */
 export class InvocationUsage {
@@ -100,4 +102,39 @@ export class UsageMeter implements UsageSink {
   get current(): InvocationUsage | undefined {
     return this.#current.getStore();
   }
+}
+
+/**
+ * Charges each record of an SQS batch's execution its share of the invocation, of the
+ * event source's receive and delete (one each per batch), and of the send that carried it.
+ */
+export function chargeRecords(usage: InvocationUsage, envelopes: readonly OutMessage[]): void {
+  const n = Math.max(1, envelopes.length);
+  const executions = new Set<string>();
+  for (const envelope of envelopes) {
+    const { header } = envelope.body;
+    executions.add(keyOf(header));
+    usage.add(header, { invocations: 1 / n, sqs: 2 / n + (envelope.sendShare ?? 0) });
+  }
+  usage.serves(executions.size);
+}
+
+/**
+ * The messages as sent: `sentAt`, and each one's share of its SendMessageBatch request
+ * (SQS_MAX_BATCH a request per queue; the adapter may split further by size).
+ */
+export function withSendShares(messages: readonly OutMessage[], now: number): OutMessage[] {
+  const perQueue = new Map<string, number>();
+  for (const m of messages) perQueue.set(m.queue, (perQueue.get(m.queue) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return messages.map((message) => {
+    const total = perQueue.get(message.queue) ?? 1;
+    const index = seen.get(message.queue) ?? 0;
+    seen.set(message.queue, index + 1);
+    const chunk = Math.min(
+      SQS_MAX_BATCH,
+      total - Math.floor(index / SQS_MAX_BATCH) * SQS_MAX_BATCH,
+    );
+    return { ...message, sentAt: now, sendShare: 1 / chunk };
+  });
 }
