@@ -15,6 +15,7 @@
 
 import { dynamoItemBytes } from "../lib/adapters/memory/limits.ts";
 import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
+import { PRICES } from "../lib/core/prices.ts";
 import { startLocalStack } from "../lib/local/stack.ts";
 
 const widths = process.argv.slice(2).map(Number);
@@ -200,19 +201,21 @@ for (const width of widths) {
     );
     continue;
   }
-  // Public on-demand prices, us-east-1: DynamoDB $0.625/M write units, $0.125/M read
-  // units; SQS $0.40/M requests; S3 $0.005/1k PUT; Lambda arm64 $0.20/M invocations +
-  // GB-s (assumed: one invocation per send batch, 512 MB, 30 ms). Step Functions
-  // Standard: $25/M state transitions, here 2 per item (the item's Task, its end).
+  // List prices from the one table (lib/core/prices.ts), per million items. Lambda assumed:
+  // one invocation per send batch, 512 MB, 30 ms. Step Functions Standard: 2 transitions
+  // per item (the item's Task, its end).
   const perItem = (n: number) => n / width;
+  const million = 1e6;
   const dollars =
-    perItem(counts.wcu) * 0.625 +
-    perItem(counts.rcu) * 0.125 +
-    perItem(counts.sqs) * 0.4 +
-    perItem(counts.s3) * 5 +
-    perItem(counts.sends) * (0.2 + 0.5 * 0.03 * 13.3334);
+    million *
+    (perItem(counts.wcu) * PRICES.dynamodb.writeUnit +
+      perItem(counts.rcu) * PRICES.dynamodb.readUnit +
+      perItem(counts.sqs) * PRICES.sqs.request +
+      perItem(counts.s3) * PRICES.s3.put +
+      perItem(counts.sends) * (PRICES.lambda.invocation + 0.5 * 0.03 * PRICES.lambda.gbSecond));
+  const stepFunctions = million * 2 * PRICES.stepFunctions.transition;
   console.log(
-    `  N=${width}: ${f(width / seconds, 0)} items/s (${f(seconds)} s); per item: DynamoDB ${f(perItem(counts.writes), 2)} writes (${f(perItem(counts.wcu), 2)} WCU), ${f(perItem(counts.reads), 2)} reads; SQS ${f(perItem(counts.sqs), 2)}; S3 ${f(perItem(counts.s3), 3)}; the join: ${f(perItem(counts.joinWcu), 2)} WCU per report (${counts.joinWrites} join writes, ${f(counts.joinWcu / Math.max(1, counts.joinWrites))} WCU each); ~$${f(dollars, 2)} per million items (Step Functions Standard: $50.00)`,
+    `  N=${width}: ${f(width / seconds, 0)} items/s (${f(seconds)} s); per item: DynamoDB ${f(perItem(counts.writes), 2)} writes (${f(perItem(counts.wcu), 2)} WCU), ${f(perItem(counts.reads), 2)} reads; SQS ${f(perItem(counts.sqs), 2)}; S3 ${f(perItem(counts.s3), 3)}; the join: ${f(perItem(counts.joinWcu), 2)} WCU per report (${counts.joinWrites} join writes, ${f(counts.joinWcu / Math.max(1, counts.joinWrites))} WCU each); ~$${f(dollars, 2)} per million items (Step Functions Standard: $${f(stepFunctions, 2)})`,
   );
 }
 await stack.stop();

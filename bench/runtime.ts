@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
+import { dollarsOf, PRICES } from "../lib/core/prices.ts";
 import { startLocalStack } from "../lib/local/stack.ts";
 import type { ActivityFunction } from "../lib/runtime/activities.ts";
 
@@ -261,6 +262,10 @@ const perExecution = {
   s3: sum(counts.s3Requests) / serialRuns,
   transitions: counts.transitions / serialRuns,
 };
+// What the runtime recorded as the last serial execution's cost (GET execution's `cost`),
+// beside what the clients counted per execution above (its summary's end may still be in flight).
+await new Promise((resolve) => setTimeout(resolve, 200));
+const recorded = await stack.store.usageOf({ tenant: "default", executionId: `b-${seq}` }, 2_000);
 const byCommand = { ...counts.ddbRequests };
 const sqsByCommand = { ...counts.sqsRequests };
 reset();
@@ -278,20 +283,20 @@ await stack.stop();
 
 const f = (n: number, digits = 1) => n.toFixed(digits);
 const t = perExecution.transitions;
-// Public on-demand prices, us-east-1: DynamoDB $0.625/M write units, $0.125/M read units;
-// SQS $0.40/M requests; S3 $0.005/1k PUT, $0.0004/1k GET; Lambda arm64 $0.20/M
-// invocations + $0.0000133334/GB-s (assumed: one invocation per queued message,
-// 512 MB, 30 ms each). Step Functions Standard: $25/M state transitions.
+// List prices from the one table (lib/core/prices.ts). Lambda assumed: one invocation per
+// queued message, 512 MB, 30 ms each.
 const lambdaInvocations =
   perExecution.sqs > 0 ? (sqsByCommand.ReceiveMessageCommand ? perExecution.sqsSends : 0) : 0;
 const perMillionTransitions = (perExec: number) => (perExec / t) * 1e6;
 const dollars = {
   dynamodb:
-    perMillionTransitions(perExecution.wcu) * 0.625e-6 +
-    perMillionTransitions(perExecution.rcu) * 0.125e-6,
-  sqs: perMillionTransitions(perExecution.sqsSends * 3) * 0.4e-6,
-  s3: perMillionTransitions(perExecution.s3) * 5e-6,
-  lambda: perMillionTransitions(lambdaInvocations * 3.3) * (0.2e-6 + 0.5 * 0.03 * 0.0000133334),
+    perMillionTransitions(perExecution.wcu) * PRICES.dynamodb.writeUnit +
+    perMillionTransitions(perExecution.rcu) * PRICES.dynamodb.readUnit,
+  sqs: perMillionTransitions(perExecution.sqsSends * 3) * PRICES.sqs.request,
+  s3: perMillionTransitions(perExecution.s3) * PRICES.s3.put,
+  lambda:
+    perMillionTransitions(lambdaInvocations * 3.3) *
+    (PRICES.lambda.invocation + 0.5 * 0.03 * PRICES.lambda.gbSecond),
 };
 const total = dollars.dynamodb + dollars.sqs + dollars.s3 + dollars.lambda;
 
@@ -304,6 +309,9 @@ console.log(
 );
 console.log(
   `  per transition: DynamoDB ${f(perExecution.writes / t, 2)} writes, ${f(perExecution.reads / t, 2)} reads; SQS ${f(perExecution.sqs / t, 2)} requests`,
+);
+console.log(
+  `  recorded cost of one execution (GET execution's cost): ${f(recorded.usage.wcu)} WCU, ${f(recorded.usage.rcu)} RCU, SQS ${f(recorded.usage.sqs)} requests, S3 ${f(recorded.usage.s3 + recorded.usage.s3Get)}, Lambda ${f(recorded.usage.invocations, 2)} invocations / ${f(recorded.usage.gbs, 3)} GB-s = $${(dollarsOf(recorded.usage) * 1e6).toFixed(2)} per million executions`,
 );
 console.log(`  DynamoDB requests by command (c=1, total): ${JSON.stringify(byCommand)}`);
 console.log(`  SQS requests by command (c=1, total): ${JSON.stringify(sqsByCommand)}`);
@@ -319,7 +327,7 @@ console.log(
   `cascade c=32  n=${concurrentRuns}  wf/s=${f(concurrent.rate)}  p50=${f(concurrent.p50)}ms  p99=${f(concurrent.p99)}ms`,
 );
 console.log(
-  `  $ per million transitions at list prices: DynamoDB ${f(dollars.dynamodb, 2)} + SQS ${f(dollars.sqs, 2)} + S3 ${f(dollars.s3, 2)} + Lambda ~${f(dollars.lambda, 2)} = ~$${f(total, 2)} (Step Functions Standard: $25.00)`,
+  `  $ per million transitions at list prices: DynamoDB ${f(dollars.dynamodb, 2)} + SQS ${f(dollars.sqs, 2)} + S3 ${f(dollars.s3, 2)} + Lambda ~${f(dollars.lambda, 2)} = ~$${f(total, 2)} (Step Functions Standard: $${f(PRICES.stepFunctions.transition * 1e6, 2)}; prices ${PRICES.region}, ${PRICES.date})`,
 );
 
 // The peers live in their own package (bench/peers/package.json), installed on first use.

@@ -6,6 +6,7 @@
  */
 import type {
   ExecutionHeader,
+  ExecutionOwner,
   ExecutionStore,
   FailureNote,
   JoinRecord,
@@ -120,6 +121,19 @@ export class TenantTablesStore implements ExecutionStore {
   }
   async cancelRequested(header: ExecutionHeader) {
     return this.#of(header.tenant).cancelRequested(header);
+  }
+  async putLink(
+    owner: ExecutionOwner,
+    link: { kind: "redriveOf" | "redrive"; executionId: string; at: number },
+    expiresAt?: number,
+  ) {
+    return this.#of(owner.tenant).putLink(owner, link, expiresAt);
+  }
+  async links(owner: ExecutionOwner) {
+    return this.#of(owner.tenant).links(owner);
+  }
+  async usageOf(owner: ExecutionOwner, maxItems: number) {
+    return this.#of(owner.tenant).usageOf(owner, maxItems);
   }
   async readHistory(tenant: string, executionId: string, limit: number, cursor?: string) {
     return this.#of(tenant).readHistory(tenant, executionId, limit, cursor);

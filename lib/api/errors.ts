@@ -33,6 +33,16 @@ export const API_ERRORS = {
   ID_CONFLICT: 409,
   /** The execution has already ended: it cannot be cancelled or signalled. */
   EXECUTION_ENDED: 409,
+  /** Redrive: the execution is still running (only an ended one is redriven). */
+  EXECUTION_RUNNING: 409,
+  /** Redrive: the workflow has no state of that name (the message suggests the closest). */
+  UNKNOWN_STATE: 400,
+  /** Redrive: the state is inside a Parallel branch or a Map iterator; redrive runs from root-level states. */
+  STATE_IN_BRANCH: 400,
+  /** Redrive: the execution never entered that state, so it has no data to start it from. */
+  STATE_NOT_ENTERED: 409,
+  /** Redrive: a succeeded execution has no failed state to default to; `from_state` is needed. */
+  FROM_STATE_REQUIRED: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** The local server refused a request from another origin or host (DNS rebinding, cross-site POST). */

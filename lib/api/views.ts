@@ -24,13 +24,14 @@ export function inputPath(pointer: string): string {
 export function links(
   app: string,
   id: string,
-): { self: string; history: string; cancel: string; events: string } {
+): { self: string; history: string; cancel: string; events: string; redrive: string } {
   const base = `/v1/apps/${encodeURIComponent(app)}/executions/${encodeURIComponent(id)}`;
   return {
     self: base,
     history: `${base}/history`,
     cancel: `${base}/cancel`,
     events: `${base}/events`,
+    redrive: `${base}/redrive`,
   };
 }
 

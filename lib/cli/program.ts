@@ -277,7 +277,7 @@ Exit codes: 0 done, 1 the app has errors (nothing synthesised), 64 no such app f
 
   const process = program
     .command("process")
-    .description("Start, inspect, list, cancel and signal executions over the HTTP API.")
+    .description("Start, inspect, list, cancel, signal and redrive executions over the HTTP API.")
     .addHelpText(
       "after",
       `
@@ -288,6 +288,7 @@ Examples:
   cascade process history 3f1c... --all
   cascade process signal 3f1c... --event shipped --payload '{"tracking":"T1"}'
   cascade process cancel 3f1c... --reason "duplicate order"
+  cascade process redrive 3f1c... --from ChargeCard --input '{"amount":50}'
 
 ${EXIT_CODES_HELP}`,
     );
@@ -437,6 +438,34 @@ ${EXIT_CODES_HELP}`,
     .action(async (id: string, options) => {
       const { runProcessSignal } = await import("./commands/process.ts");
       setExit(await runProcessSignal(id, options, io));
+    });
+
+  withApiOptions(
+    process
+      .command("redrive")
+      .description(
+        "Run an ended execution again from a state it entered, as a new execution linked to it.",
+      )
+      .argument("<id>", "the execution's id")
+      .option("--from <state>", "a root-level state it entered (default: the state it failed in)")
+      .option(
+        "--input <json>",
+        "the data to enter that state with (default: the recorded data): JSON, @file.json, or -",
+      )
+      .option("--id <id>", "the new execution's id (retries with the same id start it once)"),
+  )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  cascade process redrive order-42
+  cascade process redrive order-42 --from ChargeCard --input '{"amount":50}'
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (id: string, options) => {
+      const { runProcessRedrive } = await import("./commands/redrive.ts");
+      setExit(await runProcessRedrive(id, options, io));
     });
 
   const metrics = program

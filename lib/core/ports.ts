@@ -55,6 +55,12 @@ export interface OutMessage {
   readonly notBefore?: number;
   /** When it was sent (epoch ms): its receiver reports the transition latency. */
   readonly sentAt?: number;
+  /**
+   * Its share of the SQS send request that carried it (1/entries), set at each send:
+   * its receiver records it with the execution's usage (the sender's invocation may
+   * commit nothing of the execution after the send).
+   */
+  readonly sendShare?: number;
   readonly body: WireMessage;
 }
 
@@ -83,6 +89,12 @@ export interface ThreadRecord {
   readonly committedAt: number;
   /** The buffered event this transition consumed, deleted after the commit (again on a redelivery). */
   readonly consumed?: { readonly event: string; readonly key: string };
+  /**
+   * What the invocation that committed this step spent on AWS for the execution since
+   * its previous recorded step (see `Usage`): summed over the steps (and the summary),
+   * it is the execution's cost. Absent: nothing recorded (a step of an older version).
+   */
+  readonly usage?: Usage;
   /**
    * What that transition sent; re-sent when the same message is redelivered. Its
    * `run` messages are stored without the thread they carry (it is this record's).
@@ -561,6 +573,96 @@ export interface ExecutionStore {
    */
   noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void>;
   lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined>;
+  /**
+   * Links two executions of a redrive: `redriveOf` in the new one (one item), `redrive`
+   * in the original (one item per redrive, append-only, ordered by `at`). Idempotent.
+   */
+  putLink(
+    owner: ExecutionOwner,
+    link: {
+      readonly kind: "redriveOf" | "redrive";
+      readonly executionId: string;
+      readonly at: number;
+    },
+    expiresAt?: number,
+  ): Promise<void>;
+  /** An execution's redrive links: the one it redrives, and its redrives in order. */
+  links(owner: ExecutionOwner): Promise<ExecutionLinks>;
+  /**
+   * The sum of the `usage` recorded in the execution's items (its steps and its
+   * summary): queries over its partition, reading at most `maxItems` of its items
+   * (`complete` false when it has more: the sum is then of those read).
+   */
+  usageOf(owner: ExecutionOwner, maxItems: number): Promise<{ usage: Usage; complete: boolean }>;
+}
+
+/** An execution by tenant and id. */
+export interface ExecutionOwner {
+  readonly tenant: string;
+  readonly executionId: string;
+}
+
+/** What links an execution to others (redrive). */
+export interface ExecutionLinks {
+  /** The execution this one redrives. */
+  readonly redriveOf?: string;
+  /** Epoch ms of that redrive (it orders the original's `redrives`). */
+  readonly redrivenAt?: number;
+  /** The executions that redrive this one, oldest first. */
+  readonly redrives: readonly string[];
+}
+
+/**
+ * AWS usage attributed to one execution: what its steps cost at list prices. Fractions
+ * are shares of requests shared with other executions (an SQS batch, an invocation).
+ */
+export interface Usage {
+  /** DynamoDB write capacity units (1 KB each, rounded up per item). */
+  readonly wcu: number;
+  /** DynamoDB read capacity units (4 KB each for a strongly consistent read, 8 KB eventual). */
+  readonly rcu: number;
+  /** SQS requests (sends, receives, deletes). */
+  readonly sqs: number;
+  /** S3 PUT-class requests (put, multipart parts). */
+  readonly s3: number;
+  /** S3 GET-class requests. */
+  readonly s3Get: number;
+  /** Lambda invocations. */
+  readonly invocations: number;
+  /** Lambda GB-seconds: measured milliseconds times the function's memory. */
+  readonly gbs: number;
+}
+
+/** No usage. */
+export const NO_USAGE: Usage = {
+  wcu: 0,
+  rcu: 0,
+  sqs: 0,
+  s3: 0,
+  s3Get: 0,
+  invocations: 0,
+  gbs: 0,
+};
+
+/** The sum of two usages. */
+export function addUsage(a: Usage, b: Partial<Usage>): Usage {
+  return {
+    wcu: a.wcu + (b.wcu ?? 0),
+    rcu: a.rcu + (b.rcu ?? 0),
+    sqs: a.sqs + (b.sqs ?? 0),
+    s3: a.s3 + (b.s3 ?? 0),
+    s3Get: a.s3Get + (b.s3Get ?? 0),
+    invocations: a.invocations + (b.invocations ?? 0),
+    gbs: a.gbs + (b.gbs ?? 0),
+  };
+}
+
+/**
+ * Where adapters report the requests they make for an execution (the runtime's usage
+ * meter): each charge goes to the invocation being metered, if any.
+ */
+export interface UsageSink {
+  charge(owner: ExecutionOwner, usage: Partial<Usage>): void;
 }
 
 /** A waiter entry: a branch thread that waits for an event from its step `version`. */

@@ -7,6 +7,7 @@ import { DynamoDbExecutionStore } from "../adapters/aws/dynamodb-store.ts";
 import { S3ObjectStore } from "../adapters/aws/s3-objects.ts";
 import { S3PayloadStore } from "../adapters/aws/s3-payloads.ts";
 import { SqsMessageQueue, SqsQueueConsumer } from "../adapters/aws/sqs-queue.ts";
+import { observeUsage } from "../adapters/aws/usage.ts";
 import type { ActivityFunction } from "../core/activity.ts";
 import type {
   ExecutionStore,
@@ -187,6 +188,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     { ...options.runtime, app: options.app },
   );
+
+  observeUsage(clients, runtime.meter);
 
   const onError = options.onError ?? (() => {});
   const pollers: Poller[] = [];

@@ -102,6 +102,10 @@ export const ITEM = {
   failure: "FAIL",
   /** A cancel request, written before the cancel is applied: queued and running work checks it. */
   cancel: "CANCEL",
+  /** The execution this one redrives (`L#of`, one item). */
+  redriveOf: "L#of",
+  /** An execution that redrives this one: `L#to#<13-digit epoch ms>#<id>` (append-only). */
+  redrivePrefix: "L#to#",
 } as const;
 
 /** Partition keys. */

@@ -43,7 +43,20 @@ export async function processBatch(
     list.push({ record, envelope });
     byExecution.set(key, list);
   }
-  const batch = runtime.startBatch(options.signal);
+  const envelopes = [...byExecution.values()].flat().map((e) => e.envelope);
+  return runtime.meterBatch(envelopes, () =>
+    handleBatch(runtime, byExecution, failed, onError, options.signal),
+  );
+}
+
+async function handleBatch(
+  runtime: Runtime,
+  byExecution: Map<string, { record: BatchRecord; envelope: OutMessage }[]>,
+  failed: string[],
+  onError: (record: BatchRecord, error: unknown) => void,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const batch = runtime.startBatch(signal);
   const handleOne = async ({ record, envelope }: { record: BatchRecord; envelope: OutMessage }) => {
     try {
       await runtime.handle(envelope, record.receiveCount, batch);

@@ -229,12 +229,15 @@ export async function commitThread(
     pending.length > 0
       ? { ...prepared.record, events: [...pending, ...prepared.record.events] }
       : prepared.record;
-  const record: ThreadRecord = consumed ? { ...base, consumed } : base;
-  const size = Buffer.byteLength(JSON.stringify(record));
+  const owned: ThreadRecord = consumed ? { ...base, consumed } : base;
+  const size = Buffer.byteLength(JSON.stringify(owned));
   if (size > STEP_ITEM_BUDGET_BYTES)
     throw new PayloadTooLarge(
-      `step ${record.version} of thread ${record.thread.id} is ${size} bytes, over the ${STEP_ITEM_BUDGET_BYTES}-byte item budget`,
+      `step ${owned.version} of thread ${owned.thread.id} is ${size} bytes, over the ${STEP_ITEM_BUDGET_BYTES}-byte item budget`,
     );
+  // What this invocation spent for the execution so far is recorded with the step.
+  const usage = rt.takeUsage(header);
+  const record: ThreadRecord = usage ? { ...owned, usage } : owned;
   const ended = step.thread.status !== "running";
   const root = step.thread.id === ROOT_THREAD;
   work.batch.checkAlive();
@@ -260,6 +263,7 @@ export async function commitThread(
       rt.stepExpiry(header, ended && root),
     ))
   ) {
+    if (usage) rt.meter.current?.giveBack(header, usage);
     return false;
   }
   if (consumed)

@@ -21,13 +21,15 @@ import type {
   ResultCache,
   StoredEvent,
   StoredThread,
+  Usage,
 } from "../core/ports.ts";
-import { DEFAULT_RETENTION_DAYS } from "../manifest/index.ts";
+import { DEFAULT_RETENTION_DAYS, FUNCTION_DEFAULTS } from "../manifest/index.ts";
 import type { ActivityFunction } from "./activities.ts";
 import { HEADER_INPUT_INLINE_BYTES, jsonBytesUpTo, MAP_ITEM_INLINE_BYTES } from "./budget.ts";
 import { PayloadCodec, type PayloadOwner } from "./codec.ts";
 import type { DefinitionRegistry } from "./definitions.ts";
 import { EmfMetrics } from "./metrics.ts";
+import { InvocationUsage, UsageMeter } from "./usage.ts";
 
 export interface RuntimeOptions {
   readonly app: string;
@@ -50,6 +52,12 @@ export interface RuntimeOptions {
   readonly cancelPollMs?: number;
   /** Maps of this many items or more keep a wide, sharded join (see wide-joins.ts). Default 256. */
   readonly wideJoinFrom?: number;
+  /**
+   * The memory of the functions that run the engine (SQS batches) and the API (HTTP
+   * calls), in MB: an execution's Lambda GB-seconds are its measured time times these.
+   * Default `FUNCTION_DEFAULTS`.
+   */
+  readonly memoryMb?: { readonly engine?: number; readonly api?: number };
 }
 
 export interface RuntimeDeps {
@@ -88,6 +96,8 @@ export class RuntimeContext {
   readonly metrics: MetricsSink;
   /** Activities running in this process, by `runningKey`: a cancel aborts them at once. */
   readonly running = new Map<string, AbortController>();
+  /** What adapters report their requests to: each execution's usage (usage.ts). */
+  readonly meter = new UsageMeter();
   /** Steps whose outbox the reconciler re-sent in this process (bounded, oldest dropped). */
   readonly reconciled = new Set<string>();
 
@@ -129,6 +139,34 @@ export class RuntimeContext {
 
   now(): number {
     return this.deps.clock.now();
+  }
+
+  /**
+   * What execution `owner` spent in the invocation being run since it last recorded,
+   * for the step about to be written (undefined outside a metered invocation).
+   */
+  takeUsage(owner: { tenant: string; executionId: string }): Usage | undefined {
+    return this.meter.current?.take(owner, this.now());
+  }
+
+  /**
+   * Runs `work` as a metered invocation of the engine (an SQS batch) or the API (an
+   * HTTP call), unless one is being run already (a redrive's start is its call's).
+   */
+  metered<T>(
+    fn: "engine" | "api",
+    work: () => Promise<T>,
+    setup?: (usage: InvocationUsage) => void,
+  ): Promise<T> {
+    if (this.meter.current) return work();
+    const memory = this.options.memoryMb?.[fn] ?? FUNCTION_DEFAULTS[fn].memoryMb;
+    const usage = new InvocationUsage(
+      memory,
+      this.now(),
+      fn === "api" ? { invocations: 1 } : undefined,
+    );
+    setup?.(usage);
+    return this.meter.run(usage, work);
   }
 
   /**

@@ -33,3 +33,6 @@ export const MESSAGE_IDS = {
   /** Failing what a dead-lettered message concerned. */
   deadLetter: (mid: string): string => `dlq:${mid}`,
 } as const;
+
+/** Execution ids: what a caller may choose (they appear in keys and URLs). */
+export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;

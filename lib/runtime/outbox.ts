@@ -521,8 +521,10 @@ export function branchPageMessage(
 }
 
 /** The summary of an ended execution as listed: the root's last step without its data, outbox and history. */
-export function summaryOf(record: ThreadRecord): ThreadRecord {
-  // The data stays in the step: GET reads the latest step; a list needs the status.
+export function summaryOf(step: ThreadRecord): ThreadRecord {
+  // The data stays in the step: GET reads the latest step; a list needs the status. The
+  // step's usage too: the summary records only what was spent after it.
+  const { usage: _usage, ...record } = step;
   return {
     ...record,
     thread: { ...record.thread, data: { inline: null } },

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { checkInput } from "../core/cdl/input-schema.ts";
-import { ROOT_THREAD, startExecution } from "../core/engine/index.ts";
+import { ROOT_THREAD, type StartFrom, startExecution } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import {
   type ExecutionHeader,
@@ -26,6 +26,7 @@ import {
   messageKey,
   type OutMessage,
   type ThreadRecord,
+  type UsageSink,
   unsentOf,
 } from "../core/ports.ts";
 import type { ActivityFunction } from "./activities.ts";
@@ -35,7 +36,7 @@ import { failDeadLetter } from "./dead-letter.ts";
 import { deliverEvent, drain, processMessage } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
 import { finishJoins } from "./joins.ts";
-import { MESSAGE_IDS } from "./message-ids.ts";
+import { EXECUTION_ID_PATTERN, MESSAGE_IDS } from "./message-ids.ts";
 import { prepare, summaryOf } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
 import {
@@ -45,7 +46,9 @@ import {
   resendConsumer,
   stillWanted,
 } from "./recovery.ts";
+import { type RedriveRequest, redrive } from "./redrive.ts";
 import { Batch, Work } from "./unit-of-work.ts";
+import { chargeRecords, withSendShares } from "./usage.ts";
 
 export type { ActivityFunction } from "./activities.ts";
 export { activityKeys, MAX_CACHED_RESULT_BYTES, resultCacheKey } from "./attempt.ts";
@@ -58,7 +61,8 @@ export {
 export { MAX_CONFLICT_RETRIES } from "./commit.ts";
 export type { RuntimeDeps, RuntimeOptions } from "./context.ts";
 export { CascadeRuntimeError, RuntimeError, StartError } from "./errors.ts";
-export { MAX_MESSAGE_ID_CHARS } from "./message-ids.ts";
+export { EXECUTION_ID_PATTERN, MAX_MESSAGE_ID_CHARS } from "./message-ids.ts";
+export { RedriveError, type RedriveRequest } from "./redrive.ts";
 export { TRANSITIONS } from "./unit-of-work.ts";
 
 /** The envelope of every queued message: what was sent, as it was sent. */
@@ -66,8 +70,14 @@ export type Envelope = OutMessage;
 
 export { RUNTIME_FAILURE } from "./dead-letter.ts";
 
-/** Execution ids: what a caller may choose (they appear in keys and URLs). */
-export const EXECUTION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** How an execution is started: its id and tenant, a trace, or a redrive (see redrive.ts). */
+export interface StartOptions {
+  readonly id?: string;
+  readonly tenant?: string;
+  readonly traceparent?: string;
+  /** A redrive: the definition it is pinned to and where it starts. */
+  readonly redrive?: { readonly definitionHash: string; readonly from: StartFrom };
+}
 
 /** What a cancel did: `cancelled` once it took effect, `ended` when the execution had ended. */
 export type CancelOutcome =
@@ -85,6 +95,11 @@ export class Runtime {
 
   get codec() {
     return this.#rt.codec;
+  }
+
+  /** Where the adapters report the requests they make for executions (their cost). */
+  get meter(): UsageSink {
+    return this.#rt.meter;
   }
 
   /** Reports one SQS batch's records and failures to the metrics sink (BatchRecords, FailedRecords). */
@@ -108,15 +123,35 @@ export class Runtime {
    * start with the same id returns the first, and finishes and re-sends what the first
    * committed if it stopped before sending it.
    */
-  async startExecution(
+  startExecution(
     workflow: string,
     input: JsonValue,
-    options: { id?: string; tenant?: string; traceparent?: string } = {},
+    options: StartOptions = {},
+  ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
+    return this.#rt.metered("api", () => this.#start(workflow, input, options));
+  }
+
+  async #start(
+    workflow: string,
+    input: JsonValue,
+    options: {
+      id?: string;
+      tenant?: string;
+      traceparent?: string;
+      /** A redrive: the definition it is pinned to and where it starts (see redrive.ts). */
+      redrive?: { readonly definitionHash: string; readonly from: StartFrom };
+    } = {},
   ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
     const rt = this.#rt;
     const { definitions, store } = rt.deps;
-    const current = definitions.current(workflow);
-    if (!this.#persisted.has(current.hash)) {
+    const redrive = options.redrive;
+    const current = redrive
+      ? {
+          hash: redrive.definitionHash,
+          definition: await definitions.byHash(redrive.definitionHash),
+        }
+      : definitions.current(workflow);
+    if (!redrive && !this.#persisted.has(current.hash)) {
       await definitions.persist(workflow);
       this.#persisted.add(current.hash);
     }
@@ -126,7 +161,7 @@ export class Runtime {
         `'${options.id}' is not a valid execution id: 1-128 letters, digits, _ . : - (starting with a letter or digit)`,
       );
     }
-    if (current.definition.inputSchema) {
+    if (current.definition.inputSchema && !redrive) {
       const problems = checkInput(current.definition.inputSchema, input);
       if (problems.length > 0) {
         throw new StartError(
@@ -150,7 +185,7 @@ export class Runtime {
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
     const context = await rt.executionContext(header);
-    const step = startExecution(current.definition, context, now);
+    const step = startExecution(current.definition, context, now, redrive?.from);
     const mid = MESSAGE_IDS.start(executionId);
     const prepared = await prepare(rt, header, step, 1, mid);
     const ended = step.thread.status !== "running";
@@ -176,7 +211,9 @@ export class Runtime {
       const record = (await store.getExecution(header.tenant, executionId)) ?? existing;
       return { executionId, created: false, record };
     }
-    if (await store.putThread(prepared.record, 0, rt.stepExpiry(header, ended)))
+    const usage = rt.takeUsage(header);
+    const first = usage ? { ...prepared.record, usage } : prepared.record;
+    if (await store.putThread(first, 0, rt.stepExpiry(header, ended)))
       await afterCommit(rt, work, prepared.record, prepared);
     else await finishStart(rt, work, prepared.record);
     rt.metrics.emit(
@@ -217,6 +254,15 @@ export class Runtime {
     }
     if (!batch) await this.#finish(own, work);
     return own;
+  }
+
+  /**
+   * Runs the handling of an SQS batch as one metered engine invocation: each record's
+   * execution is charged its share of the invocation, of the event source's receive and
+   * delete, and the share of the send that carried it (see usage.ts).
+   */
+  meterBatch<T>(envelopes: readonly Envelope[], work: () => Promise<T>): Promise<T> {
+    return this.#rt.metered("engine", work, (usage) => chargeRecords(usage, envelopes));
   }
 
   /**
@@ -264,7 +310,11 @@ export class Runtime {
     const ended = [...batch.ended.values()];
     batch.ended.clear();
     const results = await Promise.allSettled(
-      ended.map((record) => rt.store.putSummary(summaryOf(record), rt.expiry(true))),
+      ended.map((record) => {
+        const usage = rt.takeUsage(record.header);
+        const summary = summaryOf(record);
+        return rt.store.putSummary(usage ? { ...summary, usage } : summary, rt.expiry(true));
+      }),
     );
     for (const result of results) {
       if (result.status === "rejected")
@@ -288,7 +338,10 @@ export class Runtime {
     if (outgoing.length === 0) return [];
     try {
       await rt.deps.queue.send(
-        outgoing.map((o) => ({ ...o.message, sentAt: now })),
+        withSendShares(
+          outgoing.map((o) => o.message),
+          now,
+        ),
         now,
       );
       return [];
@@ -309,7 +362,11 @@ export class Runtime {
    * @returns `cancelled` once the cancel took effect (also for a retried call),
    * `ended` when the execution had ended otherwise.
    */
-  async cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
+  cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
+    return this.#rt.metered("api", () => this.#cancel(tenant, executionId, reason));
+  }
+
+  async #cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
     const rt = this.#rt;
     const view = await rt.store.getExecution(tenant, executionId);
     if (!view) return { outcome: "missing" };
@@ -346,12 +403,22 @@ export class Runtime {
    * once, and finishes what the first call began if that one stopped.
    * @returns false when the execution does not exist or has ended.
    */
-  async signal(
+  signal(
     tenant: string,
     executionId: string,
     event: string,
     payload: JsonValue,
     id: string = randomUUID(),
+  ): Promise<boolean> {
+    return this.#rt.metered("api", () => this.#signal(tenant, executionId, event, payload, id));
+  }
+
+  async #signal(
+    tenant: string,
+    executionId: string,
+    event: string,
+    payload: JsonValue,
+    id: string,
   ): Promise<boolean> {
     const rt = this.#rt;
     const { store } = rt;
@@ -437,6 +504,26 @@ export class Runtime {
     const report = await reconcile(this.#rt, work, options);
     await this.#finish(batch, work);
     return report;
+  }
+
+  /**
+   * Runs an ended execution again from a state it entered, as a new execution (`id`,
+   * default a random UUID) on the original's pinned definition, linked both ways. The
+   * links are written first (idempotent): a retry with the same `id` finishes a redrive
+   * that stopped, as a retried start does.
+   * @returns undefined when the execution does not exist
+   * @throws RedriveError (see redrive.ts); StartError INVALID_ID, ID_CONFLICT
+   */
+  redrive(
+    tenant: string,
+    executionId: string,
+    request: RedriveRequest & { readonly id?: string },
+  ): Promise<
+    { executionId: string; created: boolean; record: ThreadRecord; redriveOf: string } | undefined
+  > {
+    return this.#rt.metered("api", () =>
+      redrive(this.#rt, (...args) => this.startExecution(...args), tenant, executionId, request),
+    );
   }
 
   /** Step `step` of a thread's log: the state after it (redrive, the step inspector). */

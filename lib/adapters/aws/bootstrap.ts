@@ -22,6 +22,7 @@ import { createLogger, powertoolsLog } from "./powertools-log.ts";
 import { S3ObjectStore } from "./s3-objects.ts";
 import { S3PayloadStore } from "./s3-payloads.ts";
 import { SqsMessageQueue } from "./sqs-queue.ts";
+import { observeUsage } from "./usage.ts";
 
 /** Raised when the environment is incomplete or malformed; lists every problem. */
 export class RuntimeConfigError extends Error {
@@ -191,6 +192,8 @@ export async function createServicesFromEnv(
   const objects = new S3ObjectStore(clients.s3);
   const tracing = await tracingFromEnv(env, `cascade-${config.app}`);
   const logger = createLogger(`cascade-${config.app}`);
+  const memory = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const memoryMb = Number.isFinite(memory) && memory > 0 ? memory : undefined;
   const runtime = new Runtime(
     {
       store,
@@ -212,8 +215,11 @@ export async function createServicesFromEnv(
       // The environment wins over cascade.yaml (the construct sets both from the same file).
       offloadThresholdBytes: config.offloadThresholdBytes ?? app.config.offloadThresholdBytes,
       retentionDays: config.retentionDays ?? app.config.retentionDays,
+      // This function's own memory: its executions' GB-seconds are measured against it.
+      ...(memoryMb === undefined ? {} : { memoryMb: { engine: memoryMb, api: memoryMb } }),
     },
   );
+  observeUsage(clients, runtime.meter);
   return {
     runtime: tracing ? traceRuntime(runtime, tracing.tracer) : runtime,
     store,

@@ -20,6 +20,8 @@ import type { HistoryEvent } from "../../core/engine/index.ts";
 import type {
   EventWaiter,
   ExecutionHeader,
+  ExecutionLinks,
+  ExecutionOwner,
   ExecutionStore,
   ExecutionView,
   FailureNote,
@@ -30,8 +32,9 @@ import type {
   ShardTally,
   Stored,
   ThreadRecord,
+  Usage,
 } from "../../core/ports.ts";
-import { StoreError } from "../../core/ports.ts";
+import { addUsage, NO_USAGE, StoreError } from "../../core/ports.ts";
 import { ITEM, KEYS, TABLE } from "../../manifest/index.ts";
 import { checkStep, compactStep, expandStep, isChildOf } from "../step-log.ts";
 import {
@@ -74,13 +77,15 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return `${ITEM.stepPrefix}${threadId}#${String(step).padStart(STEP_DIGITS, "0")}`;
   }
 
-  #summaryItem(record: ThreadRecord, expiresAt?: number): Item {
+  #summaryItem(full: ThreadRecord, expiresAt?: number): Item {
+    const { usage, ...record } = full;
     const { header, thread } = record;
     const started = `${new Date(header.startedAt).toISOString()}#${header.executionId}`;
     const item: Item = {
       [TABLE.partitionKey]: this.#pk(header),
       [TABLE.sortKey]: S(ITEM.execution),
       d: S(JSON.stringify(compactStep(record, true))),
+      ...usageAttribute(usage),
       [TABLE.indexes.byWorkflow.partitionKey]: S(
         `${header.tenant}#${header.app}#${header.workflow}`,
       ),
@@ -91,6 +96,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       wf: S(header.workflow),
     };
     if (expiresAt !== undefined) item[TABLE.ttlAttribute] = N(expiresAt);
+    if (usage) Object.assign(item, usageAttribute(addUsage(usage, { wcu: itemWriteUnits(item) })));
     return item;
   }
 
@@ -177,7 +183,9 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     record: ThreadRecord,
     expiresAt?: number,
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
-    if (await this.#putNew(this.#summaryItem(record, expiresAt))) return { created: true };
+    // The summary at start holds step 1, whose usage step 1 records: it records none.
+    const { usage: _usage, ...first } = record;
+    if (await this.#putNew(this.#summaryItem(first, expiresAt))) return { created: true };
     const existing = await this.#step(this.#pk(record.header), ITEM.execution);
     if (!existing)
       throw new DynamoDbStoreError(
@@ -239,12 +247,19 @@ export class DynamoDbExecutionStore implements ExecutionStore {
 
   putThread(record: ThreadRecord, expected: number, expiresAt?: number): Promise<boolean> {
     checkStep(record, expected);
-    return this.#putNew({
+    const { usage, ...step } = record;
+    const item: Item = {
       [TABLE.partitionKey]: this.#pk(record.header),
       [TABLE.sortKey]: S(this.#stepSk(record.thread.id, record.version)),
-      d: S(JSON.stringify(compactStep(record))),
+      d: S(JSON.stringify(compactStep(step as ThreadRecord))),
       ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
-    });
+    };
+    // The step's own write is part of what it cost: its units, from its size with `u`.
+    if (usage) {
+      const own = itemWriteUnits({ ...item, ...usageAttribute(usage) });
+      Object.assign(item, usageAttribute(addUsage(usage, { wcu: own })));
+    }
+    return this.#putNew(item);
   }
 
   /** The latest step of each thread whose id starts with `prefix` (all of their steps are read). */
@@ -661,6 +676,117 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined> {
     return this.#get<FailureNote>(this.#pk(header), ITEM.failure);
   }
+
+  async putLink(
+    owner: ExecutionOwner,
+    link: { kind: "redriveOf" | "redrive"; executionId: string; at: number },
+    expiresAt?: number,
+  ): Promise<void> {
+    const sk =
+      link.kind === "redriveOf"
+        ? ITEM.redriveOf
+        : `${ITEM.redrivePrefix}${String(link.at).padStart(13, "0")}#${link.executionId}`;
+    await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: {
+          pk: this.#pk(owner),
+          sk: S(sk),
+          d: S(JSON.stringify({ id: link.executionId, at: link.at })),
+          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+        },
+      }),
+    );
+  }
+
+  async links(owner: ExecutionOwner): Promise<ExecutionLinks> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": this.#pk(owner), ":prefix": S("L#") },
+      }),
+    );
+    let of: { id: string; at: number } | undefined;
+    const redrives: string[] = [];
+    for (const item of result.Items ?? []) {
+      const link = JSON.parse(item.d?.S ?? "null") as { id: string; at: number } | null;
+      if (link === null) continue;
+      if (item.sk?.S === ITEM.redriveOf) of = link;
+      else redrives.push(link.id);
+    }
+    return of === undefined ? { redrives } : { redriveOf: of.id, redrivenAt: of.at, redrives };
+  }
+
+  async usageOf(
+    owner: ExecutionOwner,
+    maxItems: number,
+  ): Promise<{ usage: Usage; complete: boolean }> {
+    let total = NO_USAGE;
+    let start: Item | undefined;
+    let read = 0;
+    do {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": this.#pk(owner) },
+          ProjectionExpression: "u",
+          Limit: maxItems - read,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const u = item.u?.S;
+        if (u !== undefined) total = addUsage(total, usageOfAttribute(u));
+      }
+      read += result.Count ?? result.Items?.length ?? 0;
+      start = result.LastEvaluatedKey;
+    } while (start && read < maxItems);
+    return { usage: total, complete: start === undefined };
+  }
+}
+
+/** The `u` attribute's short names: items are billed per KB, and it is on every step. */
+const USAGE_NAMES = {
+  wcu: "w",
+  rcu: "r",
+  sqs: "q",
+  s3: "p",
+  s3Get: "g",
+  invocations: "i",
+  gbs: "s",
+} as const satisfies Record<keyof Usage, string>;
+
+/** The `u` attribute: an item's recorded usage (zeros left out), apart from `d` so a sum reads only it. */
+function usageAttribute(usage: Usage | undefined): Item {
+  if (!usage) return {};
+  const u: Record<string, number> = {};
+  for (const [name, short] of Object.entries(USAGE_NAMES)) {
+    const value = Math.round(usage[name as keyof Usage] * 1e6) / 1e6;
+    if (value !== 0) u[short] = value;
+  }
+  return { u: S(JSON.stringify(u)) };
+}
+
+/** A `u` attribute read back. */
+function usageOfAttribute(text: string): Usage {
+  const u = JSON.parse(text) as Record<string, number>;
+  const usage: Record<string, number> = {};
+  for (const [name, short] of Object.entries(USAGE_NAMES)) usage[name] = u[short] ?? 0;
+  return usage as unknown as Usage;
+}
+
+/** Write units DynamoDB bills for putting `item`: 1 per KB of names and values, rounded up. */
+export function itemWriteUnits(item: Item): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name);
+    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
+    else if (value.N !== undefined) bytes += Math.ceil(value.N.length / 2) + 1;
+    else bytes += Buffer.byteLength(JSON.stringify(value));
+  }
+  return Math.max(1, Math.ceil(bytes / 1024));
 }
 
 /** Steps are numbered with this many digits in their sort key (lexical order is step order). */

@@ -6,20 +6,25 @@
  */
 import type { HistoryEvent } from "../../core/engine/index.ts";
 import {
+  addUsage,
   ENDED_STEP_UNKNOWN,
   type EventWaiter,
   type ExecutionHeader,
+  type ExecutionLinks,
+  type ExecutionOwner,
   type ExecutionStore,
   type ExecutionView,
   type FailureNote,
   type JoinRecord,
   type JoinTally,
   type ListFilter,
+  NO_USAGE,
   type Page,
   type ShardTally,
   type Stored,
   StoreError,
   type ThreadRecord,
+  type Usage,
 } from "../../core/ports.ts";
 
 import { checkStep, compactStep, isChildOf } from "../step-log.ts";
@@ -83,7 +88,8 @@ export class MemoryExecutionStore implements ExecutionStore {
     const existing = this.summaries.get(key);
     if (existing) return { created: false, existing: clone(existing) };
     this.#measure(record);
-    this.summaries.set(key, clone(record));
+    const { usage: _usage, ...first } = record;
+    this.summaries.set(key, clone(first));
     if (expiresAt !== undefined) this.expiries.set(`summary\u0000${key}`, expiresAt);
     return { created: true };
   }
@@ -446,6 +452,49 @@ export class MemoryExecutionStore implements ExecutionStore {
 
   async lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined> {
     return this.failures.get(this.#key(header.tenant, header.executionId, ""));
+  }
+
+  /** Redrive links by (tenant, execution): the one it redrives, and its redrives by time. */
+  readonly redriveLinks = new Map<
+    string,
+    { of?: { id: string; at: number }; to: Map<string, string> }
+  >();
+
+  async putLink(
+    owner: ExecutionOwner,
+    link: { kind: "redriveOf" | "redrive"; executionId: string; at: number },
+  ): Promise<void> {
+    this.calls.writes++;
+    const key = this.#key(owner.tenant, owner.executionId, "");
+    const entry = this.redriveLinks.get(key) ?? { to: new Map<string, string>() };
+    if (link.kind === "redriveOf") entry.of = { id: link.executionId, at: link.at };
+    else entry.to.set(`${String(link.at).padStart(13, "0")}#${link.executionId}`, link.executionId);
+    this.redriveLinks.set(key, entry);
+  }
+
+  async links(owner: ExecutionOwner): Promise<ExecutionLinks> {
+    this.calls.queries++;
+    const entry = this.redriveLinks.get(this.#key(owner.tenant, owner.executionId, ""));
+    const redrives = [...(entry?.to.entries() ?? [])].sort(([a], [b]) => (a < b ? -1 : 1));
+    const ids = redrives.map(([, id]) => id);
+    return entry?.of === undefined
+      ? { redrives: ids }
+      : { redriveOf: entry.of.id, redrivenAt: entry.of.at, redrives: ids };
+  }
+
+  async usageOf(
+    owner: ExecutionOwner,
+    maxItems: number,
+  ): Promise<{ usage: Usage; complete: boolean }> {
+    this.calls.queries++;
+    const prefix = this.#key(owner.tenant, owner.executionId, "");
+    const summary = this.summaries.get(this.#key(owner.tenant, owner.executionId, ROOT));
+    const items = [...this.logs].flatMap(([key, steps]) => (key.startsWith(prefix) ? steps : []));
+    if (summary) items.push(summary);
+    let total = NO_USAGE;
+    for (const item of items.slice(0, maxItems))
+      if (item.usage) total = addUsage(total, item.usage);
+    return { usage: total, complete: items.length <= maxItems };
   }
 }
 

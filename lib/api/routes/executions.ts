@@ -1,5 +1,6 @@
 /** Executions: list, describe, history and cancel. */
 import type { ExecutionStatus } from "../../core/ports.ts";
+import { costOf } from "../../core/prices.ts";
 import { describeExecution, listExecutions, readHistory } from "../../runtime/queries.ts";
 import { unwrapCursor, withCursor, wrapCursor } from "../cursor.ts";
 import { HISTORY_LIMIT, LIST_LIMIT } from "../deps.ts";
@@ -10,6 +11,12 @@ import { details, historyEvent, links, summary } from "../views.ts";
 
 /** The longest cancel reason, in characters (it is kept in the execution's history). */
 export const MAX_REASON_CHARS = 1024;
+
+/**
+ * Items of an execution `GET` sums the cost of at most (a Map of 100,000 items is not
+ * read whole on every poll; past it, `cost.partial`).
+ */
+export const COST_MAX_ITEMS = 2_000;
 
 const STATUSES: readonly ExecutionStatus[] = ["running", "succeeded", "failed", "cancelled"];
 
@@ -70,9 +77,19 @@ export const executionRoutes: RouteGroup = (env) => {
       run: async (ctx) => {
         env.checkApp(ctx);
         const view = await env.findExecution(ctx);
+        const [described, related, usage] = await Promise.all([
+          describeExecution(view, env.codec, store, true),
+          store.links(view.header),
+          store.usageOf(view.header, COST_MAX_ITEMS),
+        ]);
         return {
           status: 200,
-          body: details(await describeExecution(view, env.codec, store, true)),
+          body: {
+            ...details(described),
+            ...(related.redriveOf === undefined ? {} : { redriveOf: related.redriveOf }),
+            ...(related.redrives.length === 0 ? {} : { redrives: related.redrives }),
+            cost: costOf(usage.usage, usage.complete),
+          },
         };
       },
     },

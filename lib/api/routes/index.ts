@@ -7,6 +7,7 @@ import { appRoutes } from "./apps.ts";
 import { eventRoutes } from "./events.ts";
 import { executionRoutes } from "./executions.ts";
 import { metricRoutes } from "./metrics.ts";
+import { redriveRoutes } from "./redrive.ts";
 import { validateRoutes } from "./validate.ts";
 import { workflowRoutes } from "./workflows.ts";
 
@@ -17,6 +18,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   workflowRoutes,
   executionRoutes,
   eventRoutes,
+  redriveRoutes,
   validateRoutes,
   metricRoutes,
 ];

@@ -1,5 +1,5 @@
 /**
- * `cascade process start|get|list|history|cancel|signal`: executions over the
+ * `cascade process start|get|list|history|cancel|signal` (redrive: redrive.ts): executions over the
  * HTTP API at `--endpoint` (a running `cascade dev` or an API Gateway URL).
  */
 import { ApiClient, ApiError, defaultApp, resolveEndpoint, seg } from "../api-client.ts";
@@ -28,7 +28,7 @@ type Json = Record<string, unknown>;
 /** Most executions one `list --all` or `history --all` reads, as a guard against endless paging. */
 const MAX_PAGES = 1_000;
 
-async function connect(
+export async function connect(
   options: ProcessCommonOptions,
   io: CliIo,
 ): Promise<{ client: ApiClient; app: string }> {
@@ -62,7 +62,7 @@ const when = (value: unknown): string =>
       ? value
       : "";
 
-function printExecution(body: Json, io: CliIo): void {
+export function printExecution(body: Json, io: CliIo): void {
   const rows: [string, string][] = [
     ["id", idOf(body)],
     ["workflow", String(body.workflow ?? "")],
@@ -82,7 +82,27 @@ function printExecution(body: Json, io: CliIo): void {
     const error = body.error as { name?: string; message?: string };
     rows.push(["error", `${error.name ?? ""}: ${error.message ?? ""}`]);
   }
+  if (typeof body.redriveOf === "string") rows.push(["redriveOf", body.redriveOf]);
+  if (Array.isArray(body.redrives) && body.redrives.length > 0)
+    rows.push(["redrives", body.redrives.join(", ")]);
+  const cost = costLine(body.cost);
+  if (cost) rows.push(["cost", cost]);
   for (const [key, value] of rows) io.stdout(`${key.padEnd(9)} ${value}\n`);
+}
+
+/** `cost` of GET execution in one line: dollars, then what they are made of. */
+function costLine(cost: unknown): string | undefined {
+  if (typeof cost !== "object" || cost === null) return undefined;
+  const c = cost as {
+    usd?: number;
+    dynamodb?: { writeUnits?: number; readUnits?: number };
+    sqs?: { requests?: number };
+    s3?: { requests?: number };
+    lambda?: { invocations?: number; gbSeconds?: number };
+  };
+  const n = (value: number | undefined, digits = 1) =>
+    Number.isInteger(value ?? 0) ? String(value ?? 0) : (value ?? 0).toFixed(digits);
+  return `~$${(c.usd ?? 0).toFixed(8)} (estimated at list prices: DynamoDB ${n(c.dynamodb?.writeUnits)} WCU + ${n(c.dynamodb?.readUnits)} RCU, SQS ${n(c.sqs?.requests)} requests, S3 ${n(c.s3?.requests)} requests, Lambda ${n(c.lambda?.invocations, 2)} invocations / ${n(c.lambda?.gbSeconds, 3)} GB-s)`;
 }
 
 /**
@@ -110,7 +130,7 @@ async function readPages(
   return { items, cursor };
 }
 
-const out = (body: unknown, io: CliIo) => io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+export const out = (body: unknown, io: CliIo) => io.stdout(`${JSON.stringify(body, null, 2)}\n`);
 
 /** `process start`: exit 0 once started; with `--wait`, 2 when the execution failed. */
 export async function runProcessStart(

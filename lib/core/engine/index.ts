@@ -22,6 +22,7 @@ export {
   MAX_LISTED_BRANCHES,
   mapItemSpec,
   ROOT_THREAD,
+  type StartFrom,
   startBranch,
   startExecution,
 } from "./thread.ts";

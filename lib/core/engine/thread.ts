@@ -127,6 +127,7 @@ export function startExecution(
   definition: Definition,
   context: ExecutionContext,
   now: number,
+  from?: StartFrom,
 ): ThreadStep {
   const thread: ThreadState = {
     id: ROOT_THREAD,
@@ -142,7 +143,11 @@ export function startExecution(
     recorded: 0,
   };
   const run = new Run(definition, context, thread, now);
-  run.history({ type: "ExecutionStarted", input: context.input });
+  run.history({
+    type: "ExecutionStarted",
+    input: context.input,
+    ...(from?.detail === undefined ? {} : { detail: from.detail }),
+  });
   if (definition.timeoutMs !== undefined) {
     run.commands.push({
       type: "ScheduleTimer",
@@ -151,8 +156,23 @@ export function startExecution(
       at: now + definition.timeoutMs,
     });
   }
-  run.advance(definition.flow, definition.flow.startAt, context.input);
+  run.advance(
+    definition.flow,
+    from?.state ?? definition.flow.startAt,
+    from === undefined ? context.input : from.data,
+  );
   return run.finish(true);
+}
+
+/**
+ * Where a redriven execution starts: a root-level state of its definition, with the
+ * data it enters it with (`workflow.input` stays the context's input).
+ */
+export interface StartFrom {
+  readonly state: string;
+  readonly data: JsonValue;
+  /** Recorded in the `ExecutionStarted` event (`redriveOf`, `fromState`). */
+  readonly detail?: { readonly [key: string]: JsonValue };
 }
 
 /** Starts a Parallel branch or a Map iteration. */
