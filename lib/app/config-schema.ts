@@ -13,6 +13,11 @@ import {
   TEMPORAL_SCHEMA,
 } from "./operations-config.ts";
 
+/** `secretsmanager:<name or ARN>[#<JSON key>]` or `ssm:<parameter name or ARN>`. */
+export const SECRET_REF_PATTERN = "^(secretsmanager:[^#\\s]+(#[^#\\s]+)?|ssm:[^\\s]+)$";
+/** `service:Action`, wildcards allowed, or `*`. */
+export const IAM_ACTION_PATTERN = "^(\\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$";
+
 /** The levels `logging.level` takes (Lambda's application log levels, lowercase). */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -93,6 +98,67 @@ const scaling = (role: string): JsonSchema => ({
   },
 });
 
+/** An environment variable's value: a string (numbers and booleans are written as text). */
+const envValue: JsonSchema = { type: ["string", "number", "boolean"] };
+
+/**
+ * `activities:` as a mapping: where the modules are, and what the functions that run
+ * them get on AWS (locally, environment and secrets come from `<app>/.env`).
+ */
+export const ACTIVITIES_BLOCK: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  description:
+    "Where the activities are and what they get: IAM permissions, environment variables and secrets (docs/config.md).",
+  properties: {
+    path: {
+      type: "string",
+      description: "Activity module or folder of modules. Default `activities`.",
+    },
+    environment: {
+      type: "object",
+      additionalProperties: envValue,
+      description:
+        "Environment variables of the functions that run activities (engine, workers). Locally: the same names from .env or the environment.",
+    },
+    secrets: {
+      type: "object",
+      additionalProperties: {
+        type: "string",
+        pattern: SECRET_REF_PATTERN,
+        description:
+          "secretsmanager:<name or ARN>[#<JSON key>] or ssm:<parameter name or ARN>; read at cold start into this variable.",
+      },
+      description:
+        "Environment variables whose values are read from Secrets Manager or SSM Parameter Store when a function starts. Locally: from .env or the environment.",
+    },
+    permissions: {
+      type: "array",
+      description: "IAM statements added to the role of every function that runs activities.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["actions", "resources"],
+        properties: {
+          effect: { enum: ["Allow", "Deny"], description: "Default Allow." },
+          actions: {
+            type: "array",
+            minItems: 1,
+            items: { type: "string", pattern: IAM_ACTION_PATTERN },
+            description: "e.g. ses:SendEmail, s3:GetObject, dynamodb:*.",
+          },
+          resources: {
+            type: "array",
+            minItems: 1,
+            items: { type: "string", pattern: "^(\\*|arn:.+)$" },
+            description: "ARNs (wildcards allowed) or *.",
+          },
+        },
+      },
+    },
+  },
+};
+
 /** The whole `cascade.yaml` schema, draft-07. */
 export const APP_CONFIG_SCHEMA: JsonSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -111,8 +177,13 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
     description: { type: "string" },
     workflows: { type: "string", description: "Folder of workflow files. Default `workflows`." },
     activities: {
-      type: "string",
-      description: "Activity module or folder of modules. Default `activities`.",
+      oneOf: [
+        {
+          type: "string",
+          description: "Activity module or folder of modules. Default `activities`.",
+        },
+        ACTIVITIES_BLOCK,
+      ],
     },
     retention: duration("How long ended executions are kept before they expire. Default 30d."),
     payloads: {

@@ -19,10 +19,23 @@ import {
   type TaskFunction,
 } from "../core/cdl/index.ts";
 import {
+  CASCADE_ENVIRONMENT_RESERVE_BYTES,
+  ENV,
   FUNCTION_DEFAULTS,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   LAMBDA_MAX_TIMEOUT_SECONDS,
   TASK_COMMIT_MARGIN_MS,
 } from "../manifest/index.ts";
+import {
+  type ActivityPermission,
+  type ActivitySetup,
+  ENV_NAME_PATTERN,
+  environmentBytes,
+  missingSecrets,
+  parseSecretRef,
+  reservedEnvName,
+  type SecretRef,
+} from "./activity-setup.ts";
 import { APP_CONFIG_SCHEMA, type LOG_LEVELS } from "./config-schema.ts";
 import {
   buildOperations,
@@ -49,6 +62,10 @@ export const CONFIG_CODES = {
   DUPLICATE_TENANT: "CONFIG_DUPLICATE_TENANT",
   LIMIT: "CONFIG_LIMIT",
   AUTH: "CONFIG_AUTH",
+  /** An `activities.environment` or `activities.secrets` name that is not a variable name, or is Lambda's or Cascade's. */
+  ENV_NAME: "CONFIG_ENV_NAME",
+  /** `cascade dev`/`cascade run`: a secret of `activities.secrets` that `.env` and the environment do not set. */
+  SECRET_MISSING: "CONFIG_SECRET_MISSING",
 } as const;
 export type ConfigCode = (typeof CONFIG_CODES)[keyof typeof CONFIG_CODES];
 
@@ -96,7 +113,10 @@ export interface AppConfig {
   readonly name: string;
   readonly dir: string;
   readonly workflows: string;
+  /** The activity module or folder (`activities`, or `activities.path`). */
   readonly activities: string;
+  /** What the functions that run activities get: `activities.{environment,secrets,permissions}`. */
+  readonly activitySetup: ActivitySetup;
   readonly triggers: readonly HttpTrigger[];
   readonly tenants: { readonly isolation: "pooled" | "silo"; readonly names: readonly string[] };
   readonly retentionDays: number;
@@ -205,6 +225,11 @@ export interface ConfigCheckOptions {
   readonly workflows?: ReadonlySet<string>;
   /** Shown as the file's name in diagnostics. Default: the path relative to the cwd. */
   readonly display?: string;
+  /**
+   * Where the app will run locally (`cascade dev`, `cascade run`): every secret of
+   * `activities.secrets` must be set there, or it is an error (CONFIG_SECRET_MISSING).
+   */
+  readonly secretsFrom?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -300,10 +325,20 @@ type RawDeployment = {
     limits?: { memory?: number | string };
   };
 };
+interface RawActivities {
+  path?: string;
+  environment?: Record<string, string | number | boolean>;
+  secrets?: Record<string, string>;
+  permissions?: { effect?: "Allow" | "Deny"; actions: string[]; resources: string[] }[];
+}
+/** `activities:` in either form: a path, or the block. */
+const activitiesBlock = (raw: RawConfig): RawActivities =>
+  typeof raw.activities === "string" ? { path: raw.activities } : (raw.activities ?? {});
+
 interface RawConfig {
   name?: string;
   workflows?: string;
-  activities?: string;
+  activities?: string | RawActivities;
   retention?: string;
   payloads?: { offload_threshold?: number };
   auth?: {
@@ -390,7 +425,8 @@ function build(raw: RawConfig, dir: string): AppConfig {
     name: raw.name ?? defaultAppName(dir),
     dir,
     workflows: at(raw.workflows, "workflows"),
-    activities: at(raw.activities, "activities"),
+    activities: at(activitiesBlock(raw).path, "activities"),
+    activitySetup: buildActivitySetup(activitiesBlock(raw)),
     triggers: (raw.triggers ?? []).map((t) => ({
       method: t.method ?? "POST",
       path: t.path,
@@ -461,6 +497,78 @@ function build(raw: RawConfig, dir: string): AppConfig {
     },
     operations: buildOperations(raw, () => {}),
   };
+}
+
+function buildActivitySetup(raw: RawActivities): ActivitySetup {
+  const secrets: Record<string, SecretRef> = {};
+  for (const [name, text] of Object.entries(raw.secrets ?? {})) {
+    const ref = parseSecretRef(text);
+    if (ref) secrets[name] = ref;
+  }
+  return {
+    environment: Object.fromEntries(
+      Object.entries(raw.environment ?? {}).map(([name, value]) => [name, String(value)]),
+    ),
+    secrets,
+    permissions: (raw.permissions ?? []).map(
+      (p): ActivityPermission => ({
+        effect: p.effect ?? "Allow",
+        actions: p.actions,
+        resources: p.resources,
+      }),
+    ),
+  };
+}
+
+/** The activities block's problems: variable names, the environment's size, and (locally) unset secrets. */
+function checkActivitySetup(
+  config: AppConfig,
+  raw: RawConfig,
+  options: ConfigCheckOptions,
+  problem: (code: ConfigCode, path: DocPath, message: string) => void,
+): void {
+  const block = activitiesBlock(raw);
+  const { environment, secrets } = config.activitySetup;
+  const base: DocPath = ["activities"];
+  for (const key of ["environment", "secrets"] as const) {
+    for (const name of Object.keys(block[key] ?? {})) {
+      const reserved = reservedEnvName(name);
+      if (!ENV_NAME_PATTERN.test(name))
+        problem(
+          CONFIG_CODES.ENV_NAME,
+          [...base, key, name],
+          `'${name}' is not an environment variable name (letters, digits and _, not starting with a digit)`,
+        );
+      else if (reserved !== undefined)
+        problem(CONFIG_CODES.ENV_NAME, [...base, key, name], `${reserved}: choose another name`);
+      else if (key === "secrets" && Object.hasOwn(environment, name))
+        problem(
+          CONFIG_CODES.ENV_NAME,
+          [...base, key, name],
+          `${name} is also in activities.environment: a variable is either a value or a secret`,
+        );
+    }
+  }
+  const secretsJson = JSON.stringify(block.secrets ?? {});
+  const bytes =
+    environmentBytes(environment) +
+    (Object.keys(secrets).length > 0 ? ENV.SECRETS.length + Buffer.byteLength(secretsJson) : 0);
+  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - CASCADE_ENVIRONMENT_RESERVE_BYTES;
+  if (bytes > budget)
+    problem(
+      CONFIG_CODES.LIMIT,
+      [...base, block.environment ? "environment" : "secrets"],
+      `activities.environment and activities.secrets take ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} for all variables and Cascade keeps ${CASCADE_ENVIRONMENT_RESERVE_BYTES}, so at most ${budget}: move large values into a secret or a parameter`,
+    );
+  if (options.secretsFrom) {
+    for (const name of missingSecrets(config.activitySetup, options.secretsFrom)) {
+      problem(
+        CONFIG_CODES.SECRET_MISSING,
+        [...base, "secrets", name],
+        `secret ${name} is not set here: add ${name}=… to the app's .env (never committed) or export it; on AWS it is read from ${block.secrets?.[name] ?? "its store"}`,
+      );
+    }
+  }
 }
 
 /**
@@ -548,10 +656,11 @@ function checkConfig(
   if (raw.workflows !== undefined && !existsSync(config.workflows)) {
     problem(CONFIG_CODES.MISSING_PATH, ["workflows"], `no such folder: ${config.workflows}`);
   }
-  if (raw.activities !== undefined && !existsSync(config.activities)) {
+  checkActivitySetup(config, raw, options, problem);
+  if (activitiesBlock(raw).path !== undefined && !existsSync(config.activities)) {
     problem(
       CONFIG_CODES.MISSING_PATH,
-      ["activities"],
+      typeof raw.activities === "string" ? ["activities"] : ["activities", "path"],
       `no such file or folder: ${config.activities}`,
     );
   }

@@ -27,6 +27,7 @@ import { Construct } from "constructs";
 import type { Deployment, Scaling } from "../app/config.ts";
 import { MAX_DURATION_MS } from "../core/cdl/index.ts";
 import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
+import { applyActivitySetup } from "./activity-access.ts";
 import {
   APP_ASSET_DIR,
   bundlingProject,
@@ -482,6 +483,9 @@ export class CascadeApp extends Construct {
       );
     }
     this.workers = workers;
+    // cascade.yaml's `activities:` block: permissions, environment and secrets of the
+    // functions that run activities (the engine runs inline Tasks, the workers the rest).
+    applyActivitySetup(this, config.activitySetup, [this.engine, ...workers.values()]);
 
     // Least privilege: the item and object actions the runtime uses, on these resources only.
     // Nobody deletes payloads (the lifecycle rule does) and nobody scans or manages tables.

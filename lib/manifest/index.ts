@@ -4,6 +4,7 @@
  * (`lib/local`) both read it, so infrastructure and runtime cannot drift.
  * It imports nothing.
  */
+export * from "./secrets.ts";
 
 /** DynamoDB's hard item limit, in bytes. */
 export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
@@ -23,6 +24,25 @@ export const DYNAMODB_SORT_KEY_LIMIT_BYTES = 1024;
 export const S3_KEY_LIMIT_BYTES = 1024;
 /** S3's largest object (a multipart upload), in bytes: 5 TiB. */
 export const S3_OBJECT_LIMIT_BYTES = 5 * 1024 ** 4;
+
+/** Lambda's limit on a function's environment variables: keys and values, 4 KB in all. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
+/**
+ * How much of that Cascade keeps for its own variables (table, queue URLs, bucket,
+ * endpoints: resolved names, about 1 KB with several worker pools); an app's
+ * `activities.environment` and `activities.secrets` get the rest.
+ */
+export const CASCADE_ENVIRONMENT_RESERVE_BYTES = 1_536;
+/** Variables Lambda sets itself; an app cannot set them (Lambda's "reserved environment variables"). */
+export const RESERVED_ENV_NAMES = [
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
+  "TZ",
+] as const;
+/** Prefixes of variables that belong to Lambda (`AWS_`) or to Cascade (`CASCADE_`). */
+export const RESERVED_ENV_PREFIXES = ["AWS_", "CASCADE_"] as const;
 
 /** Default: data larger than this (JSON bytes) moves to the payload bucket and is referenced. */
 export const DEFAULT_OFFLOAD_THRESHOLD_BYTES = 200 * 1024;
@@ -148,6 +168,12 @@ export const ENV = {
   TENANT_TABLES: "CASCADE_TENANT_TABLES",
   /** The activity cache's endpoint (`host:port`, TLS), set only when `cache.enabled`. */
   CACHE_ENDPOINT: "CASCADE_CACHE_ENDPOINT",
+  /**
+   * JSON object: variable → `secretsmanager:<id>[#<key>]` or `ssm:<name>` (cascade.yaml
+   * `activities.secrets`). The functions that run activities read each at cold start,
+   * before loading the app, and set the variable.
+   */
+  SECRETS: "CASCADE_SECRETS",
   /** Local stack only: the emulators' endpoints. */
   DYNAMODB_ENDPOINT: "CASCADE_DYNAMODB_ENDPOINT",
   SQS_ENDPOINT: "CASCADE_SQS_ENDPOINT",

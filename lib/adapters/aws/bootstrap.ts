@@ -155,6 +155,16 @@ export async function createServicesFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Services> {
   const config = readConfig(env);
+  // Secrets first: activity modules may read them at module scope, when loadApp imports them.
+  if (env[ENV.SECRETS]) {
+    const { awsSecretReader, loadSecrets } = await import("./secrets.ts");
+    const bootstrapClients = createAwsClients();
+    try {
+      await loadSecrets(env, awsSecretReader(bootstrapClients.dynamodb));
+    } finally {
+      bootstrapClients.destroy();
+    }
+  }
   const app = await loadApp(config.appDir);
   const clients = createAwsClients({
     ...(config.endpoints ? { endpoints: config.endpoints } : {}),

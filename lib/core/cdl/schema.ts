@@ -2,7 +2,7 @@
  * The JSON Schema of CDL: the one source of truth for the shape of a workflow.
  *
  * The validator in `structure.ts` interprets this very object (a draft-07 subset:
- * `type`, `properties`, `required`, `additionalProperties: false`, `enum`, `const`,
+ * `type`, `properties`, `required`, `additionalProperties` (false, or a schema of every other value), `enum`, `const`,
  * `items`, `minItems`, `minimum`, `maximum`, `pattern`, `format`, `oneOf`, `$ref`),
  * and `scripts/write-schema.ts` publishes it as `schema/cdl.schema.json` for editors
  * (the YAML language server reads the `# yaml-language-server: $schema=` comment).

@@ -150,7 +150,9 @@ export function checkStructure(
       return;
     }
 
-    if (isRecord(value) && (s.properties || s.required)) {
+    const valuesSchema =
+      typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
+    if (isRecord(value) && (s.properties || s.required || valuesSchema)) {
       const props = s.properties ?? {};
       for (const key of s.required ?? []) {
         if (!Object.hasOwn(value, key)) {
@@ -161,6 +163,8 @@ export function checkStructure(
         const childSchema = Object.hasOwn(props, key) ? props[key] : undefined;
         if (childSchema) {
           visit(childSchema, child, [...path, key], key, out);
+        } else if (valuesSchema) {
+          visit(valuesSchema, child, [...path, key], key, out);
         } else if (s.additionalProperties === false) {
           const hint = suggest(key, Object.keys(props));
           out(
