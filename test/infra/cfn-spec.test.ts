@@ -93,7 +93,9 @@ test("the check itself finds an unknown property, a wrong type and a missing req
   has(/^Q\(AWS::SQS::Queue\): unknown property Visibility /);
   has(/^F\(AWS::Lambda::Function\)\.MemorySize: expected integer/);
   has(/^G\(AWS::Lambda::Function\): required Role is missing/);
-  has(/^G\(AWS::Lambda::Function\)\.Environment<Environment>\.Variables\.A: expected string, got 1/);
+  has(
+    /^G\(AWS::Lambda::Function\)\.Environment<Environment>\.Variables\.A: expected string, got 1/,
+  );
   has(/^G\(AWS::Lambda::Function\)\.Environment<Environment>: unknown property Vars/);
   has(/^X: unknown resource type AWS::Nope::Thing/);
 });
