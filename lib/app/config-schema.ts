@@ -5,6 +5,7 @@
  * (trigger targets exist, no duplicate routes) live in `config.ts`.
  */
 import type { JsonSchema } from "../core/cdl/index.ts";
+import { LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB } from "../manifest/index.ts";
 import {
   ALERTS_SCHEMA,
   FOREIGN_KEYS,
@@ -47,7 +48,12 @@ export const MEMORY_PATTERN = "^[0-9]+(?:\\.[0-9]+)?\\s*(?:Mi|MiB|MB|M|Gi|GiB|GB
 
 const memory: JsonSchema = {
   oneOf: [
-    { type: "integer", minimum: 128, maximum: 10_240, description: "Megabytes." },
+    {
+      type: "integer",
+      minimum: LAMBDA_MIN_MEMORY_MB,
+      maximum: LAMBDA_MAX_MEMORY_MB,
+      description: "Megabytes.",
+    },
     { type: "string", pattern: MEMORY_PATTERN, description: "e.g. 512Mi, 1Gi, 1024MB." },
   ],
 };

@@ -19,11 +19,22 @@ import {
   type TaskFunction,
 } from "../core/cdl/index.ts";
 import {
+  API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
   CASCADE_ENVIRONMENT_RESERVE_BYTES,
+  DEFAULT_OFFLOAD_THRESHOLD_BYTES,
+  DEFAULT_RETENTION_DAYS,
   ENV,
+  EVENTBRIDGE_MIN_RATE_MINUTES,
   FUNCTION_DEFAULTS,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  LAMBDA_MAX_BATCHING_WINDOW_SECONDS,
+  LAMBDA_MAX_MEMORY_MB,
   LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_MIN_MEMORY_MB,
+  MAX_SYNC_WAIT_SECONDS,
+  QUEUE_DEFAULTS,
+  SQS_EVENT_SOURCE_MIN_CONCURRENCY,
+  SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   TASK_COMMIT_MARGIN_MS,
 } from "../manifest/index.ts";
 import {
@@ -71,14 +82,6 @@ export type ConfigCode = (typeof CONFIG_CODES)[keyof typeof CONFIG_CODES];
 
 /** The largest `cascade.yaml` read, in characters. */
 export const MAX_CONFIG_SOURCE_CHARS = 200_000;
-/** API Gateway's integration timeout caps how long a sync request may wait. */
-export const MAX_SYNC_WAIT_SECONDS = 29;
-/** Lambda's longest batching window (its longest timeout is in lib/manifest). */
-export const LAMBDA_MAX_BATCHING_WINDOW_SECONDS = 300;
-/** SQS's longest visibility timeout (12 hours). */
-export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
-/** EventBridge runs a `rate()` schedule at most once a minute, in whole minutes. */
-export const EVENTBRIDGE_MIN_RATE_MINUTES = 1;
 /**
  * The longest `reconciler.every` accepted, in minutes (a day). Not an AWS limit: a
  * stalled execution waits up to this long for its repair, so `30d` is taken for a typo.
@@ -184,8 +187,8 @@ export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
 /** The defaults, in one place (documented in the README's cascade.yaml table). */
 export const CONFIG_DEFAULTS = {
-  retentionDays: 30,
-  offloadThresholdBytes: 204_800,
+  retentionDays: DEFAULT_RETENTION_DAYS,
+  offloadThresholdBytes: DEFAULT_OFFLOAD_THRESHOLD_BYTES,
   tenant: "default",
   tenantClaim: "tenant",
   triggerTimeoutSeconds: 25,
@@ -197,7 +200,11 @@ export const CONFIG_DEFAULTS = {
     maxLifetimeMs: 1_800_000,
     validationIntervalMs: 30_000,
   },
-  messaging: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
+  messaging: {
+    batchSize: QUEUE_DEFAULTS.batchSize,
+    batchingWindowSeconds: QUEUE_DEFAULTS.batchingWindowSeconds,
+    maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+  },
   cache: { enabled: false, ttlSeconds: 300 },
   logging: { level: "INFO" },
   // No reservation by default: reserving even 1 fails on accounts whose quota is 100 or
@@ -753,12 +760,12 @@ function checkConfig(
     const d = config.deployments[role];
     const base: DocPath = ["deployments", role];
     const rawRole = raw.deployments?.[role];
-    if (!(d.memoryMb >= 128 && d.memoryMb <= 10_240)) {
+    if (!(d.memoryMb >= LAMBDA_MIN_MEMORY_MB && d.memoryMb <= LAMBDA_MAX_MEMORY_MB)) {
       const where = rawRole?.memory === undefined ? ["resources", "memory"] : ["memory"];
       problem(
         CONFIG_CODES.LIMIT,
         [...base, ...where],
-        `Lambda memory is 128 MB to 10,240 MB; this is ${d.memoryMb} MB`,
+        `Lambda memory is ${LAMBDA_MIN_MEMORY_MB} MB to ${LAMBDA_MAX_MEMORY_MB.toLocaleString("en")} MB; this is ${d.memoryMb} MB`,
       );
     }
     if (d.timeoutSeconds < 1 || d.timeoutSeconds > LAMBDA_MAX_TIMEOUT_SECONDS) {
@@ -776,19 +783,23 @@ function checkConfig(
         `min (${s.min}) is above max (${s.max})`,
       );
     }
-    if (role !== "api" && s.max < 2 && scalingOf(raw.autoscaling, role).max !== undefined) {
+    if (
+      role !== "api" &&
+      s.max < SQS_EVENT_SOURCE_MIN_CONCURRENCY &&
+      scalingOf(raw.autoscaling, role).max !== undefined
+    ) {
       problem(
         CONFIG_CODES.LIMIT,
         ["autoscaling", role, "max"],
-        "an SQS event source's maximum concurrency is at least 2",
+        `an SQS event source's maximum concurrency is at least ${SQS_EVENT_SOURCE_MIN_CONCURRENCY}`,
       );
     }
   }
-  if (config.deployments.api.timeoutSeconds > MAX_SYNC_WAIT_SECONDS + 1) {
+  if (config.deployments.api.timeoutSeconds > API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) {
     problem(
       CONFIG_CODES.LIMIT,
       ["deployments", "api", "timeout"],
-      `API Gateway stops waiting after 30s; the api's timeout is at most 30s`,
+      `API Gateway stops waiting after ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS}s; the api's timeout is at most ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS}s`,
     );
   }
 

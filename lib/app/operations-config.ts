@@ -8,6 +8,7 @@
  */
 import type { JsonSchema } from "../core/cdl/index.ts";
 import { parseDuration } from "../core/cdl/index.ts";
+import { LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB } from "../manifest/index.ts";
 
 /** The code of an accepted key that has no effect on AWS (a warning). */
 export const NOT_ON_LAMBDA = "CONFIG_NOT_ON_LAMBDA" as const;
@@ -59,7 +60,7 @@ export const RESOURCE_BOUNDS: JsonSchema = {
   properties: {
     memory: {
       oneOf: [
-        { type: "integer", minimum: 128, maximum: 10_240 },
+        { type: "integer", minimum: LAMBDA_MIN_MEMORY_MB, maximum: LAMBDA_MAX_MEMORY_MB },
         {
           type: "string",
           pattern: "^[0-9]+(?:\\.[0-9]+)?\\s*(?:Mi|MiB|MB|M|Gi|GiB|GB|G)$",

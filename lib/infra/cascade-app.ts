@@ -26,7 +26,21 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { Deployment, Scaling } from "../app/config.ts";
 import { MAX_DURATION_MS } from "../core/cdl/index.ts";
-import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
+import {
+  ENV,
+  LAMBDA_MAX_EVENT_AGE_MINUTES,
+  PAYLOAD_PREFIX,
+  QUEUE_DEFAULTS,
+  QUEUES,
+  queueDisplayName,
+  SQS_EVENT_SOURCE_MAX_CONCURRENCY,
+  SQS_EVENT_SOURCE_MIN_CONCURRENCY,
+  SQS_MAX_RETENTION_SECONDS,
+  SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+  TABLE,
+  TRANSITIONS_QUEUE,
+  workerQueue,
+} from "../manifest/index.ts";
 import { applyActivitySetup } from "./activity-access.ts";
 import {
   APP_ASSET_DIR,
@@ -41,15 +55,10 @@ import {
 import type { AppModel } from "./model.ts";
 import { addObservability, type ProvisionedTarget } from "./observability.ts";
 
-/** SQS's longest visibility timeout, in seconds (12 hours). */
-export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 /** AWS advises a visibility timeout of at least six times the consuming function's timeout. */
 export const VISIBILITY_PER_TIMEOUT = 6;
-/** The event source mapping's maximum concurrency lies between these (Lambda's limits). */
-export const MIN_MAX_CONCURRENCY = 2;
-export const MAX_MAX_CONCURRENCY = 1000;
 /** A dead-letter queue keeps messages as long as SQS allows (14 days), for a person to look at. */
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+export const DLQ_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS;
 /** How long function and access logs are kept. */
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 /** Redis/Valkey's port, which ElastiCache Serverless listens on (TLS). */
@@ -80,8 +89,6 @@ export const RECONCILER_MEMORY_MB = 512;
  * schedule's period, so even without reserved concurrency a run ends before the next.
  */
 export const RECONCILER_MAX_TIMEOUT_SECONDS = 300;
-/** Lambda keeps an asynchronous event (a schedule's tick) at most 6 hours. */
-export const LAMBDA_MAX_EVENT_AGE_MINUTES = 360;
 
 /** Props of {@link CascadeApp}. */
 export interface CascadeAppProps {
@@ -238,7 +245,10 @@ export class CascadeApp extends Construct {
     const visibility = (consumerTimeoutSeconds: number): Duration =>
       Duration.seconds(
         config.messaging.visibilityTimeoutSeconds ??
-          Math.min(SQS_MAX_VISIBILITY_SECONDS, consumerTimeoutSeconds * VISIBILITY_PER_TIMEOUT),
+          Math.min(
+            SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+            consumerTimeoutSeconds * VISIBILITY_PER_TIMEOUT,
+          ),
       );
     const queuePair = (id: string, dlqId: string, consumerTimeoutSeconds: number): CascadeQueue => {
       const deadLetter = new sqs.Queue(this, dlqId, {
@@ -587,12 +597,12 @@ export class CascadeApp extends Construct {
             ? { maxBatchingWindow: Duration.seconds(batchingWindowSeconds) }
             : {}),
           reportBatchItemFailures: true,
-          maxConcurrency: clampConcurrency(scaling?.max ?? MIN_MAX_CONCURRENCY),
+          maxConcurrency: clampConcurrency(scaling?.max ?? SQS_EVENT_SOURCE_MIN_CONCURRENCY),
         }),
       );
     };
     consume(
-      target(this.engine, config.autoscaling.engine, "engine", "engine", "transitions"),
+      target(this.engine, config.autoscaling.engine, "engine", "engine", TRANSITIONS_QUEUE),
       this.transitions.queue,
       config.autoscaling.engine,
     );
@@ -605,7 +615,7 @@ export class CascadeApp extends Construct {
             config.autoscaling.workers,
             "workers",
             `worker-${region}`,
-            `activities-${region}`,
+            queueDisplayName(workerQueue(region)),
           ),
           q.queue,
           config.autoscaling.workers,
@@ -702,9 +712,9 @@ export class CascadeApp extends Construct {
         workers,
       },
       queues: [
-        { name: "transitions", role: "engine" as const, ...this.transitions },
+        { name: TRANSITIONS_QUEUE, role: "engine" as const, ...this.transitions },
         ...[...workerQueues].map(([region, q]) => ({
-          name: `activities-${region}`,
+          name: queueDisplayName(workerQueue(region)),
           role: "workers" as const,
           ...q,
         })),
@@ -721,7 +731,10 @@ export class CascadeApp extends Construct {
 
 /** Lambda's maximum concurrency of an SQS event source lies in [2, 1000]. */
 export function clampConcurrency(max: number): number {
-  return Math.min(MAX_MAX_CONCURRENCY, Math.max(MIN_MAX_CONCURRENCY, max));
+  return Math.min(
+    SQS_EVENT_SOURCE_MAX_CONCURRENCY,
+    Math.max(SQS_EVENT_SOURCE_MIN_CONCURRENCY, max),
+  );
 }
 
 /**

@@ -4,45 +4,9 @@
  * (`lib/local`) both read it, so infrastructure and runtime cannot drift.
  * It imports nothing.
  */
+export * from "./aws-limits.ts";
+export * from "./queues.ts";
 export * from "./secrets.ts";
-
-/** DynamoDB's hard item limit, in bytes. */
-export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
-/** SQS's message size limit we design for (the classic 256 KiB, though AWS now allows 1 MiB). */
-export const SQS_MESSAGE_LIMIT_BYTES = 256 * 1024;
-/** SQS's longest per-message delay; longer timers are chained. */
-export const SQS_MAX_DELAY_SECONDS = 900;
-/** SQS batch operations take at most this many entries. */
-export const SQS_MAX_BATCH = 10;
-/** DynamoDB BatchWriteItem takes at most this many requests. */
-export const DYNAMODB_MAX_BATCH_WRITE = 25;
-/** DynamoDB's longest partition key value, in UTF-8 bytes. */
-export const DYNAMODB_PARTITION_KEY_LIMIT_BYTES = 2048;
-/** DynamoDB's longest sort key value, in UTF-8 bytes. */
-export const DYNAMODB_SORT_KEY_LIMIT_BYTES = 1024;
-/** S3's longest object key, in UTF-8 bytes. */
-export const S3_KEY_LIMIT_BYTES = 1024;
-/** S3's largest object (a multipart upload), in bytes: 5 TiB. */
-export const S3_OBJECT_LIMIT_BYTES = 5 * 1024 ** 4;
-
-/** Lambda's limit on a function's environment variables: keys and values, 4 KB in all. */
-export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
-/**
- * How much of that Cascade keeps for its own variables (table, queue URLs, bucket,
- * endpoints: resolved names, about 1 KB with several worker pools); an app's
- * `activities.environment` and `activities.secrets` get the rest.
- */
-export const CASCADE_ENVIRONMENT_RESERVE_BYTES = 1_536;
-/** Variables Lambda sets itself; an app cannot set them (Lambda's "reserved environment variables"). */
-export const RESERVED_ENV_NAMES = [
-  "_HANDLER",
-  "_X_AMZN_TRACE_ID",
-  "LAMBDA_TASK_ROOT",
-  "LAMBDA_RUNTIME_DIR",
-  "TZ",
-] as const;
-/** Prefixes of variables that belong to Lambda (`AWS_`) or to Cascade (`CASCADE_`). */
-export const RESERVED_ENV_PREFIXES = ["AWS_", "CASCADE_"] as const;
 
 /** Default: data larger than this (JSON bytes) moves to the payload bucket and is referenced. */
 export const DEFAULT_OFFLOAD_THRESHOLD_BYTES = 200 * 1024;
@@ -51,8 +15,6 @@ export const DEFAULT_RETENTION_DAYS = 30;
 /** Default receives before a message goes to its dead-letter queue. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
-/** Lambda's longest function timeout, in seconds (15 minutes). */
-export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 /**
  * The functions' memory (MB) and timeout (seconds) when `cascade.yaml` sets none
  * (`deployments.<api|engine|workers>`). The CDK construct gives the Lambda functions
@@ -129,14 +91,6 @@ export const KEYS = {
   execution: (tenant: string, executionId: string) => `X#${tenant}#${executionId}`,
   /** A workflow definition by content hash (pk and sk). */
   definition: (hash: string) => `D#${hash}`,
-} as const;
-
-/** The queues: one for transitions, one per dedicated worker group, each with a dead-letter queue. */
-export const QUEUES = {
-  transitions: { id: "Transitions", suffix: "transitions" },
-  deadLetter: { id: "TransitionsDlq", suffix: "transitions-dlq" },
-  /** `activities-<region>` for activities that name a region (`@us-east`). */
-  workerPrefix: "activities-",
 } as const;
 
 /** How the queues are set up; the CDK construct derives visibility from the function timeout. */

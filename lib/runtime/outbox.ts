@@ -25,6 +25,7 @@ import type {
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
+import { workerQueue } from "../manifest/index.ts";
 import {
   BRANCH_PAGE,
   ENVELOPE_BUDGET_BYTES,
@@ -120,7 +121,7 @@ export async function prepare(
         if (worker) {
           outbox.push({
             mid: id(),
-            queue: `worker:${command.region}`,
+            queue: workerQueue(command.region),
             ...delay,
             body: { kind: "work", ...base },
           });

@@ -23,6 +23,7 @@ import type { ActivityContext, ActivityFunction } from "../core/activity.ts";
 import type { HistoryEvent, WorkflowError } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { MessageQueue } from "../core/ports.ts";
+import { workerQueue } from "../manifest/index.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
 import { Runtime, TRANSITIONS } from "../runtime/runtime.ts";
 
@@ -194,7 +195,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
       retentionDays: app.config.retentionDays,
     },
   );
-  const queueNames = [TRANSITIONS, ...[...regions].map((r) => `worker:${r}`)];
+  const queueNames = [TRANSITIONS, ...[...regions].map(workerQueue)];
 
   /** Delivers what is visible now; returns how many messages it delivered. */
   const deliverVisible = async (): Promise<number> => {

@@ -8,7 +8,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AppConfig } from "../../app/config.ts";
 import { loadApp } from "../../app/load.ts";
 import type { ExecutionStore, PayloadStore, ResultCache } from "../../core/ports.ts";
-import { ENV } from "../../manifest/index.ts";
+import { ENV, workerQueue } from "../../manifest/index.ts";
 import { DefinitionRegistry } from "../../runtime/definitions.ts";
 import { EmfMetrics } from "../../runtime/metrics.ts";
 import { Runtime, TRANSITIONS } from "../../runtime/runtime.ts";
@@ -190,7 +190,7 @@ export async function createServicesFromEnv(
     );
   }
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
-  for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
+  for (const [pool, url] of config.workerQueueUrls) urls.set(workerQueue(pool), url);
   const definitions = new DefinitionRegistry(store);
   for (const workflow of app.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);
