@@ -580,18 +580,18 @@ function checkActivitySetup(
 
 /**
  * The function each Task of the app runs in, for CDL's timeout check: a Task whose
- * resource names a region (`@us-east`) runs on that region's dedicated worker
- * (`deployments.workers`); every other Task runs inline in the engine
+ * resource names a worker pool (`@payments`, the seed's `@us-east`) runs on that pool's
+ * worker function (`deployments.workers`); every other Task runs inline in the engine
  * (`deployments.engine`). Each leaves `TASK_COMMIT_MARGIN_MS` to commit and send.
  */
 export function taskFunctions(config: AppConfig): (resource: ActivityRef) => TaskFunction {
   return (resource) => {
-    const role = resource.region === undefined ? "engine" : "workers";
+    const role = resource.pool === undefined ? "engine" : "workers";
     return {
       label:
-        resource.region === undefined
+        resource.pool === undefined
           ? "the engine function"
-          : `the worker function for ${resource.region}`,
+          : `the worker function of pool ${resource.pool}`,
       timeoutMs: config.deployments[role].timeoutSeconds * 1000,
       marginMs: TASK_COMMIT_MARGIN_MS,
       setting: `deployments.${role}.timeout in cascade.yaml`,

@@ -146,12 +146,12 @@ export const INSTEAD: Record<string, string> = {
   "autoscaling.*.enabled":
     "Lambda always scales between zero and max; `enabled: false` only drops provisioned concurrency and scaling policies",
   "messaging.broker":
-    "Cascade's messages go through SQS standard queues it creates (one per role and region); there is no broker to choose",
+    "Cascade's messages go through SQS standard queues it creates (the transition queue, one per worker pool); there is no broker to choose",
   "messaging.partitions":
     "SQS queues scale without partitions; write autoscaling.<role>.max_replicas for more consumers",
   "messaging.replication": "SQS stores every message redundantly across availability zones",
   "messaging.topics":
-    "the queues follow from the workflows (a transition queue, one per @region); nothing to declare",
+    "the queues follow from the workflows (a transition queue, one per @pool); nothing to declare",
   "cache.provider":
     "the cache is ElastiCache Serverless (Valkey) on AWS and Redis under cascade dev",
   "cache.replicas": "ElastiCache Serverless replicates across availability zones by itself",

@@ -151,7 +151,7 @@ export class CascadeApp extends Construct {
   /** The table the functions' `CASCADE_TABLE` names (pooled: the only one; silo: the first tenant's). */
   readonly table: dynamodb.Table;
   readonly transitions: CascadeQueue;
-  /** Region → the dedicated worker queue of activities that name it (`@us-east`). */
+  /** Worker pool → the queue of the activities that name it (`@payments`, the seed's `@us-east`). */
   readonly workerQueues: ReadonlyMap<string, CascadeQueue>;
   readonly bucket: s3.Bucket;
   readonly engine: NodejsFunction;
@@ -161,7 +161,7 @@ export class CascadeApp extends Construct {
   readonly reconciler: NodejsFunction;
   /** The EventBridge rule that runs the reconciler every `reconciler.every` of cascade.yaml. */
   readonly reconcilerSchedule: events.Rule;
-  /** Region → its worker function. */
+  /** Worker pool → its worker function (in the stack's region, like everything else). */
   readonly workers: ReadonlyMap<string, NodejsFunction>;
   readonly httpApi: HttpApi;
   readonly vpc?: ec2.IVpc;
@@ -273,12 +273,9 @@ export class CascadeApp extends Construct {
       config.deployments.engine.timeoutSeconds,
     );
     const workerQueues = new Map<string, CascadeQueue>();
-    for (const region of props.app.workerRegions) {
-      const id = `${QUEUES.workerPrefix}${region}`;
-      workerQueues.set(
-        region,
-        queuePair(id, `${id}-dlq`, config.deployments.workers.timeoutSeconds),
-      );
+    for (const pool of props.app.workerPools) {
+      const id = `${QUEUES.workerPrefix}${pool}`;
+      workerQueues.set(pool, queuePair(id, `${id}-dlq`, config.deployments.workers.timeoutSeconds));
     }
     this.workerQueues = workerQueues;
 
@@ -334,7 +331,7 @@ export class CascadeApp extends Construct {
 
     // Functions ---------------------------------------------------------------------------
     const workerUrls: Record<string, string> = {};
-    for (const [region, q] of workerQueues) workerUrls[region] = q.queue.queueUrl;
+    for (const [pool, q] of workerQueues) workerUrls[pool] = q.queue.queueUrl;
     const environment: Record<string, string> = {
       [ENV.APP]: config.name,
       [ENV.APP_DIR]: `${LAMBDA_TASK_ROOT}/${APP_ASSET_DIR}`,
@@ -481,14 +478,14 @@ export class CascadeApp extends Construct {
       ],
     });
     const workers = new Map<string, NodejsFunction>();
-    for (const region of workerQueues.keys()) {
+    for (const pool of workerQueues.keys()) {
       workers.set(
-        region,
+        pool,
         makeFunction(
-          `Worker-${region}`,
+          `Worker-${pool}`,
           "worker",
           config.deployments.workers,
-          `Cascade ${config.name}: activities of region ${region}`,
+          `Cascade ${config.name}: activities of worker pool ${pool}`,
         ),
       );
     }
@@ -606,16 +603,16 @@ export class CascadeApp extends Construct {
       this.transitions.queue,
       config.autoscaling.engine,
     );
-    for (const [region, fn] of workers) {
-      const q = workerQueues.get(region);
+    for (const [pool, fn] of workers) {
+      const q = workerQueues.get(pool);
       if (q)
         consume(
           target(
             fn,
             config.autoscaling.workers,
             "workers",
-            `worker-${region}`,
-            queueDisplayName(workerQueue(region)),
+            `worker-${pool}`,
+            queueDisplayName(workerQueue(pool)),
           ),
           q.queue,
           config.autoscaling.workers,
@@ -713,8 +710,8 @@ export class CascadeApp extends Construct {
       },
       queues: [
         { name: TRANSITIONS_QUEUE, role: "engine" as const, ...this.transitions },
-        ...[...workerQueues].map(([region, q]) => ({
-          name: queueDisplayName(workerQueue(region)),
+        ...[...workerQueues].map(([pool, q]) => ({
+          name: queueDisplayName(workerQueue(pool)),
           role: "workers" as const,
           ...q,
         })),

@@ -49,7 +49,7 @@ export class CascadeWorkflows extends CascadeApp {
       this.addActivityEnvironment(name, value);
   }
 
-  /** The functions that run activities: the engine (inline Tasks) and every regional worker. */
+  /** The functions that run activities: the engine (inline Tasks) and every worker pool's worker. */
   get activityFunctions(): readonly NodejsFunction[] {
     return [this.engine, ...this.workers.values()];
   }

@@ -20,7 +20,7 @@ export const DEFAULT_MAX_RECEIVE_COUNT = 5;
  * (`deployments.<api|engine|workers>`). The CDK construct gives the Lambda functions
  * these, and `cascade dev`'s pollers kill a batch that runs past the same timeouts:
  * `engine` consumes the transition queue (and the dead-letter queues), `workers` the
- * dedicated `activities-<region>` queues.
+ * worker pools' `activities-<pool>` queues.
  */
 export const FUNCTION_DEFAULTS = {
   api: { memoryMb: 512, timeoutSeconds: 30 },
@@ -113,7 +113,7 @@ export const ENV = {
   APP_DIR: "CASCADE_APP_DIR",
   TABLE: "CASCADE_TABLE",
   TRANSITION_QUEUE_URL: "CASCADE_TRANSITION_QUEUE_URL",
-  /** JSON object: region → queue URL, for dedicated workers. */
+  /** JSON object: worker pool → queue URL (`@pool` activities). */
   WORKER_QUEUE_URLS: "CASCADE_WORKER_QUEUE_URLS",
   PAYLOAD_BUCKET: "CASCADE_PAYLOAD_BUCKET",
   OFFLOAD_THRESHOLD_BYTES: "CASCADE_OFFLOAD_THRESHOLD_BYTES",

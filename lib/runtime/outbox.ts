@@ -104,8 +104,7 @@ export async function prepare(
           if (size > ENVELOPE_BUDGET_BYTES)
             input = await rt.codec.store(command.input, header, true);
         }
-        const worker =
-          command.region !== undefined && rt.options.workerRegions?.has(command.region);
+        const worker = command.pool !== undefined && rt.options.workerRegions?.has(command.pool);
         const base = {
           header,
           input,
@@ -121,7 +120,7 @@ export async function prepare(
         if (worker) {
           outbox.push({
             mid: id(),
-            queue: workerQueue(command.region),
+            queue: workerQueue(command.pool),
             ...delay,
             body: { kind: "work", ...base },
           });

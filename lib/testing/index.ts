@@ -17,7 +17,7 @@ import { MemoryPayloadStore } from "../adapters/memory/payloads.ts";
 import { MemoryQueues } from "../adapters/memory/queue.ts";
 import { MemoryExecutionStore } from "../adapters/memory/store.ts";
 import { TieredCache } from "../adapters/tiered-cache.ts";
-import { workerRegionsOf } from "../app/check.ts";
+import { workerPoolsOf } from "../app/check.ts";
 import { loadApp } from "../app/load.ts";
 import type { ActivityContext, ActivityFunction } from "../core/activity.ts";
 import type { HistoryEvent, WorkflowError } from "../core/engine/index.ts";
@@ -168,7 +168,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
     });
   }
 
-  const regions = workerRegionsOf(names.map((name) => definitions.current(name).definition));
+  const pools = workerPoolsOf(names.map((name) => definitions.current(name).definition));
   const logs: string[] = [];
   const cache = app.config.cache.enabled
     ? new TieredCache(new MemoryResultCache(clock), {
@@ -190,12 +190,12 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
       app: app.config.name,
       log: (line) => logs.push(line),
       conflictBackoffMs: 0,
-      workerRegions: regions,
+      workerRegions: pools,
       offloadThresholdBytes: app.config.offloadThresholdBytes,
       retentionDays: app.config.retentionDays,
     },
   );
-  const queueNames = [TRANSITIONS, ...[...regions].map(workerQueue)];
+  const queueNames = [TRANSITIONS, ...[...pools].map(workerQueue)];
 
   /** Delivers what is visible now; returns how many messages it delivered. */
   const deliverVisible = async (): Promise<number> => {

@@ -72,13 +72,13 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
   const workers = env[ENV.WORKER_QUEUE_URLS];
   if (workers) {
     try {
-      for (const [region, url] of Object.entries(JSON.parse(workers) as Record<string, unknown>)) {
-        if (typeof url !== "string") throw new Error(`the URL for ${region} is not a string`);
-        workerQueueUrls.set(region, url);
+      for (const [pool, url] of Object.entries(JSON.parse(workers) as Record<string, unknown>)) {
+        if (typeof url !== "string") throw new Error(`the URL for ${pool} is not a string`);
+        workerQueueUrls.set(pool, url);
       }
     } catch (error) {
       problems.push(
-        `${ENV.WORKER_QUEUE_URLS} must be a JSON object of region → queue URL: ${(error as Error).message}`,
+        `${ENV.WORKER_QUEUE_URLS} must be a JSON object of worker pool → queue URL: ${(error as Error).message}`,
       );
     }
   }

@@ -84,7 +84,7 @@ export class SqsMessageQueue implements MessageQueue {
   readonly #client: Pick<SQSClient, "send">;
   readonly #urls: ReadonlyMap<string, string>;
 
-  /** @param urls queue name (`transitions`, `worker:<region>`) → queue URL. */
+  /** @param urls queue name (`transitions`, `worker:<pool>`) → queue URL. */
   constructor(client: SQSClient | AwsJsonClient, urls: ReadonlyMap<string, string>) {
     this.#client = client as Pick<SQSClient, "send">;
     this.#urls = urls;

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ActivityLoadError } from "../../app/activities.ts";
-import { importActivities, workerRegionsOf } from "../../app/check.ts";
+import { importActivities, workerPoolsOf } from "../../app/check.ts";
 import { prepareLocalEnvironment } from "../../app/env-file.ts";
 import { APP_CONFIG_FILE, conventionalActivitiesDir, workflowStem } from "../../app/workflows.ts";
 import type { ActivityFunction } from "../../core/activity.ts";
@@ -128,7 +128,7 @@ export async function runRun(
       emulatorThread: false,
       visibilityTimeoutSeconds: 30,
       runtime: {
-        workerRegions: workerRegionsOf([definition]),
+        workerRegions: workerPoolsOf([definition]),
         log: (line) => {
           if (options.verbose) io.stderr(`${line}\n`);
         },
