@@ -130,7 +130,7 @@ export interface CascadeAppProps {
 
 /** Raised when the construct cannot be built from what it was given; `code` is stable. */
 export class CascadeInfraError extends Error {
-  readonly code: "INFRA_MISSING_ENTRY" | "INFRA_NO_TENANT";
+  readonly code: "INFRA_MISSING_ENTRY" | "INFRA_NO_TENANT" | "INFRA_RESERVED_ENV";
   constructor(code: CascadeInfraError["code"], message: string) {
     super(message);
     this.name = "CascadeInfraError";

@@ -100,3 +100,16 @@ test("the staged app keeps the block, with its path pointed at the bundled modul
   assert.equal(copy.activities, join(staged, "activities"));
   assert.deepEqual(copy.activitySetup, config.activitySetup);
 });
+
+test("the construct refuses a variable of Lambda's or Cascade's", () => {
+  const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Reserved");
+  const workflows = new CascadeWorkflows(stack, "Workflows", {
+    appDir: APP_DIR,
+    skipAppStaging: true,
+  });
+  for (const name of ["AWS_REGION", "CASCADE_TABLE", "_HANDLER"])
+    assert.throws(() => workflows.addActivityEnvironment(name, "x"), {
+      name: "CascadeInfraError",
+      code: "INFRA_RESERVED_ENV",
+    });
+});
