@@ -1,6 +1,6 @@
 /**
  * The worker function: consumes a dedicated activity queue (an activity that
- * names a region, `urn:cascade:activity:validate@us-east`), runs the activity
+ * names a worker pool, `urn:cascade:activity:validate@us-east`), runs the activity
  * and sends its outcome back to the transition queue.
  */
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";

@@ -2,6 +2,7 @@
 import type { AppConfig } from "../app/config.ts";
 import type { MetricsReader } from "../core/metrics-query.ts";
 import type { Clock, ExecutionStore, PayloadStore } from "../core/ports.ts";
+import { MAX_SYNC_WAIT_SECONDS } from "../manifest/index.ts";
 import type { DefinitionRegistry } from "../runtime/definitions.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 
@@ -42,8 +43,8 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
  * linear, but a workflow is a few KB; a larger body is no workflow anyone writes.
  */
 export const MAX_VALIDATE_BODY_BYTES = 256 * 1024;
-/** The longest a synchronous start waits, in seconds: API Gateway's integration timeout is 29 s (30 s hard). */
-export const MAX_WAIT_SECONDS = 29;
+/** The longest a synchronous start waits, in seconds (lib/manifest: a second under API Gateway's integration timeout). */
+export const MAX_WAIT_SECONDS = MAX_SYNC_WAIT_SECONDS;
 /** List page size: default and maximum. */
 export const LIST_LIMIT = { default: 20, max: 100 } as const;
 /** History page size: default and maximum. */

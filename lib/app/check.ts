@@ -150,17 +150,17 @@ export function formatProblems(problems: readonly AppProblem[]): string {
     .join("\n");
 }
 
-/** The regions named by `@region` activity resources, which need a dedicated worker queue. */
-export function workerRegionsOf(definitions: readonly Definition[]): Set<string> {
-  const regions = new Set<string>();
+/** The worker pools named by `@pool` activity resources: each gets its own queue and worker function. */
+export function workerPoolsOf(definitions: readonly Definition[]): Set<string> {
+  const pools = new Set<string>();
   const walk = (flow: Flow): void => {
     for (const state of flow.states.values()) {
-      if (state.type === "Task" && state.resource.region !== undefined)
-        regions.add(state.resource.region);
+      if (state.type === "Task" && state.resource.pool !== undefined)
+        pools.add(state.resource.pool);
       if (state.type === "Parallel") for (const branch of state.branches) walk(branch.flow);
       if (state.type === "Map") walk(state.iterator);
     }
   };
   for (const definition of definitions) walk(definition.flow);
-  return regions;
+  return pools;
 }

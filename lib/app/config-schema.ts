@@ -5,6 +5,7 @@
  * (trigger targets exist, no duplicate routes) live in `config.ts`.
  */
 import type { JsonSchema } from "../core/cdl/index.ts";
+import { LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB } from "../manifest/index.ts";
 import {
   ALERTS_SCHEMA,
   FOREIGN_KEYS,
@@ -12,6 +13,11 @@ import {
   SCALING_EXTRAS,
   TEMPORAL_SCHEMA,
 } from "./operations-config.ts";
+
+/** `secretsmanager:<name or ARN>[#<JSON key>]` or `ssm:<parameter name or ARN>`. */
+export const SECRET_REF_PATTERN = "^(secretsmanager:[^#\\s]+(#[^#\\s]+)?|ssm:[^\\s]+)$";
+/** `service:Action`, wildcards allowed, or `*`. */
+export const IAM_ACTION_PATTERN = "^(\\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$";
 
 /** The levels `logging.level` takes (Lambda's application log levels, lowercase). */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -42,7 +48,12 @@ export const MEMORY_PATTERN = "^[0-9]+(?:\\.[0-9]+)?\\s*(?:Mi|MiB|MB|M|Gi|GiB|GB
 
 const memory: JsonSchema = {
   oneOf: [
-    { type: "integer", minimum: 128, maximum: 10_240, description: "Megabytes." },
+    {
+      type: "integer",
+      minimum: LAMBDA_MIN_MEMORY_MB,
+      maximum: LAMBDA_MAX_MEMORY_MB,
+      description: "Megabytes.",
+    },
     { type: "string", pattern: MEMORY_PATTERN, description: "e.g. 512Mi, 1Gi, 1024MB." },
   ],
 };
@@ -93,6 +104,67 @@ const scaling = (role: string): JsonSchema => ({
   },
 });
 
+/** An environment variable's value: a string (numbers and booleans are written as text). */
+const envValue: JsonSchema = { type: ["string", "number", "boolean"] };
+
+/**
+ * `activities:` as a mapping: where the modules are, and what the functions that run
+ * them get on AWS (locally, environment and secrets come from `<app>/.env`).
+ */
+export const ACTIVITIES_BLOCK: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  description:
+    "Where the activities are and what they get: IAM permissions, environment variables and secrets (docs/config.md).",
+  properties: {
+    path: {
+      type: "string",
+      description: "Activity module or folder of modules. Default `activities`.",
+    },
+    environment: {
+      type: "object",
+      additionalProperties: envValue,
+      description:
+        "Environment variables of the functions that run activities (engine, workers). Locally: the same names from .env or the environment.",
+    },
+    secrets: {
+      type: "object",
+      additionalProperties: {
+        type: "string",
+        pattern: SECRET_REF_PATTERN,
+        description:
+          "secretsmanager:<name or ARN>[#<JSON key>] or ssm:<parameter name or ARN>; read at cold start into this variable.",
+      },
+      description:
+        "Environment variables whose values are read from Secrets Manager or SSM Parameter Store when a function starts. Locally: from .env or the environment.",
+    },
+    permissions: {
+      type: "array",
+      description: "IAM statements added to the role of every function that runs activities.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["actions", "resources"],
+        properties: {
+          effect: { enum: ["Allow", "Deny"], description: "Default Allow." },
+          actions: {
+            type: "array",
+            minItems: 1,
+            items: { type: "string", pattern: IAM_ACTION_PATTERN },
+            description: "e.g. ses:SendEmail, s3:GetObject, dynamodb:*.",
+          },
+          resources: {
+            type: "array",
+            minItems: 1,
+            items: { type: "string", pattern: "^(\\*|arn:.+)$" },
+            description: "ARNs (wildcards allowed) or *.",
+          },
+        },
+      },
+    },
+  },
+};
+
 /** The whole `cascade.yaml` schema, draft-07. */
 export const APP_CONFIG_SCHEMA: JsonSchema = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -111,8 +183,13 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
     description: { type: "string" },
     workflows: { type: "string", description: "Folder of workflow files. Default `workflows`." },
     activities: {
-      type: "string",
-      description: "Activity module or folder of modules. Default `activities`.",
+      oneOf: [
+        {
+          type: "string",
+          description: "Activity module or folder of modules. Default `activities`.",
+        },
+        ACTIVITIES_BLOCK,
+      ],
     },
     retention: duration("How long ended executions are kept before they expire. Default 30d."),
     payloads: {

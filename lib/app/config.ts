@@ -19,10 +19,34 @@ import {
   type TaskFunction,
 } from "../core/cdl/index.ts";
 import {
+  API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+  CASCADE_ENVIRONMENT_RESERVE_BYTES,
+  DEFAULT_OFFLOAD_THRESHOLD_BYTES,
+  DEFAULT_RETENTION_DAYS,
+  ENV,
+  EVENTBRIDGE_MIN_RATE_MINUTES,
   FUNCTION_DEFAULTS,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  LAMBDA_MAX_BATCHING_WINDOW_SECONDS,
+  LAMBDA_MAX_MEMORY_MB,
   LAMBDA_MAX_TIMEOUT_SECONDS,
+  LAMBDA_MIN_MEMORY_MB,
+  MAX_SYNC_WAIT_SECONDS,
+  QUEUE_DEFAULTS,
+  SQS_EVENT_SOURCE_MIN_CONCURRENCY,
+  SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   TASK_COMMIT_MARGIN_MS,
 } from "../manifest/index.ts";
+import {
+  type ActivityPermission,
+  type ActivitySetup,
+  ENV_NAME_PATTERN,
+  environmentBytes,
+  missingSecrets,
+  parseSecretRef,
+  reservedEnvName,
+  type SecretRef,
+} from "./activity-setup.ts";
 import { APP_CONFIG_SCHEMA, type LOG_LEVELS } from "./config-schema.ts";
 import {
   buildOperations,
@@ -49,19 +73,15 @@ export const CONFIG_CODES = {
   DUPLICATE_TENANT: "CONFIG_DUPLICATE_TENANT",
   LIMIT: "CONFIG_LIMIT",
   AUTH: "CONFIG_AUTH",
+  /** An `activities.environment` or `activities.secrets` name that is not a variable name, or is Lambda's or Cascade's. */
+  ENV_NAME: "CONFIG_ENV_NAME",
+  /** `cascade dev`/`cascade run`: a secret of `activities.secrets` that `.env` and the environment do not set. */
+  SECRET_MISSING: "CONFIG_SECRET_MISSING",
 } as const;
 export type ConfigCode = (typeof CONFIG_CODES)[keyof typeof CONFIG_CODES];
 
 /** The largest `cascade.yaml` read, in characters. */
 export const MAX_CONFIG_SOURCE_CHARS = 200_000;
-/** API Gateway's integration timeout caps how long a sync request may wait. */
-export const MAX_SYNC_WAIT_SECONDS = 29;
-/** Lambda's longest batching window (its longest timeout is in lib/manifest). */
-export const LAMBDA_MAX_BATCHING_WINDOW_SECONDS = 300;
-/** SQS's longest visibility timeout (12 hours). */
-export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
-/** EventBridge runs a `rate()` schedule at most once a minute, in whole minutes. */
-export const EVENTBRIDGE_MIN_RATE_MINUTES = 1;
 /**
  * The longest `reconciler.every` accepted, in minutes (a day). Not an AWS limit: a
  * stalled execution waits up to this long for its repair, so `30d` is taken for a typo.
@@ -96,7 +116,10 @@ export interface AppConfig {
   readonly name: string;
   readonly dir: string;
   readonly workflows: string;
+  /** The activity module or folder (`activities`, or `activities.path`). */
   readonly activities: string;
+  /** What the functions that run activities get: `activities.{environment,secrets,permissions}`. */
+  readonly activitySetup: ActivitySetup;
   readonly triggers: readonly HttpTrigger[];
   readonly tenants: { readonly isolation: "pooled" | "silo"; readonly names: readonly string[] };
   readonly retentionDays: number;
@@ -164,8 +187,8 @@ export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
 /** The defaults, in one place (documented in the README's cascade.yaml table). */
 export const CONFIG_DEFAULTS = {
-  retentionDays: 30,
-  offloadThresholdBytes: 204_800,
+  retentionDays: DEFAULT_RETENTION_DAYS,
+  offloadThresholdBytes: DEFAULT_OFFLOAD_THRESHOLD_BYTES,
   tenant: "default",
   tenantClaim: "tenant",
   triggerTimeoutSeconds: 25,
@@ -177,7 +200,11 @@ export const CONFIG_DEFAULTS = {
     maxLifetimeMs: 1_800_000,
     validationIntervalMs: 30_000,
   },
-  messaging: { batchSize: 10, batchingWindowSeconds: 0, maxReceiveCount: 5 },
+  messaging: {
+    batchSize: QUEUE_DEFAULTS.batchSize,
+    batchingWindowSeconds: QUEUE_DEFAULTS.batchingWindowSeconds,
+    maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
+  },
   cache: { enabled: false, ttlSeconds: 300 },
   logging: { level: "INFO" },
   // No reservation by default: reserving even 1 fails on accounts whose quota is 100 or
@@ -205,6 +232,11 @@ export interface ConfigCheckOptions {
   readonly workflows?: ReadonlySet<string>;
   /** Shown as the file's name in diagnostics. Default: the path relative to the cwd. */
   readonly display?: string;
+  /**
+   * Where the app will run locally (`cascade dev`, `cascade run`): every secret of
+   * `activities.secrets` must be set there, or it is an error (CONFIG_SECRET_MISSING).
+   */
+  readonly secretsFrom?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -300,10 +332,20 @@ type RawDeployment = {
     limits?: { memory?: number | string };
   };
 };
+interface RawActivities {
+  path?: string;
+  environment?: Record<string, string | number | boolean>;
+  secrets?: Record<string, string>;
+  permissions?: { effect?: "Allow" | "Deny"; actions: string[]; resources: string[] }[];
+}
+/** `activities:` in either form: a path, or the block. */
+const activitiesBlock = (raw: RawConfig): RawActivities =>
+  typeof raw.activities === "string" ? { path: raw.activities } : (raw.activities ?? {});
+
 interface RawConfig {
   name?: string;
   workflows?: string;
-  activities?: string;
+  activities?: string | RawActivities;
   retention?: string;
   payloads?: { offload_threshold?: number };
   auth?: {
@@ -390,7 +432,8 @@ function build(raw: RawConfig, dir: string): AppConfig {
     name: raw.name ?? defaultAppName(dir),
     dir,
     workflows: at(raw.workflows, "workflows"),
-    activities: at(raw.activities, "activities"),
+    activities: at(activitiesBlock(raw).path, "activities"),
+    activitySetup: buildActivitySetup(activitiesBlock(raw)),
     triggers: (raw.triggers ?? []).map((t) => ({
       method: t.method ?? "POST",
       path: t.path,
@@ -463,20 +506,92 @@ function build(raw: RawConfig, dir: string): AppConfig {
   };
 }
 
+function buildActivitySetup(raw: RawActivities): ActivitySetup {
+  const secrets: Record<string, SecretRef> = {};
+  for (const [name, text] of Object.entries(raw.secrets ?? {})) {
+    const ref = parseSecretRef(text);
+    if (ref) secrets[name] = ref;
+  }
+  return {
+    environment: Object.fromEntries(
+      Object.entries(raw.environment ?? {}).map(([name, value]) => [name, String(value)]),
+    ),
+    secrets,
+    permissions: (raw.permissions ?? []).map(
+      (p): ActivityPermission => ({
+        effect: p.effect ?? "Allow",
+        actions: p.actions,
+        resources: p.resources,
+      }),
+    ),
+  };
+}
+
+/** The activities block's problems: variable names, the environment's size, and (locally) unset secrets. */
+function checkActivitySetup(
+  config: AppConfig,
+  raw: RawConfig,
+  options: ConfigCheckOptions,
+  problem: (code: ConfigCode, path: DocPath, message: string) => void,
+): void {
+  const block = activitiesBlock(raw);
+  const { environment, secrets } = config.activitySetup;
+  const base: DocPath = ["activities"];
+  for (const key of ["environment", "secrets"] as const) {
+    for (const name of Object.keys(block[key] ?? {})) {
+      const reserved = reservedEnvName(name);
+      if (!ENV_NAME_PATTERN.test(name))
+        problem(
+          CONFIG_CODES.ENV_NAME,
+          [...base, key, name],
+          `'${name}' is not an environment variable name (letters, digits and _, not starting with a digit)`,
+        );
+      else if (reserved !== undefined)
+        problem(CONFIG_CODES.ENV_NAME, [...base, key, name], `${reserved}: choose another name`);
+      else if (key === "secrets" && Object.hasOwn(environment, name))
+        problem(
+          CONFIG_CODES.ENV_NAME,
+          [...base, key, name],
+          `${name} is also in activities.environment: a variable is either a value or a secret`,
+        );
+    }
+  }
+  const secretsJson = JSON.stringify(block.secrets ?? {});
+  const bytes =
+    environmentBytes(environment) +
+    (Object.keys(secrets).length > 0 ? ENV.SECRETS.length + Buffer.byteLength(secretsJson) : 0);
+  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - CASCADE_ENVIRONMENT_RESERVE_BYTES;
+  if (bytes > budget)
+    problem(
+      CONFIG_CODES.LIMIT,
+      [...base, block.environment ? "environment" : "secrets"],
+      `activities.environment and activities.secrets take ${bytes} bytes; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} for all variables and Cascade keeps ${CASCADE_ENVIRONMENT_RESERVE_BYTES}, so at most ${budget}: move large values into a secret or a parameter`,
+    );
+  if (options.secretsFrom) {
+    for (const name of missingSecrets(config.activitySetup, options.secretsFrom)) {
+      problem(
+        CONFIG_CODES.SECRET_MISSING,
+        [...base, "secrets", name],
+        `secret ${name} is not set here: add ${name}=… to the app's .env (never committed) or export it; on AWS it is read from ${block.secrets?.[name] ?? "its store"}`,
+      );
+    }
+  }
+}
+
 /**
  * The function each Task of the app runs in, for CDL's timeout check: a Task whose
- * resource names a region (`@us-east`) runs on that region's dedicated worker
- * (`deployments.workers`); every other Task runs inline in the engine
+ * resource names a worker pool (`@payments`, the seed's `@us-east`) runs on that pool's
+ * worker function (`deployments.workers`); every other Task runs inline in the engine
  * (`deployments.engine`). Each leaves `TASK_COMMIT_MARGIN_MS` to commit and send.
  */
 export function taskFunctions(config: AppConfig): (resource: ActivityRef) => TaskFunction {
   return (resource) => {
-    const role = resource.region === undefined ? "engine" : "workers";
+    const role = resource.pool === undefined ? "engine" : "workers";
     return {
       label:
-        resource.region === undefined
+        resource.pool === undefined
           ? "the engine function"
-          : `the worker function for ${resource.region}`,
+          : `the worker function of pool ${resource.pool}`,
       timeoutMs: config.deployments[role].timeoutSeconds * 1000,
       marginMs: TASK_COMMIT_MARGIN_MS,
       setting: `deployments.${role}.timeout in cascade.yaml`,
@@ -548,10 +663,11 @@ function checkConfig(
   if (raw.workflows !== undefined && !existsSync(config.workflows)) {
     problem(CONFIG_CODES.MISSING_PATH, ["workflows"], `no such folder: ${config.workflows}`);
   }
-  if (raw.activities !== undefined && !existsSync(config.activities)) {
+  checkActivitySetup(config, raw, options, problem);
+  if (activitiesBlock(raw).path !== undefined && !existsSync(config.activities)) {
     problem(
       CONFIG_CODES.MISSING_PATH,
-      ["activities"],
+      typeof raw.activities === "string" ? ["activities"] : ["activities", "path"],
       `no such file or folder: ${config.activities}`,
     );
   }
@@ -644,12 +760,12 @@ function checkConfig(
     const d = config.deployments[role];
     const base: DocPath = ["deployments", role];
     const rawRole = raw.deployments?.[role];
-    if (!(d.memoryMb >= 128 && d.memoryMb <= 10_240)) {
+    if (!(d.memoryMb >= LAMBDA_MIN_MEMORY_MB && d.memoryMb <= LAMBDA_MAX_MEMORY_MB)) {
       const where = rawRole?.memory === undefined ? ["resources", "memory"] : ["memory"];
       problem(
         CONFIG_CODES.LIMIT,
         [...base, ...where],
-        `Lambda memory is 128 MB to 10,240 MB; this is ${d.memoryMb} MB`,
+        `Lambda memory is ${LAMBDA_MIN_MEMORY_MB} MB to ${LAMBDA_MAX_MEMORY_MB.toLocaleString("en")} MB; this is ${d.memoryMb} MB`,
       );
     }
     if (d.timeoutSeconds < 1 || d.timeoutSeconds > LAMBDA_MAX_TIMEOUT_SECONDS) {
@@ -667,19 +783,23 @@ function checkConfig(
         `min (${s.min}) is above max (${s.max})`,
       );
     }
-    if (role !== "api" && s.max < 2 && scalingOf(raw.autoscaling, role).max !== undefined) {
+    if (
+      role !== "api" &&
+      s.max < SQS_EVENT_SOURCE_MIN_CONCURRENCY &&
+      scalingOf(raw.autoscaling, role).max !== undefined
+    ) {
       problem(
         CONFIG_CODES.LIMIT,
         ["autoscaling", role, "max"],
-        "an SQS event source's maximum concurrency is at least 2",
+        `an SQS event source's maximum concurrency is at least ${SQS_EVENT_SOURCE_MIN_CONCURRENCY}`,
       );
     }
   }
-  if (config.deployments.api.timeoutSeconds > MAX_SYNC_WAIT_SECONDS + 1) {
+  if (config.deployments.api.timeoutSeconds > API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS) {
     problem(
       CONFIG_CODES.LIMIT,
       ["deployments", "api", "timeout"],
-      `API Gateway stops waiting after 30s; the api's timeout is at most 30s`,
+      `API Gateway stops waiting after ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS}s; the api's timeout is at most ${API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS}s`,
     );
   }
 

@@ -8,6 +8,7 @@
  */
 import type { JsonSchema } from "../core/cdl/index.ts";
 import { parseDuration } from "../core/cdl/index.ts";
+import { LAMBDA_MAX_MEMORY_MB, LAMBDA_MIN_MEMORY_MB } from "../manifest/index.ts";
 
 /** The code of an accepted key that has no effect on AWS (a warning). */
 export const NOT_ON_LAMBDA = "CONFIG_NOT_ON_LAMBDA" as const;
@@ -59,7 +60,7 @@ export const RESOURCE_BOUNDS: JsonSchema = {
   properties: {
     memory: {
       oneOf: [
-        { type: "integer", minimum: 128, maximum: 10_240 },
+        { type: "integer", minimum: LAMBDA_MIN_MEMORY_MB, maximum: LAMBDA_MAX_MEMORY_MB },
         {
           type: "string",
           pattern: "^[0-9]+(?:\\.[0-9]+)?\\s*(?:Mi|MiB|MB|M|Gi|GiB|GB|G)$",
@@ -145,12 +146,12 @@ export const INSTEAD: Record<string, string> = {
   "autoscaling.*.enabled":
     "Lambda always scales between zero and max; `enabled: false` only drops provisioned concurrency and scaling policies",
   "messaging.broker":
-    "Cascade's messages go through SQS standard queues it creates (one per role and region); there is no broker to choose",
+    "Cascade's messages go through SQS standard queues it creates (the transition queue, one per worker pool); there is no broker to choose",
   "messaging.partitions":
     "SQS queues scale without partitions; write autoscaling.<role>.max_replicas for more consumers",
   "messaging.replication": "SQS stores every message redundantly across availability zones",
   "messaging.topics":
-    "the queues follow from the workflows (a transition queue, one per @region); nothing to declare",
+    "the queues follow from the workflows (a transition queue, one per @pool); nothing to declare",
   "cache.provider":
     "the cache is ElastiCache Serverless (Valkey) on AWS and Redis under cascade dev",
   "cache.replicas": "ElastiCache Serverless replicates across availability zones by itself",

@@ -8,6 +8,7 @@ import { ActivityLoadError } from "../app/activities.ts";
 import { PACKAGE } from "../app/package-root.ts";
 import { WorkflowPathError } from "../app/workflows.ts";
 import { parsePercentiles, parsePeriod } from "../core/metrics-query.ts";
+import { MAX_SYNC_WAIT_SECONDS } from "../manifest/index.ts";
 import { ApiError, ApiUnavailableError } from "./api-client.ts";
 import { runValidate } from "./commands/validate.ts";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
@@ -303,8 +304,8 @@ ${EXIT_CODES_HELP}`,
       .addOption(
         new Option(
           "--wait <seconds>",
-          "wait up to this long (at most 29) for the output",
-        ).argParser(integer(0, 29)),
+          `wait up to this long (at most ${MAX_SYNC_WAIT_SECONDS}) for the output`,
+        ).argParser(integer(0, MAX_SYNC_WAIT_SECONDS)),
       ),
   )
     .addHelpText(

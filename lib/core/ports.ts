@@ -49,7 +49,7 @@ export interface ExecutionHeader {
 export interface OutMessage {
   /** `<causing message id>/<n>`: duplicates of one logical message share it. */
   readonly mid: string;
-  /** `transitions`, or `worker:<region>` for a dedicated activity queue. */
+  /** `transitions`, or `worker:<pool>` for a worker pool's queue (lib/manifest/queues.ts). */
   readonly queue: string;
   /** Deliver no earlier than this epoch ms (timers, retry backoff). */
   readonly notBefore?: number;

@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { type BundlingOptions, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { buildSync } from "esbuild";
-import { parseDocument } from "yaml";
+import { isMap, parseDocument } from "yaml";
 import type { AppConfig } from "../app/config.ts";
 import { discoverApp, workflowRelativePath } from "../app/discover.ts";
 import { CODE_ROOT, findProject, MODULE_EXTENSION, PACKAGE_ROOT } from "../app/package-root.ts";
@@ -143,7 +143,9 @@ export function stageApp(config: AppConfig): string {
   const doc = parseDocument(existsFile(source) ? readFileSync(source, "utf8") : "{}");
   doc.set("name", config.name);
   doc.set("workflows", "workflows");
-  doc.set("activities", "activities");
+  // The block form keeps its environment, secrets and permissions; only the path moves.
+  if (isMap(doc.get("activities"))) doc.setIn(["activities", "path"], "activities");
+  else doc.set("activities", "activities");
   writeFileSync(join(out, "cascade.yaml"), doc.toString());
   return out;
 }

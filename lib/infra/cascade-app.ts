@@ -26,7 +26,22 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { Deployment, Scaling } from "../app/config.ts";
 import { MAX_DURATION_MS } from "../core/cdl/index.ts";
-import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
+import {
+  ENV,
+  LAMBDA_MAX_EVENT_AGE_MINUTES,
+  PAYLOAD_PREFIX,
+  QUEUE_DEFAULTS,
+  QUEUES,
+  queueDisplayName,
+  SQS_EVENT_SOURCE_MAX_CONCURRENCY,
+  SQS_EVENT_SOURCE_MIN_CONCURRENCY,
+  SQS_MAX_RETENTION_SECONDS,
+  SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+  TABLE,
+  TRANSITIONS_QUEUE,
+  workerQueue,
+} from "../manifest/index.ts";
+import { applyActivitySetup } from "./activity-access.ts";
 import {
   APP_ASSET_DIR,
   bundlingProject,
@@ -40,15 +55,10 @@ import {
 import type { AppModel } from "./model.ts";
 import { addObservability, type ProvisionedTarget } from "./observability.ts";
 
-/** SQS's longest visibility timeout, in seconds (12 hours). */
-export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 /** AWS advises a visibility timeout of at least six times the consuming function's timeout. */
 export const VISIBILITY_PER_TIMEOUT = 6;
-/** The event source mapping's maximum concurrency lies between these (Lambda's limits). */
-export const MIN_MAX_CONCURRENCY = 2;
-export const MAX_MAX_CONCURRENCY = 1000;
 /** A dead-letter queue keeps messages as long as SQS allows (14 days), for a person to look at. */
-export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+export const DLQ_RETENTION_SECONDS = SQS_MAX_RETENTION_SECONDS;
 /** How long function and access logs are kept. */
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 /** Redis/Valkey's port, which ElastiCache Serverless listens on (TLS). */
@@ -79,8 +89,6 @@ export const RECONCILER_MEMORY_MB = 512;
  * schedule's period, so even without reserved concurrency a run ends before the next.
  */
 export const RECONCILER_MAX_TIMEOUT_SECONDS = 300;
-/** Lambda keeps an asynchronous event (a schedule's tick) at most 6 hours. */
-export const LAMBDA_MAX_EVENT_AGE_MINUTES = 360;
 
 /** Props of {@link CascadeApp}. */
 export interface CascadeAppProps {
@@ -122,7 +130,7 @@ export interface CascadeAppProps {
 
 /** Raised when the construct cannot be built from what it was given; `code` is stable. */
 export class CascadeInfraError extends Error {
-  readonly code: "INFRA_MISSING_ENTRY" | "INFRA_NO_TENANT";
+  readonly code: "INFRA_MISSING_ENTRY" | "INFRA_NO_TENANT" | "INFRA_RESERVED_ENV";
   constructor(code: CascadeInfraError["code"], message: string) {
     super(message);
     this.name = "CascadeInfraError";
@@ -143,7 +151,7 @@ export class CascadeApp extends Construct {
   /** The table the functions' `CASCADE_TABLE` names (pooled: the only one; silo: the first tenant's). */
   readonly table: dynamodb.Table;
   readonly transitions: CascadeQueue;
-  /** Region → the dedicated worker queue of activities that name it (`@us-east`). */
+  /** Worker pool → the queue of the activities that name it (`@payments`, the seed's `@us-east`). */
   readonly workerQueues: ReadonlyMap<string, CascadeQueue>;
   readonly bucket: s3.Bucket;
   readonly engine: NodejsFunction;
@@ -153,7 +161,7 @@ export class CascadeApp extends Construct {
   readonly reconciler: NodejsFunction;
   /** The EventBridge rule that runs the reconciler every `reconciler.every` of cascade.yaml. */
   readonly reconcilerSchedule: events.Rule;
-  /** Region → its worker function. */
+  /** Worker pool → its worker function (in the stack's region, like everything else). */
   readonly workers: ReadonlyMap<string, NodejsFunction>;
   readonly httpApi: HttpApi;
   readonly vpc?: ec2.IVpc;
@@ -237,7 +245,10 @@ export class CascadeApp extends Construct {
     const visibility = (consumerTimeoutSeconds: number): Duration =>
       Duration.seconds(
         config.messaging.visibilityTimeoutSeconds ??
-          Math.min(SQS_MAX_VISIBILITY_SECONDS, consumerTimeoutSeconds * VISIBILITY_PER_TIMEOUT),
+          Math.min(
+            SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+            consumerTimeoutSeconds * VISIBILITY_PER_TIMEOUT,
+          ),
       );
     const queuePair = (id: string, dlqId: string, consumerTimeoutSeconds: number): CascadeQueue => {
       const deadLetter = new sqs.Queue(this, dlqId, {
@@ -262,12 +273,9 @@ export class CascadeApp extends Construct {
       config.deployments.engine.timeoutSeconds,
     );
     const workerQueues = new Map<string, CascadeQueue>();
-    for (const region of props.app.workerRegions) {
-      const id = `${QUEUES.workerPrefix}${region}`;
-      workerQueues.set(
-        region,
-        queuePair(id, `${id}-dlq`, config.deployments.workers.timeoutSeconds),
-      );
+    for (const pool of props.app.workerPools) {
+      const id = `${QUEUES.workerPrefix}${pool}`;
+      workerQueues.set(pool, queuePair(id, `${id}-dlq`, config.deployments.workers.timeoutSeconds));
     }
     this.workerQueues = workerQueues;
 
@@ -323,7 +331,7 @@ export class CascadeApp extends Construct {
 
     // Functions ---------------------------------------------------------------------------
     const workerUrls: Record<string, string> = {};
-    for (const [region, q] of workerQueues) workerUrls[region] = q.queue.queueUrl;
+    for (const [pool, q] of workerQueues) workerUrls[pool] = q.queue.queueUrl;
     const environment: Record<string, string> = {
       [ENV.APP]: config.name,
       [ENV.APP_DIR]: `${LAMBDA_TASK_ROOT}/${APP_ASSET_DIR}`,
@@ -470,18 +478,21 @@ export class CascadeApp extends Construct {
       ],
     });
     const workers = new Map<string, NodejsFunction>();
-    for (const region of workerQueues.keys()) {
+    for (const pool of workerQueues.keys()) {
       workers.set(
-        region,
+        pool,
         makeFunction(
-          `Worker-${region}`,
+          `Worker-${pool}`,
           "worker",
           config.deployments.workers,
-          `Cascade ${config.name}: activities of region ${region}`,
+          `Cascade ${config.name}: activities of worker pool ${pool}`,
         ),
       );
     }
     this.workers = workers;
+    // cascade.yaml's `activities:` block: permissions, environment and secrets of the
+    // functions that run activities (the engine runs inline Tasks, the workers the rest).
+    applyActivitySetup(this, config.activitySetup, [this.engine, ...workers.values()]);
 
     // Least privilege: the item and object actions the runtime uses, on these resources only.
     // Nobody deletes payloads (the lifecycle rule does) and nobody scans or manages tables.
@@ -583,25 +594,25 @@ export class CascadeApp extends Construct {
             ? { maxBatchingWindow: Duration.seconds(batchingWindowSeconds) }
             : {}),
           reportBatchItemFailures: true,
-          maxConcurrency: clampConcurrency(scaling?.max ?? MIN_MAX_CONCURRENCY),
+          maxConcurrency: clampConcurrency(scaling?.max ?? SQS_EVENT_SOURCE_MIN_CONCURRENCY),
         }),
       );
     };
     consume(
-      target(this.engine, config.autoscaling.engine, "engine", "engine", "transitions"),
+      target(this.engine, config.autoscaling.engine, "engine", "engine", TRANSITIONS_QUEUE),
       this.transitions.queue,
       config.autoscaling.engine,
     );
-    for (const [region, fn] of workers) {
-      const q = workerQueues.get(region);
+    for (const [pool, fn] of workers) {
+      const q = workerQueues.get(pool);
       if (q)
         consume(
           target(
             fn,
             config.autoscaling.workers,
             "workers",
-            `worker-${region}`,
-            `activities-${region}`,
+            `worker-${pool}`,
+            queueDisplayName(workerQueue(pool)),
           ),
           q.queue,
           config.autoscaling.workers,
@@ -698,9 +709,9 @@ export class CascadeApp extends Construct {
         workers,
       },
       queues: [
-        { name: "transitions", role: "engine" as const, ...this.transitions },
-        ...[...workerQueues].map(([region, q]) => ({
-          name: `activities-${region}`,
+        { name: TRANSITIONS_QUEUE, role: "engine" as const, ...this.transitions },
+        ...[...workerQueues].map(([pool, q]) => ({
+          name: queueDisplayName(workerQueue(pool)),
           role: "workers" as const,
           ...q,
         })),
@@ -717,7 +728,10 @@ export class CascadeApp extends Construct {
 
 /** Lambda's maximum concurrency of an SQS event source lies in [2, 1000]. */
 export function clampConcurrency(max: number): number {
-  return Math.min(MAX_MAX_CONCURRENCY, Math.max(MIN_MAX_CONCURRENCY, max));
+  return Math.min(
+    SQS_EVENT_SOURCE_MAX_CONCURRENCY,
+    Math.max(SQS_EVENT_SOURCE_MIN_CONCURRENCY, max),
+  );
 }
 
 /**

@@ -2,11 +2,11 @@
  * What the CDK construct needs to know about an app folder, read and checked
  * before any construct is built (constructs are synchronous; reading is not):
  * `cascade.yaml`, the workflows (validated with the app's activity names) and
- * the regions of dedicated workers. A typo fails `cdk synth`, not a deployment.
+ * the worker pools (`@pool`). A typo fails `cdk synth`, not a deployment.
  */
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { checkApp, formatProblems, workerRegionsOf } from "../app/check.ts";
+import { checkApp, formatProblems, workerPoolsOf } from "../app/check.ts";
 import type { AppConfig } from "../app/config.ts";
 import { CODE_ROOT, MODULE_EXTENSION } from "../app/package-root.ts";
 
@@ -17,8 +17,8 @@ export interface AppModel {
   readonly workflows: readonly string[];
   /** Activity names exported by the app's modules, sorted. */
   readonly activities: readonly string[];
-  /** Regions named by `@region` activity resources: one worker queue and function each, sorted. */
-  readonly workerRegions: readonly string[];
+  /** Worker pools named by `@pool` activity resources: one queue and worker function each, sorted. */
+  readonly workerPools: readonly string[];
 }
 
 /** Raised when the app folder has errors; `report` lists every one as `cascade validate` prints them. */
@@ -47,7 +47,7 @@ export async function readAppModel(dir: string): Promise<AppModel> {
     config: checked.config,
     workflows: definitions.map((d) => d.name).sort(),
     activities: [...checked.activities.keys()].sort(),
-    workerRegions: [...workerRegionsOf(definitions)].sort(),
+    workerPools: [...workerPoolsOf(definitions)].sort(),
   };
 }
 

@@ -58,12 +58,12 @@ export interface ObservabilityProps {
     readonly api: IFunction;
     readonly deadLetter: IFunction;
     readonly reconciler: IFunction;
-    /** Region → its worker function. */
+    /** Worker pool → its worker function. */
     readonly workers: ReadonlyMap<string, IFunction>;
   };
   readonly queues: readonly {
     readonly name: string;
-    /** Whose queue: the engine's (transitions) or the workers' (activities-<region>). */
+    /** Whose queue: the engine's (transitions) or the workers' (activities-<pool>). */
     readonly role: "engine" | "workers";
     readonly queue: IQueue;
     readonly deadLetter: IQueue;
@@ -191,7 +191,7 @@ export function addObservability(
     { name: "api", fn: props.functions.api },
     { name: "dead-letter", fn: props.functions.deadLetter },
     { name: "reconciler", fn: props.functions.reconciler },
-    ...[...props.functions.workers].map(([region, fn]) => ({ name: `worker-${region}`, fn })),
+    ...[...props.functions.workers].map(([pool, fn]) => ({ name: `worker-${pool}`, fn })),
   ];
 
   const dashboard = new Dashboard(scope, "Dashboard", {

@@ -12,8 +12,9 @@ import type { IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { Construct } from "constructs";
+import { reservedEnvName } from "../app/activity-setup.ts";
 import { METRICS } from "../manifest/index.ts";
-import { CascadeApp, type CascadeAppProps } from "./cascade-app.ts";
+import { CascadeApp, type CascadeAppProps, CascadeInfraError } from "./cascade-app.ts";
 import { readAppModelSync } from "./model.ts";
 
 /** Props of {@link CascadeWorkflows}: the app's folder, and CascadeApp's other props. */
@@ -49,7 +50,7 @@ export class CascadeWorkflows extends CascadeApp {
       this.addActivityEnvironment(name, value);
   }
 
-  /** The functions that run activities: the engine (inline Tasks) and every regional worker. */
+  /** The functions that run activities: the engine (inline Tasks) and every worker pool's worker. */
   get activityFunctions(): readonly NodejsFunction[] {
     return [this.engine, ...this.workers.values()];
   }
@@ -59,8 +60,15 @@ export class CascadeWorkflows extends CascadeApp {
     for (const fn of this.activityFunctions) fn.addToRolePolicy(statement);
   }
 
-  /** Sets an environment variable on every function that runs activities. */
+  /**
+   * Sets an environment variable on every function that runs activities.
+   * @throws CascadeInfraError (INFRA_RESERVED_ENV) for a name of Lambda's or Cascade's
+   * (`AWS_*`, `CASCADE_*`, `_HANDLER`, …), which would fail the deployment or the runtime.
+   */
   addActivityEnvironment(name: string, value: string): void {
+    const reserved = reservedEnvName(name);
+    if (reserved !== undefined)
+      throw new CascadeInfraError("INFRA_RESERVED_ENV", `activityEnvironment: ${reserved}`);
     for (const fn of this.activityFunctions) fn.addEnvironment(name, value);
   }
 

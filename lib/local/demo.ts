@@ -60,7 +60,7 @@ export const DEMO_RUNS: readonly DemoRun[] = [
   },
   {
     workflow: "MultiRegionValidation",
-    label: "validation in two regions, first answer wins",
+    label: "validation in two worker pools, first answer wins",
     input: order("cust-4001", [["desk-9", 1]]),
   },
   {

@@ -8,7 +8,7 @@
 import type { FSWatcher } from "node:fs";
 import { existsSync, mkdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { type AppProblem, type AppWorkflow, checkApp, workerRegionsOf } from "../app/check.ts";
+import { type AppProblem, type AppWorkflow, checkApp, workerPoolsOf } from "../app/check.ts";
 import type { AppConfig } from "../app/config.ts";
 import type { ActivityFunction } from "../core/activity.ts";
 import type { Diagnostic } from "../core/cdl/index.ts";
@@ -207,7 +207,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
       tenants: config.tenants.names.length > 0 ? config.tenants.names : ["default"],
     },
     runtime: {
-      workerRegions: workerRegionsOf(definitions),
+      workerRegions: workerPoolsOf(definitions),
       offloadThresholdBytes: config.offloadThresholdBytes,
       retentionDays: config.retentionDays,
       log: (line) => {

@@ -22,7 +22,15 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { startFauxqs } from "fauxqs";
-import { QUEUE_DEFAULTS, QUEUES, TABLE } from "../manifest/index.ts";
+import {
+  DEAD_LETTER_QUEUE,
+  QUEUE_DEFAULTS,
+  QUEUES,
+  TABLE,
+  TRANSITIONS_QUEUE,
+  workerDeadLetterQueue,
+  workerQueue,
+} from "../manifest/index.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -88,15 +96,15 @@ export function resourceNames(app: string) {
     bucket: `${app}-cascade-payloads`.toLowerCase(),
     transitions: `${app}-${QUEUES.transitions.suffix}`,
     deadLetter: `${app}-${QUEUES.deadLetter.suffix}`,
-    worker: (region: string) => `${app}-${QUEUES.workerPrefix}${region}`,
-    workerDeadLetter: (region: string) => `${app}-${QUEUES.workerPrefix}${region}-dlq`,
+    worker: (pool: string) => `${app}-${QUEUES.workerPrefix}${pool}`,
+    workerDeadLetter: (pool: string) => `${app}-${QUEUES.workerPrefix}${pool}-dlq`,
   };
 }
 
 export interface Provisioned {
   readonly table: string;
   readonly bucket: string;
-  /** Queue name (`transitions`, `worker:<region>`, `dlq`, `dlq:<region>`) → URL. */
+  /** Queue name (`transitions`, `worker:<pool>`, `dlq`, `dlq:<pool>`: lib/manifest/queues.ts) → URL. */
   readonly queues: ReadonlyMap<string, string>;
 }
 
@@ -187,12 +195,12 @@ export async function provision(
     }
   };
   const dlq = await create(names.deadLetter);
-  queues.set("dlq", dlq);
-  queues.set("transitions", await create(names.transitions, dlq));
-  for (const region of options.workerRegions ?? []) {
-    const workerDlq = await create(names.workerDeadLetter(region));
-    queues.set(`dlq:${region}`, workerDlq);
-    queues.set(`worker:${region}`, await create(names.worker(region), workerDlq));
+  queues.set(DEAD_LETTER_QUEUE, dlq);
+  queues.set(TRANSITIONS_QUEUE, await create(names.transitions, dlq));
+  for (const pool of options.workerRegions ?? []) {
+    const workerDlq = await create(names.workerDeadLetter(pool));
+    queues.set(workerDeadLetterQueue(pool), workerDlq);
+    queues.set(workerQueue(pool), await create(names.worker(pool), workerDlq));
   }
   return { table: names.table, bucket: names.bucket, queues };
 }

@@ -17,7 +17,12 @@ import type {
   ResultCache,
   ThreadRecord,
 } from "../core/ports.ts";
-import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS } from "../manifest/index.ts";
+import {
+  FUNCTION_DEFAULTS,
+  isDeadLetterQueue,
+  poolOfQueue,
+  QUEUE_DEFAULTS,
+} from "../manifest/index.ts";
 import { processBatch } from "../runtime/batch.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
 import { Runtime, type RuntimeOptions } from "../runtime/runtime.ts";
@@ -92,7 +97,7 @@ export interface LocalStack {
 
 /** A batch killed for running past its function's timeout. */
 export interface FunctionTimeout {
-  /** The queue: `transitions`, `worker:<region>`, `dlq`, `dlq:<region>`. */
+  /** The queue: `transitions`, `worker:<pool>`, `dlq`, `dlq:<pool>` (lib/manifest/queues.ts). */
   readonly queue: string;
   /** The function consuming it, as people say it: `the engine function`, `the worker function for us-east`. */
   readonly function: string;
@@ -119,15 +124,16 @@ function consumerOf(
   queue: string,
   timeouts: LocalStackOptions["functionTimeouts"],
 ): { label: string; timeoutSeconds: number } {
-  if (queue.startsWith("worker:")) {
+  const pool = poolOfQueue(queue);
+  if (pool !== undefined) {
     return {
-      label: `the worker function for ${queue.slice("worker:".length)}`,
+      label: `the worker function of pool ${pool}`,
       timeoutSeconds: timeouts?.workersSeconds ?? FUNCTION_DEFAULTS.workers.timeoutSeconds,
     };
   }
   // The transition queue, and every dead-letter queue (the dead-letter function has the engine's settings).
   return {
-    label: queue.startsWith("dlq") ? "the dead-letter function" : "the engine function",
+    label: isDeadLetterQueue(queue) ? "the dead-letter function" : "the engine function",
     timeoutSeconds: timeouts?.engineSeconds ?? FUNCTION_DEFAULTS.engine.timeoutSeconds,
   };
 }
@@ -195,7 +201,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const pollers: Poller[] = [];
   for (const [name, url] of provisioned.queues) {
     const consumer = new SqsQueueConsumer(clients.lean.sqs, url);
-    const dead = name === "dlq" || name.startsWith("dlq:");
+    const dead = isDeadLetterQueue(name);
     const consumerFunction = consumerOf(name, options.functionTimeouts);
     const poller = new Poller(
       consumer,

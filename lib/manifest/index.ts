@@ -4,25 +4,9 @@
  * (`lib/local`) both read it, so infrastructure and runtime cannot drift.
  * It imports nothing.
  */
-
-/** DynamoDB's hard item limit, in bytes. */
-export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
-/** SQS's message size limit we design for (the classic 256 KiB, though AWS now allows 1 MiB). */
-export const SQS_MESSAGE_LIMIT_BYTES = 256 * 1024;
-/** SQS's longest per-message delay; longer timers are chained. */
-export const SQS_MAX_DELAY_SECONDS = 900;
-/** SQS batch operations take at most this many entries. */
-export const SQS_MAX_BATCH = 10;
-/** DynamoDB BatchWriteItem takes at most this many requests. */
-export const DYNAMODB_MAX_BATCH_WRITE = 25;
-/** DynamoDB's longest partition key value, in UTF-8 bytes. */
-export const DYNAMODB_PARTITION_KEY_LIMIT_BYTES = 2048;
-/** DynamoDB's longest sort key value, in UTF-8 bytes. */
-export const DYNAMODB_SORT_KEY_LIMIT_BYTES = 1024;
-/** S3's longest object key, in UTF-8 bytes. */
-export const S3_KEY_LIMIT_BYTES = 1024;
-/** S3's largest object (a multipart upload), in bytes: 5 TiB. */
-export const S3_OBJECT_LIMIT_BYTES = 5 * 1024 ** 4;
+export * from "./aws-limits.ts";
+export * from "./queues.ts";
+export * from "./secrets.ts";
 
 /** Default: data larger than this (JSON bytes) moves to the payload bucket and is referenced. */
 export const DEFAULT_OFFLOAD_THRESHOLD_BYTES = 200 * 1024;
@@ -31,14 +15,12 @@ export const DEFAULT_RETENTION_DAYS = 30;
 /** Default receives before a message goes to its dead-letter queue. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 5;
 
-/** Lambda's longest function timeout, in seconds (15 minutes). */
-export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 /**
  * The functions' memory (MB) and timeout (seconds) when `cascade.yaml` sets none
  * (`deployments.<api|engine|workers>`). The CDK construct gives the Lambda functions
  * these, and `cascade dev`'s pollers kill a batch that runs past the same timeouts:
  * `engine` consumes the transition queue (and the dead-letter queues), `workers` the
- * dedicated `activities-<region>` queues.
+ * worker pools' `activities-<pool>` queues.
  */
 export const FUNCTION_DEFAULTS = {
   api: { memoryMb: 512, timeoutSeconds: 30 },
@@ -115,14 +97,6 @@ export const KEYS = {
   definition: (hash: string) => `D#${hash}`,
 } as const;
 
-/** The queues: one for transitions, one per dedicated worker group, each with a dead-letter queue. */
-export const QUEUES = {
-  transitions: { id: "Transitions", suffix: "transitions" },
-  deadLetter: { id: "TransitionsDlq", suffix: "transitions-dlq" },
-  /** `activities-<region>` for activities that name a region (`@us-east`). */
-  workerPrefix: "activities-",
-} as const;
-
 /** How the queues are set up; the CDK construct derives visibility from the function timeout. */
 export const QUEUE_DEFAULTS = {
   visibilityTimeoutSeconds: 60,
@@ -143,7 +117,7 @@ export const ENV = {
   APP_DIR: "CASCADE_APP_DIR",
   TABLE: "CASCADE_TABLE",
   TRANSITION_QUEUE_URL: "CASCADE_TRANSITION_QUEUE_URL",
-  /** JSON object: region → queue URL, for dedicated workers. */
+  /** JSON object: worker pool → queue URL (`@pool` activities). */
   WORKER_QUEUE_URLS: "CASCADE_WORKER_QUEUE_URLS",
   PAYLOAD_BUCKET: "CASCADE_PAYLOAD_BUCKET",
   OFFLOAD_THRESHOLD_BYTES: "CASCADE_OFFLOAD_THRESHOLD_BYTES",
@@ -152,6 +126,12 @@ export const ENV = {
   TENANT_TABLES: "CASCADE_TENANT_TABLES",
   /** The activity cache's endpoint (`host:port`, TLS), set only when `cache.enabled`. */
   CACHE_ENDPOINT: "CASCADE_CACHE_ENDPOINT",
+  /**
+   * JSON object: variable → `secretsmanager:<id>[#<key>]` or `ssm:<name>` (cascade.yaml
+   * `activities.secrets`). The functions that run activities read each at cold start,
+   * before loading the app, and set the variable.
+   */
+  SECRETS: "CASCADE_SECRETS",
   /** Local stack only: the emulators' endpoints. */
   DYNAMODB_ENDPOINT: "CASCADE_DYNAMODB_ENDPOINT",
   SQS_ENDPOINT: "CASCADE_SQS_ENDPOINT",

@@ -26,6 +26,7 @@ import type {
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
+import { workerQueue } from "../manifest/index.ts";
 import {
   BRANCH_PAGE,
   ENVELOPE_BUDGET_BYTES,
@@ -107,8 +108,7 @@ export async function prepare(
           if (size > ENVELOPE_BUDGET_BYTES)
             input = await rt.codec.store(command.input, header, true);
         }
-        const worker =
-          command.region !== undefined && rt.options.workerRegions?.has(command.region);
+        const worker = command.pool !== undefined && rt.options.workerRegions?.has(command.pool);
         const base = {
           header,
           input,
@@ -124,7 +124,7 @@ export async function prepare(
         if (worker) {
           outbox.push({
             mid: id(),
-            queue: `worker:${command.region}`,
+            queue: workerQueue(command.pool),
             ...delay,
             body: { kind: "work", ...base },
           });

@@ -13,6 +13,7 @@ import type {
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
+import { TRANSITIONS_QUEUE } from "../manifest/index.ts";
 import { RuntimeError } from "./errors.ts";
 
 /**
@@ -23,8 +24,8 @@ import { RuntimeError } from "./errors.ts";
  */
 export const INLINE_FOLLOW_UPS_PER_INVOCATION = 64;
 
-/** The queue name of transitions; dedicated workers are `worker:<region>`. */
-export const TRANSITIONS = "transitions";
+/** The queue name of transitions; worker pools are `worker:<pool>` (lib/manifest/queues.ts). */
+export const TRANSITIONS = TRANSITIONS_QUEUE;
 
 /** A message to send, with the received message whose work caused it (its `messageKey`). */
 export interface Outgoing {

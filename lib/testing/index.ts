@@ -18,12 +18,13 @@ import { MemoryPayloadStore } from "../adapters/memory/payloads.ts";
 import { MemoryQueues } from "../adapters/memory/queue.ts";
 import { MemoryExecutionStore } from "../adapters/memory/store.ts";
 import { TieredCache } from "../adapters/tiered-cache.ts";
-import { workerRegionsOf } from "../app/check.ts";
+import { workerPoolsOf } from "../app/check.ts";
 import { loadApp } from "../app/load.ts";
 import type { ActivityContext, ActivityFunction } from "../core/activity.ts";
 import type { HistoryEvent, WorkflowError } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { MessageQueue } from "../core/ports.ts";
+import { workerQueue } from "../manifest/index.ts";
 import { DefinitionRegistry } from "../runtime/definitions.ts";
 import { Runtime, TRANSITIONS } from "../runtime/runtime.ts";
 
@@ -174,7 +175,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
     });
   }
 
-  const regions = workerRegionsOf(names.map((name) => definitions.current(name).definition));
+  const pools = workerPoolsOf(names.map((name) => definitions.current(name).definition));
   const logs: string[] = [];
   const cache = app.config.cache.enabled
     ? new TieredCache(new MemoryResultCache(clock), {
@@ -198,12 +199,12 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
       app: app.config.name,
       log: (line) => logs.push(line),
       conflictBackoffMs: 0,
-      workerRegions: regions,
+      workerRegions: pools,
       offloadThresholdBytes: app.config.offloadThresholdBytes,
       retentionDays: app.config.retentionDays,
     },
   );
-  const queueNames = [TRANSITIONS, ...[...regions].map((r) => `worker:${r}`)];
+  const queueNames = [TRANSITIONS, ...[...pools].map(workerQueue)];
 
   /** Delivers what is visible now; returns how many messages it delivered. */
   const deliverVisible = async (): Promise<number> => {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkApp, formatProblems, workerRegionsOf } from "../../lib/app/check.ts";
+import { checkApp, formatProblems, workerPoolsOf } from "../../lib/app/check.ts";
 import { repoPath } from "../helpers.ts";
 
 function app(files: Record<string, string>): string {
@@ -30,7 +30,7 @@ test("the example app checks clean: five workflows, its activities, its cascade.
   ]);
   assert.ok(checked.activities.has("verify_identity"));
   const definitions = checked.workflows.flatMap((w) => (w.definition ? [w.definition] : []));
-  assert.deepEqual([...workerRegionsOf(definitions)].sort(), ["eu-west", "us-east"]);
+  assert.deepEqual([...workerPoolsOf(definitions)].sort(), ["eu-west", "us-east"]);
 });
 
 test("every problem at once: a bad cascade.yaml key, an unknown activity, a trigger to no workflow", async () => {
@@ -104,7 +104,7 @@ test("a Task whose timeout (or heartbeat) cannot fit in its function's timeout i
     found.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}`),
     [
       "workflows/slow.yaml:6:14 'Inline' has timeout 28s but the engine function times out at 30s (28s + 5s margin to commit > 30s): lower its timeout to at most 25s, or raise deployments.engine.timeout in cascade.yaml to at least 33s",
-      "workflows/slow.yaml:11:16 'Beating' has heartbeat 56s and no timeout but the worker function for us-east times out at 1m (56s + 5s margin to commit > 1m): lower its heartbeat to at most 55s, or raise deployments.workers.timeout in cascade.yaml to at least 1m1s",
+      "workflows/slow.yaml:11:16 'Beating' has heartbeat 56s and no timeout but the worker function of pool us-east times out at 1m (56s + 5s margin to commit > 1m): lower its heartbeat to at most 55s, or raise deployments.workers.timeout in cascade.yaml to at least 1m1s",
     ],
   );
   assert.equal(checked.errors, 2, formatProblems(checked.problems));

@@ -100,7 +100,7 @@ test("Map, WaitForEvent, single-mapping retry and cache normalise", () => {
   assert.equal(notify.result, null);
   const fulfil = def.flow.states.get("FulfillOrder");
   assert.ok(fulfil?.type === "Task");
-  assert.deepEqual(fulfil.resource, { activity: "fulfill_order", region: "us-east" });
+  assert.deepEqual(fulfil.resource, { activity: "fulfill_order", pool: "us-east" });
   assert.equal(fulfil.heartbeatMs, 30_000);
 });
 

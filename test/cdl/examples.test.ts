@@ -73,5 +73,5 @@ test("the seed snippets validate exactly as written", () => {
   const task = choice.definition?.flow.states.get("ProcessOrder");
   assert.equal(task?.type, "Task");
   if (task?.type === "Task")
-    assert.deepEqual(task.resource, { activity: "validate", region: "us-east" });
+    assert.deepEqual(task.resource, { activity: "validate", pool: "us-east" });
 });

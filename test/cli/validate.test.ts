@@ -163,7 +163,7 @@ test("validate refuses a Task whose timeout does not fit its function's, given t
     assert.equal(code, EXIT.INVALID, out);
     assert.match(
       out,
-      /workflows\/fulfil\.yaml:6:14 error CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION 'FulfillOrder' has timeout 15m but the worker function for us-east times out at 5m \(15m \+ 5s margin to commit > 5m\): lower its timeout to at most 4m55s/,
+      /workflows\/fulfil\.yaml:6:14 error CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION 'FulfillOrder' has timeout 15m but the worker function of pool us-east times out at 5m \(15m \+ 5s margin to commit > 5m\): lower its timeout to at most 4m55s/,
     );
   }
   await writeFile(

@@ -23,7 +23,7 @@ test("cdk synth refuses a Task whose timeout does not fit in its worker's Lambda
     assert.ok(error instanceof AppModelError);
     assert.match(
       error.report,
-      /fulfil\.yaml:6:14 error CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION 'FulfillOrder' has timeout 15m but the worker function for us-east times out at 5m/,
+      /fulfil\.yaml:6:14 error CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION 'FulfillOrder' has timeout 15m but the worker function of pool us-east times out at 5m/,
     );
     return true;
   });
@@ -32,5 +32,5 @@ test("cdk synth refuses a Task whose timeout does not fit in its worker's Lambda
     join(dir, "workflows", "fulfil.yaml"),
     "name: Fulfil\nstates:\n  - name: FulfillOrder\n    type: Task\n    resource: urn:cascade:activity:fulfill_order@us-east\n    timeout: 4m55s\n    end: true\n",
   );
-  assert.deepEqual((await readAppModel(dir)).workerRegions, ["us-east"]);
+  assert.deepEqual((await readAppModel(dir)).workerPools, ["us-east"]);
 });

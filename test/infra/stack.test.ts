@@ -133,7 +133,7 @@ describe("the example app's stack", () => {
     });
   });
 
-  test("queues: transitions and one per worker region, each with an encrypted DLQ and redrive", () => {
+  test("queues: transitions and one per worker pool, each with an encrypted DLQ and redrive", () => {
     // transitions + eu-west + us-east, each with its DLQ
     template.resourceCountIs("AWS::SQS::Queue", 6);
     template.hasResourceProperties("AWS::SQS::Queue", {
@@ -220,7 +220,7 @@ describe("the example app's stack", () => {
     const api = fnEnv(template, /HTTP API/);
     assert.equal(api.MemorySize, 512);
     assert.equal(api.Timeout, 30);
-    const worker = fnEnv(template, /region us-east/);
+    const worker = fnEnv(template, /worker pool us-east/);
     assert.equal(worker.MemorySize, 1024);
     assert.equal(worker.Timeout, 300);
     assert.ok(!(ENV.CACHE_ENDPOINT in engine.Environment.Variables));

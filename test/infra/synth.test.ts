@@ -143,7 +143,7 @@ describe("cdk synth and the bundled functions", () => {
 
   for (const [label, match, event] of [
     ["engine", "transition queue", emptySqs],
-    ["worker", "region us-east", emptySqs],
+    ["worker", "worker pool us-east", emptySqs],
     ["dead-letter", "dead-lettered", { Records: [{ messageId: "m1", body: "not json" }] }],
     [
       "reconciler",

@@ -8,7 +8,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AppConfig } from "../../app/config.ts";
 import { loadApp } from "../../app/load.ts";
 import type { ExecutionStore, ObjectStore, PayloadStore, ResultCache } from "../../core/ports.ts";
-import { ENV } from "../../manifest/index.ts";
+import { ENV, workerQueue } from "../../manifest/index.ts";
 import { DefinitionRegistry } from "../../runtime/definitions.ts";
 import { EmfMetrics } from "../../runtime/metrics.ts";
 import { Runtime, TRANSITIONS } from "../../runtime/runtime.ts";
@@ -74,13 +74,13 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
   const workers = env[ENV.WORKER_QUEUE_URLS];
   if (workers) {
     try {
-      for (const [region, url] of Object.entries(JSON.parse(workers) as Record<string, unknown>)) {
-        if (typeof url !== "string") throw new Error(`the URL for ${region} is not a string`);
-        workerQueueUrls.set(region, url);
+      for (const [pool, url] of Object.entries(JSON.parse(workers) as Record<string, unknown>)) {
+        if (typeof url !== "string") throw new Error(`the URL for ${pool} is not a string`);
+        workerQueueUrls.set(pool, url);
       }
     } catch (error) {
       problems.push(
-        `${ENV.WORKER_QUEUE_URLS} must be a JSON object of region → queue URL: ${(error as Error).message}`,
+        `${ENV.WORKER_QUEUE_URLS} must be a JSON object of worker pool → queue URL: ${(error as Error).message}`,
       );
     }
   }
@@ -159,6 +159,16 @@ export async function createServicesFromEnv(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Services> {
   const config = readConfig(env);
+  // Secrets first: activity modules may read them at module scope, when loadApp imports them.
+  if (env[ENV.SECRETS]) {
+    const { awsSecretReader, loadSecrets } = await import("./secrets.ts");
+    const bootstrapClients = createAwsClients();
+    try {
+      await loadSecrets(env, awsSecretReader(bootstrapClients.dynamodb));
+    } finally {
+      bootstrapClients.destroy();
+    }
+  }
   const app = await loadApp(config.appDir);
   const clients = createAwsClients({
     ...(config.endpoints ? { endpoints: config.endpoints } : {}),
@@ -184,7 +194,7 @@ export async function createServicesFromEnv(
     );
   }
   const urls = new Map<string, string>([[TRANSITIONS, config.transitionQueueUrl]]);
-  for (const [region, url] of config.workerQueueUrls) urls.set(`worker:${region}`, url);
+  for (const [pool, url] of config.workerQueueUrls) urls.set(workerQueue(pool), url);
   const definitions = new DefinitionRegistry(store);
   for (const workflow of app.workflows)
     definitions.register(workflow.source, workflow.file, workflow.defaultName);

@@ -57,10 +57,12 @@ export const MAX_ATTEMPTS = 3;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface AwsJsonClientOptions {
-  /** `dynamodb` or `sqs`: the signing name. */
-  readonly service: "dynamodb" | "sqs";
-  /** The `X-Amz-Target` prefix: `DynamoDB_20120810` or `AmazonSQS`. */
+  /** The signing name: `dynamodb`, `sqs` (or `secretsmanager`, `ssm` for cold-start reads). */
+  readonly service: "dynamodb" | "sqs" | "secretsmanager" | "ssm";
+  /** The `X-Amz-Target` prefix: `DynamoDB_20120810`, `AmazonSQS`, `secretsmanager`, `AmazonSSM`. */
   readonly targetPrefix: string;
+  /** The AWS JSON protocol version: DynamoDB and SQS speak 1.0, Secrets Manager and SSM 1.1. Default 1.0. */
+  readonly jsonVersion?: "1.0" | "1.1";
   /** Operation names by SDK command class (kept by reference, so minified bundles work). */
   readonly operations: ReadonlyMap<abstract new (...args: never[]) => unknown, string>;
   /** A custom endpoint (the emulators); default `https://<service>.<region>.amazonaws.com`. */
@@ -158,7 +160,17 @@ export class AwsJsonClient {
         `${this.#options.service}: no JSON operation for ${command.constructor.name}`,
       );
     }
-    const input = command.input as Record<string, unknown>;
+    return this.call<Output>(operation, command.input as Record<string, unknown>);
+  }
+
+  /**
+   * Calls `operation` with `input` as one signed POST (services without SDK command classes here).
+   * @throws AwsJsonError named like the SDK's exception, after retrying throttles and resets.
+   */
+  async call<Output = Record<string, unknown>>(
+    operation: string,
+    input: Record<string, unknown>,
+  ): Promise<Output> {
     const body = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -209,7 +221,7 @@ export class AwsJsonClient {
       query: {},
       headers: {
         host: url.host,
-        "content-type": "application/x-amz-json-1.0",
+        "content-type": `application/x-amz-json-${this.#options.jsonVersion ?? "1.0"}`,
         "x-amz-target": `${this.#options.targetPrefix}.${operation}`,
         "content-length": String(Buffer.byteLength(body)),
       },

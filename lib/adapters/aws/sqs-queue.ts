@@ -16,6 +16,7 @@ import { type MessageQueue, messageKey, type OutMessage } from "../../core/ports
 import {
   SQS_MAX_BATCH,
   SQS_MAX_DELAY_SECONDS,
+  SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   SQS_MESSAGE_LIMIT_BYTES,
 } from "../../manifest/index.ts";
 import type { AwsJsonClient } from "./json-client.ts";
@@ -83,7 +84,7 @@ export class SqsMessageQueue implements MessageQueue {
   readonly #client: Pick<SQSClient, "send">;
   readonly #urls: ReadonlyMap<string, string>;
 
-  /** @param urls queue name (`transitions`, `worker:<region>`) → queue URL. */
+  /** @param urls queue name (`transitions`, `worker:<pool>`) → queue URL. */
   constructor(client: SQSClient | AwsJsonClient, urls: ReadonlyMap<string, string>) {
     this.#client = client as Pick<SQSClient, "send">;
     this.#urls = urls;
@@ -213,7 +214,7 @@ export class SqsQueueConsumer implements QueueConsumer {
           Entries: receipts.slice(i, i + SQS_MAX_BATCH).map((handle, index) => ({
             Id: String(index),
             ReceiptHandle: handle,
-            VisibilityTimeout: Math.min(43_200, Math.ceil(ms / 1000)),
+            VisibilityTimeout: Math.min(SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, Math.ceil(ms / 1000)),
           })),
         }),
       );
@@ -225,7 +226,7 @@ export class SqsQueueConsumer implements QueueConsumer {
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.#url,
         ReceiptHandle: receipt,
-        VisibilityTimeout: Math.min(43_200, Math.ceil(delayMs / 1000)),
+        VisibilityTimeout: Math.min(SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, Math.ceil(delayMs / 1000)),
       }),
     );
   }

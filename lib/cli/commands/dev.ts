@@ -1,7 +1,9 @@
 /** `cascade dev [APP_DIR]`: the whole app on this machine, until Ctrl-C. */
 import { join, relative, resolve } from "node:path";
 import { formatProblems } from "../../app/check.ts";
-import { ENV_FILE, loadAppEnvFile } from "../../app/env-file.ts";
+import { ENV_FILE, prepareLocalEnvironment } from "../../app/env-file.ts";
+import { APP_CONFIG_FILE } from "../../app/workflows.ts";
+import { formatDiagnostic } from "../../core/cdl/index.ts";
 import { runDemo } from "../../local/demo.ts";
 import { DevError, type DevServer, problemDiagnostics, startDevServer } from "../../local/dev.ts";
 import type { LogFormat } from "../../local/transition-log.ts";
@@ -33,9 +35,24 @@ export async function runDev(
   const json = options.logFormat === "json";
   const line = (text: string) => io.stdout(`${text}\n`);
   let server: DevServer;
-  const fromEnvFile = loadAppEnvFile(resolve(io.cwd, appDir));
+  const { fromEnvFile, missing } = await prepareLocalEnvironment(
+    resolve(io.cwd, appDir),
+    join(appDir, APP_CONFIG_FILE),
+  );
   if (fromEnvFile.length > 0)
     io.stderr(`cascade dev: ${fromEnvFile.length} variable(s) from ${join(appDir, ENV_FILE)}\n`);
+  if (missing.length > 0) {
+    const message = `${missing.length} secret(s) of cascade.yaml are not set: add them to ${join(appDir, ENV_FILE)} or the environment`;
+    if (json)
+      io.stderr(
+        `${JSON.stringify({ level: "error", kind: "startup", code: "SECRET_MISSING", message, problems: missing })}\n`,
+      );
+    else {
+      for (const d of missing) io.stderr(`${formatDiagnostic(d)}\n`);
+      io.stderr(`\ncascade dev: ${message}\n`);
+    }
+    return EXIT.INVALID;
+  }
   try {
     server = await startDevServer({
       dir: appDir,

@@ -30,6 +30,12 @@ export function initFiles(name: string, pkg = PACKAGE.name): Record<string, stri
 # The app: docs/config.md in ${pkg} lists every key.
 name: ${name}
 workflows: workflows
+# What the activities get on AWS (locally: .env), e.g.
+#   activities:
+#     path: activities
+#     environment: { ORDERS_TABLE: orders }
+#     secrets: { API_KEY: "secretsmanager:${name}/api-key" }
+#     permissions: [{ actions: [ses:SendEmail], resources: ["*"] }]
 activities: activities
 # On AWS the HTTP API takes SigV4-signed calls only: grant callers in infra/app.ts
 # (workflows.grantStartExecution(fn)). cascade dev's local API is open.

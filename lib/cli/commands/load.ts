@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { JsonValue } from "../../core/expr/index.ts";
 import { nearestRank } from "../../core/metrics-query.ts";
+import { MAX_SYNC_WAIT_SECONDS } from "../../manifest/index.ts";
 import {
   ApiClient,
   ApiError,
@@ -77,8 +78,8 @@ interface Percentiles {
 
 /** How many of the slowest executions the report names. */
 const SLOWEST = 5;
-/** The longest one synchronous wait may last (API Gateway's integration timeout). */
-const WAIT_SECONDS = 29;
+/** The longest one synchronous wait may last (API Gateway's integration timeout, lib/manifest). */
+const WAIT_SECONDS = MAX_SYNC_WAIT_SECONDS;
 /** How often the progress bar is redrawn. */
 const PROGRESS_EVERY_MS = 200;
 const BAR_WIDTH = 24;

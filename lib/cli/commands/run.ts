@@ -4,10 +4,11 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { ActivityLoadError } from "../../app/activities.ts";
-import { importActivities, workerRegionsOf } from "../../app/check.ts";
-import { conventionalActivitiesDir, workflowStem } from "../../app/workflows.ts";
+import { importActivities, workerPoolsOf } from "../../app/check.ts";
+import { prepareLocalEnvironment } from "../../app/env-file.ts";
+import { APP_CONFIG_FILE, conventionalActivitiesDir, workflowStem } from "../../app/workflows.ts";
 import type { ActivityFunction } from "../../core/activity.ts";
 import { formatDiagnostic, validateWorkflow } from "../../core/cdl/index.ts";
 import type { WorkflowError } from "../../core/engine/types.ts";
@@ -77,6 +78,20 @@ export async function runRun(
     io.stderr(`cascade run: no such file or folder: ${options.activities ?? activitiesPath}\n`);
     return EXIT.USAGE;
   }
+  // A file of an app (`<app>/workflows/x.yaml` beside `<app>/cascade.yaml`) gets the app's
+  // .env and must have its secrets, as under cascade dev.
+  const appDir = dirname(dirname(path));
+  if (basename(dirname(path)) === "workflows" && existsSync(join(appDir, APP_CONFIG_FILE))) {
+    const { missing } = await prepareLocalEnvironment(
+      appDir,
+      relative(io.cwd, join(appDir, APP_CONFIG_FILE)),
+    );
+    if (missing.length > 0) {
+      for (const d of missing) io.stderr(`${formatDiagnostic(d)}\n`);
+      io.stderr(`cascade run: ${missing.length} secret(s) not set; nothing was run\n`);
+      return EXIT.INVALID;
+    }
+  }
   let activities = new Map<string, ActivityFunction>();
   if (activitiesPath !== undefined) {
     try {
@@ -113,7 +128,7 @@ export async function runRun(
       emulatorThread: false,
       visibilityTimeoutSeconds: 30,
       runtime: {
-        workerRegions: workerRegionsOf([definition]),
+        workerRegions: workerPoolsOf([definition]),
         log: (line) => {
           if (options.verbose) io.stderr(`${line}\n`);
         },

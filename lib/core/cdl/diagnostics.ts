@@ -23,6 +23,8 @@ export const CDL_CODES = {
   RESULT_PATH: "CDL_RESULT_PATH",
   RESULT_CONFLICT: "CDL_RESULT_CONFLICT",
   RESOURCE: "CDL_RESOURCE",
+  /** A warning: `@us-east-1` names a worker pool, which runs in the app's region, not in that one. */
+  POOL_NAMED_LIKE_REGION: "CDL_POOL_NAMED_LIKE_REGION",
   UNKNOWN_ACTIVITY: "CDL_UNKNOWN_ACTIVITY",
   CONFLICTING_KEYS: "CDL_CONFLICTING_KEYS",
   ERROR_NAMES: "CDL_ERROR_NAMES",

@@ -2,7 +2,7 @@
  * The JSON Schema of CDL: the one source of truth for the shape of a workflow.
  *
  * The validator in `structure.ts` interprets this very object (a draft-07 subset:
- * `type`, `properties`, `required`, `additionalProperties: false`, `enum`, `const`,
+ * `type`, `properties`, `required`, `additionalProperties` (false, or a schema of every other value), `enum`, `const`,
  * `items`, `minItems`, `minimum`, `maximum`, `pattern`, `format`, `oneOf`, `$ref`),
  * and `scripts/write-schema.ts` publishes it as `schema/cdl.schema.json` for editors
  * (the YAML language server reads the `# yaml-language-server: $schema=` comment).
@@ -61,7 +61,7 @@ export type CdlFormat =
 
 /** `500ms`, `10s`, `5m`, `1h`, `1d`, or a sum such as `1h30m`. */
 export const DURATION_PATTERN = "^(?:[0-9]+(?:ms|s|m|h|d))+$";
-/** `urn:cascade:activity:<name>` with an optional `@<region>` that routes to a dedicated worker. */
+/** `urn:cascade:activity:<name>` with an optional `@<pool>` that routes to a worker pool (its own queue and function). */
 export const ACTIVITY_URN_PATTERN =
   "^urn:cascade:activity:[A-Za-z_][A-Za-z0-9_]*(?:@[a-z0-9][a-z0-9-]*)?$";
 /**
@@ -141,7 +141,7 @@ const stateSchemas: Record<StateType, JsonSchema> = {
         format: "activity-urn",
         pattern: ACTIVITY_URN_PATTERN,
         description:
-          "urn:cascade:activity:<name>[@<region>]. Default: the state's name in snake_case (VerifyIdentity runs verify_identity). A region routes the activity to a dedicated worker.",
+          "urn:cascade:activity:<name>[@<pool>]. Default: the state's name in snake_case (VerifyIdentity runs verify_identity). A pool (@payments; the seed's @us-east) routes the activity to that worker pool's own queue and function, in the app's region.",
       },
       parameters: {
         format: "template",

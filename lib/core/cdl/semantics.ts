@@ -84,10 +84,10 @@ export function activityNameFor(stateName: string): string {
     .toLowerCase();
 }
 
-/** Parses `urn:cascade:activity:name@region` (already checked by the schema). */
+/** Parses `urn:cascade:activity:name@pool` (already checked by the schema). */
 export function parseResource(urn: string): ActivityRef {
-  const [activity = "", region] = urn.slice("urn:cascade:activity:".length).split("@");
-  return region === undefined ? { activity } : { activity, region };
+  const [activity = "", pool] = urn.slice("urn:cascade:activity:".length).split("@");
+  return pool === undefined ? { activity } : { activity, pool };
 }
 
 const TERMINAL_TYPES = new Set(["Succeed", "Fail"]);

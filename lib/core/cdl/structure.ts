@@ -150,7 +150,9 @@ export function checkStructure(
       return;
     }
 
-    if (isRecord(value) && (s.properties || s.required)) {
+    const valuesSchema =
+      typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
+    if (isRecord(value) && (s.properties || s.required || valuesSchema)) {
       const props = s.properties ?? {};
       for (const key of s.required ?? []) {
         if (!Object.hasOwn(value, key)) {
@@ -161,6 +163,8 @@ export function checkStructure(
         const childSchema = Object.hasOwn(props, key) ? props[key] : undefined;
         if (childSchema) {
           visit(childSchema, child, [...path, key], key, out);
+        } else if (valuesSchema) {
+          visit(valuesSchema, child, [...path, key], key, out);
         } else if (s.additionalProperties === false) {
           const hint = suggest(key, Object.keys(props));
           out(
@@ -325,6 +329,12 @@ export function checkStructure(
 }
 
 const RESOURCE_PREFIX = "urn:cascade:activity:";
+/**
+ * An AWS region code (`us-east-1`, `eu-west-2`, `us-gov-west-1`). A pool may be named
+ * so (the seed's `@us-east` is a pool's name), but a full region code suggests the
+ * author expects that region, which Cascade does not deploy to: a warning says so.
+ */
+const AWS_REGION_CODE = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$/;
 
 function checkResource(value: unknown, path: DocPath, out: Report): void {
   if (typeof value !== "string") return;
@@ -332,23 +342,30 @@ function checkResource(value: unknown, path: DocPath, out: Report): void {
     out(
       CDL_CODES.RESOURCE,
       path,
-      `'${value}' is not an activity resource; write urn:cascade:activity:<name>[@<region>]`,
+      `'${value}' is not an activity resource; write urn:cascade:activity:<name>[@<pool>]`,
     );
     return;
   }
   const rest = value.slice(RESOURCE_PREFIX.length);
-  const [name = "", region, ...extra] = rest.split("@");
+  const [name = "", pool, ...extra] = rest.split("@");
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     out(
       CDL_CODES.RESOURCE,
       path,
       `'${name}' is not an activity name: use letters, digits and _ (it names an exported function)`,
     );
-  } else if (extra.length > 0 || (region !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(region))) {
+  } else if (extra.length > 0 || (pool !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(pool))) {
     out(
       CDL_CODES.RESOURCE,
       path,
-      `'${rest.slice(name.length + 1)}' is not a region; write e.g. @us-east-1`,
+      `'${rest.slice(name.length + 1)}' is not a worker pool's name: lower-case letters, digits and -, e.g. @payments`,
+    );
+  } else if (pool !== undefined && AWS_REGION_CODE.test(pool)) {
+    out(
+      CDL_CODES.POOL_NAMED_LIKE_REGION,
+      path,
+      `@${pool} names a worker pool (its own queue and function), not the AWS region ${pool}: the pool runs in the app's region; name it for what runs there (e.g. @payments)`,
+      { severity: "warning" },
     );
   }
 }

@@ -15,11 +15,14 @@ export type ResultTarget = readonly PathSegment[] | null;
 /** What follows a state in its flow. */
 export type Transition = { readonly next: string } | { readonly end: true };
 
-/** An activity reference: `urn:cascade:activity:<activity>[@<region>]`. */
+/** An activity reference: `urn:cascade:activity:<activity>[@<pool>]`. */
 export interface ActivityRef {
   readonly activity: string;
-  /** Set when the activity runs on a dedicated worker queue in that region. */
-  readonly region?: string;
+  /**
+   * Set when the activity runs in a worker pool: that pool's own queue and `worker`
+   * function (memory, timeout, concurrency), in the app's AWS region like the rest.
+   */
+  readonly pool?: string;
 }
 
 /** Retry policy of one retrier; delays in milliseconds. */

@@ -672,7 +672,7 @@ class Run {
       token,
       state: state.name,
       activity: state.resource.activity,
-      ...(state.resource.region === undefined ? {} : { region: state.resource.region }),
+      ...(state.resource.pool === undefined ? {} : { pool: state.resource.pool }),
       input: input.value,
       ...(notBefore > this.now ? { notBefore } : {}),
       ...(state.timeoutMs === undefined ? {} : { timeoutMs: state.timeoutMs }),

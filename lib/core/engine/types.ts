@@ -286,7 +286,8 @@ export type Command =
       readonly token: Required<Token>;
       readonly state: string;
       readonly activity: string;
-      readonly region?: string;
+      /** The worker pool (`@pool`) whose queue runs it; absent: inline in the engine. */
+      readonly pool?: string;
       readonly input: JsonValue;
       /** Not before this epoch ms (retry backoff); absent: now. */
       readonly notBefore?: number;
