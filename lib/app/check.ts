@@ -151,6 +151,36 @@ export function formatProblems(problems: readonly AppProblem[]): string {
 }
 
 /** The worker pools named by `@pool` activity resources: each gets its own queue and worker function. */
+/**
+ * The S3 buckets an app's Maps read items from (`item_reader`) and write results to
+ * (`result_writer`), where a literal names them; `templated` when some bucket is only
+ * known at run time (its access then comes from cascade.yaml's `activities.permissions`).
+ */
+export function objectBucketsOf(definitions: readonly Definition[]): {
+  read: string[];
+  write: string[];
+  templated: boolean;
+} {
+  const read = new Set<string>();
+  const write = new Set<string>();
+  let templated = false;
+  const note = (into: Set<string>, bucket: { kind: string; source: string }) => {
+    if (bucket.kind === "literal") into.add(bucket.source);
+    else templated = true;
+  };
+  const walk = (flow: Flow): void => {
+    for (const state of flow.states.values()) {
+      if (state.type === "Parallel") for (const branch of state.branches) walk(branch.flow);
+      if (state.type !== "Map") continue;
+      if (state.itemReader) note(read, state.itemReader.bucket);
+      if (state.resultWriter) note(write, state.resultWriter.bucket);
+      walk(state.iterator);
+    }
+  };
+  for (const definition of definitions) walk(definition.flow);
+  return { read: [...read].sort(), write: [...write].sort(), templated };
+}
+
 export function workerPoolsOf(definitions: readonly Definition[]): Set<string> {
   const pools = new Set<string>();
   const walk = (flow: Flow): void => {

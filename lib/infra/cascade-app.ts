@@ -493,6 +493,9 @@ export class CascadeApp extends Construct {
     // cascade.yaml's `activities:` block: permissions, environment and secrets of the
     // functions that run activities (the engine runs inline Tasks, the workers the rest).
     applyActivitySetup(this, config.activitySetup, [this.engine, ...workers.values()]);
+    // Maps' item_reader and result_writer buckets named in the workflows: the engine
+    // reads and writes them (templated ones get their access from `activities.permissions`).
+    grantObjectBuckets(this.engine, props.app.objectBuckets);
 
     // Least privilege: the item and object actions the runtime uses, on these resources only.
     // Nobody deletes payloads (the lifecycle rule does) and nobody scans or manages tables.
@@ -758,3 +761,34 @@ export const ACCESS_LOG_FORMAT = {
   error: "$context.error.message",
   integrationError: "$context.integrationErrorMessage",
 } as const;
+
+/** The engine's access to the buckets Maps read items from and write results to. */
+function grantObjectBuckets(
+  engine: NodejsFunction,
+  buckets: { readonly read: readonly string[]; readonly write: readonly string[] } | undefined,
+): void {
+  const arn = (bucket: string, path = "") => `arn:aws:s3:::${bucket}${path}`;
+  if (buckets?.read.length) {
+    engine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:GetObject"],
+        resources: buckets.read.map((b) => arn(b, "/*")),
+      }),
+    );
+    // Without ListBucket S3 answers a missing key with 403, not 404.
+    engine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: buckets.read.map((b) => arn(b)),
+      }),
+    );
+  }
+  if (buckets?.write.length) {
+    engine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        resources: buckets.write.map((b) => arn(b, "/*")),
+      }),
+    );
+  }
+}

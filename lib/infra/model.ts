@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { checkApp, formatProblems, workerPoolsOf } from "../app/check.ts";
+import { checkApp, formatProblems, objectBucketsOf, workerPoolsOf } from "../app/check.ts";
 import type { AppConfig } from "../app/config.ts";
 import { CODE_ROOT, MODULE_EXTENSION } from "../app/package-root.ts";
 
@@ -19,6 +19,8 @@ export interface AppModel {
   readonly activities: readonly string[];
   /** Worker pools named by `@pool` activity resources: one queue and worker function each, sorted. */
   readonly workerPools: readonly string[];
+  /** The buckets Maps name literally in `item_reader` (read) and `result_writer` (write). */
+  readonly objectBuckets: { readonly read: readonly string[]; readonly write: readonly string[] };
 }
 
 /** Raised when the app folder has errors; `report` lists every one as `cascade validate` prints them. */
@@ -48,6 +50,7 @@ export async function readAppModel(dir: string): Promise<AppModel> {
     workflows: definitions.map((d) => d.name).sort(),
     activities: [...checked.activities.keys()].sort(),
     workerPools: [...workerPoolsOf(definitions)].sort(),
+    objectBuckets: objectBucketsOf(definitions),
   };
 }
 

@@ -113,3 +113,23 @@ test("the construct refuses a variable of Lambda's or Cascade's", () => {
       code: "INFRA_RESERVED_ENV",
     });
 });
+
+test("the engine may read the buckets Maps read items from and write the ones they write results to", () => {
+  const { workflows, template } = synth();
+  const engine = Stack.of(workflows).getLogicalId(
+    workflows.activityFunctions[0]?.node.defaultChild as never,
+  );
+  const statements = JSON.stringify(statementsOf(template, engine));
+  assert.match(
+    statements,
+    /"Action":"s3:GetObject","Effect":"Allow","Resource":"arn:aws:s3:::acme-orders\/\*"/,
+  );
+  assert.match(
+    statements,
+    /"Action":"s3:ListBucket","Effect":"Allow","Resource":"arn:aws:s3:::acme-orders"/,
+  );
+  assert.match(
+    statements,
+    /"Action":\["s3:PutObject","s3:AbortMultipartUpload"\],"Effect":"Allow","Resource":"arn:aws:s3:::acme-results\/\*"/,
+  );
+});
