@@ -67,10 +67,13 @@ test("a Map's iterator states are nested under the Map", () => {
     name: "ReserveItem",
     type: "Task",
     parent: "ReserveItems",
+    activity: "reserve_item",
     start: true,
     end: true,
   });
   assert.ok(graph.edges.some((e) => e.from === "AwaitShipment" && e.to === "NotifyDelay"));
+  const fulfil = graph.nodes.find((n) => n.id === "FulfillOrder");
+  assert.deepEqual([fulfil?.activity, fulfil?.region], ["fulfill_order", "us-east"]);
   const ids = new Set(graph.nodes.map((n) => n.id));
   assert.equal(ids.size, graph.nodes.length, "node ids are unique");
   for (const edge of graph.edges) assert.ok(ids.has(edge.from) && ids.has(edge.to));

@@ -22,6 +22,9 @@ export interface GraphNode {
   readonly parent?: string;
   /** A branch's position in its Parallel (the index in its thread ids, `…@step[index]`). */
   readonly index?: number;
+  /** A Task's activity (`validate_order`), and its worker region when it has one. */
+  readonly activity?: string;
+  readonly region?: string;
   /** True for the first state of its flow. */
   readonly start?: true;
   /** True for a state that ends its flow (`end: true`, Succeed, Fail). */
@@ -62,6 +65,10 @@ export function workflowGraph(definition: Definition): WorkflowGraph {
         name: state.name,
         type: state.type,
         ...(parent === undefined ? {} : { parent }),
+        ...(state.type === "Task" ? { activity: state.resource.activity } : {}),
+        ...(state.type === "Task" && state.resource.region !== undefined
+          ? { region: state.resource.region }
+          : {}),
         ...(state.name === flow.startAt ? { start: true as const } : {}),
         ...(ends ? { end: true as const } : {}),
       });
