@@ -8,7 +8,7 @@ export interface Series {
 
 const W = 560;
 const H = 160;
-const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
+const PAD = { left: 60, right: 8, top: 22, bottom: 22 };
 
 const niceMax = (max: number) => {
   if (max <= 0) return 1;
@@ -154,11 +154,7 @@ function Legend({ series }: { series: readonly Series[] }) {
   return (
     <g class="chart-legend">
       {series.map((s, i) => (
-        <g
-          key={s.name}
-          class={s.className}
-          transform={`translate(${PAD.left + 8 + i * 90}, ${PAD.top + 4})`}
-        >
+        <g key={s.name} class={s.className} transform={`translate(${PAD.left + i * 90}, 4)`}>
           <rect width={10} height={10} />
           <text x={14} y={9}>
             {s.name}

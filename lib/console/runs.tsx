@@ -7,6 +7,7 @@ import { Badge, duration, ErrorBox, time, usePoll } from "./ui.tsx";
 
 /** How often the first page is read again. */
 const LIVE_EVERY_MS = 2_000;
+/** Rows per page (the URL's `limit` may say otherwise, 1-100). */
 const PAGE_SIZE = 25;
 const SINCE: readonly [string, number][] = [
   ["last 15 minutes", 15 * 60_000],
@@ -24,16 +25,20 @@ export function RunsPage(props: {
   const workflow = props.params.get("workflow") ?? undefined;
   const status = props.params.get("status") ?? undefined;
   const startedAfter = props.params.get("startedAfter") ?? undefined;
+  const limit = props.params.get("limit") ?? undefined;
   // Cursors of the pages before this one (the first page has none).
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
   const cursor = pages.at(-1);
-  const filters = { workflow, status, startedAfter };
+  const filters = { workflow, status, startedAfter, limit };
   const { data, error } = usePoll(
     () =>
       api<{ items: Summary[]; cursor?: string }>(
-        appPath(props.app, `/executions${query({ ...filters, limit: PAGE_SIZE, cursor })}`),
+        appPath(
+          props.app,
+          `/executions${query({ ...filters, limit: limit ?? PAGE_SIZE, cursor })}`,
+        ),
       ),
-    [props.app, workflow, status, startedAfter, cursor],
+    [props.app, workflow, status, startedAfter, limit, cursor],
     LIVE_EVERY_MS,
     cursor === undefined,
   );
