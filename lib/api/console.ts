@@ -4,6 +4,8 @@
  * else goes to the API as before. The console reads and acts only through `/v1`, the
  * same routes, auth and tenancy as every other client: this serves files, no data.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { ApiHandler } from "./handler.ts";
 
@@ -15,6 +17,24 @@ export interface ConsoleAsset {
 
 /** The console's files by URL path (`/`, `/console/app.js`, …). */
 export type ConsoleAssets = ReadonlyMap<string, ConsoleAsset>;
+
+/** The built console's files: their names in its folder, the URL path each is served at. */
+export const CONSOLE_FILES = [
+  { name: "index.html", path: "/", contentType: "text/html; charset=utf-8" },
+  { name: "app.js", path: "/console/app.js", contentType: "text/javascript; charset=utf-8" },
+  { name: "app.css", path: "/console/app.css", contentType: "text/css; charset=utf-8" },
+] as const;
+
+/** The console built into `dir` (`dist/console`, or `console/` in the api function's bundle); undefined when it is not there. */
+export function readConsoleDir(dir: string): ConsoleAssets | undefined {
+  if (!CONSOLE_FILES.every((f) => existsSync(join(dir, f.name)))) return undefined;
+  return new Map(
+    CONSOLE_FILES.map((f): [string, ConsoleAsset] => [
+      f.path,
+      { contentType: f.contentType, body: readFileSync(join(dir, f.name), "utf8") },
+    ]),
+  );
+}
 
 /**
  * What the page may load: only its own files and API (no CDN, no fonts, no frames).

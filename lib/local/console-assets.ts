@@ -6,20 +6,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import type { ConsoleAsset, ConsoleAssets } from "../api/console.ts";
+import {
+  CONSOLE_FILES,
+  type ConsoleAsset,
+  type ConsoleAssets,
+  readConsoleDir,
+} from "../api/console.ts";
 import { PACKAGE_ROOT } from "../app/package-root.ts";
 
 /** The console's sources, in this repository. */
 export const CONSOLE_SOURCE_DIR = join(PACKAGE_ROOT, "lib", "console");
 /** Where `npm run build` writes the built console (shipped in the package). */
 export const CONSOLE_DIST_DIR = join(PACKAGE_ROOT, "dist", "console");
-
-/** The built files, by name in `dist/console/`, and the URL path each is served at. */
-const FILES = [
-  { name: "index.html", path: "/", contentType: "text/html; charset=utf-8" },
-  { name: "app.js", path: "/console/app.js", contentType: "text/javascript; charset=utf-8" },
-  { name: "app.css", path: "/console/app.css", contentType: "text/css; charset=utf-8" },
-] as const;
 
 /** Bundles the console from its sources (minified). About a second on a slow machine. */
 export async function buildConsole(sourceDir: string = CONSOLE_SOURCE_DIR): Promise<ConsoleAssets> {
@@ -38,13 +36,13 @@ export async function buildConsole(sourceDir: string = CONSOLE_SOURCE_DIR): Prom
   });
   const js = result.outputFiles[0]?.text ?? "";
   const text = (name: string) => readFileSync(join(sourceDir, name), "utf8");
-  const bodies: Record<(typeof FILES)[number]["name"], string> = {
+  const bodies: Record<(typeof CONSOLE_FILES)[number]["name"], string> = {
     "index.html": text("index.html"),
     "app.js": js,
     "app.css": text("app.css"),
   };
   return new Map(
-    FILES.map((f): [string, ConsoleAsset] => [
+    CONSOLE_FILES.map((f): [string, ConsoleAsset] => [
       f.path,
       { contentType: f.contentType, body: bodies[f.name] },
     ]),
@@ -53,19 +51,13 @@ export async function buildConsole(sourceDir: string = CONSOLE_SOURCE_DIR): Prom
 
 /** Reads the built console from `dir`; undefined when it was never built there. */
 export function readConsoleAssets(dir: string = CONSOLE_DIST_DIR): ConsoleAssets | undefined {
-  if (!FILES.every((f) => existsSync(join(dir, f.name)))) return undefined;
-  return new Map(
-    FILES.map((f): [string, ConsoleAsset] => [
-      f.path,
-      { contentType: f.contentType, body: readFileSync(join(dir, f.name), "utf8") },
-    ]),
-  );
+  return readConsoleDir(dir);
 }
 
 /** Writes `assets` into `dir` (what `npm run build` ships). */
 export function writeConsoleAssets(assets: ConsoleAssets, dir: string = CONSOLE_DIST_DIR): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of FILES) {
+  for (const f of CONSOLE_FILES) {
     const asset = assets.get(f.path);
     if (asset) writeFileSync(join(dir, f.name), asset.body);
   }
