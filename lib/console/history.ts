@@ -25,6 +25,10 @@ export interface Attempt {
   output?: Json;
   error?: WorkflowError;
   detail?: { readonly [key: string]: Json };
+  /** The keys the activity received (the API computes them). */
+  keys?: { readonly idempotencyKey: string; readonly stepKey: string };
+  /** Whether the Task's result cache answered; absent without a cache. */
+  cache?: "hit" | "miss";
 }
 
 /** One entry of a thread into a state, to its exit (or now). */
@@ -198,6 +202,7 @@ export function traceExecution(
               scheduledAt: at,
               ...(e.input === undefined ? {} : { input: e.input }),
               ...(e.detail === undefined ? {} : { detail: e.detail }),
+              ...(e.keys === undefined ? {} : { keys: e.keys }),
             };
             open.attempts.push(attempt);
           }
@@ -208,7 +213,8 @@ export function traceExecution(
             attempt.endedAt = at;
             if (e.output !== undefined) attempt.output = e.output;
             if (e.error !== undefined) attempt.error = e.error;
-            if (e.detail !== undefined) attempt.detail = { ...attempt.detail, ...e.detail };
+            if (e.detail?.cache === "hit" || e.detail?.cache === "miss")
+              attempt.cache = e.detail.cache;
           }
           attempt = undefined;
           if (e.error && open) open.error = e.error;

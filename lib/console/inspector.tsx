@@ -70,7 +70,8 @@ export function Inspector(props: {
                   <th>started</th>
                   <th>ran</th>
                   <th>outcome</th>
-                  <th>detail</th>
+                  <th>cache</th>
+                  <th>keys</th>
                 </tr>
               </thead>
               <tbody>
@@ -88,8 +89,18 @@ export function Inspector(props: {
                           ? ""
                           : "ok"}
                     </td>
-                    <td>
-                      <code>{a.detail ? JSON.stringify(a.detail) : ""}</code>
+                    <td data-testid="attempt-cache">{a.cache ?? "–"}</td>
+                    <td class="keys">
+                      {a.keys && (
+                        <>
+                          <div title="the same across this step's retries: hand it to a payment provider">
+                            step <code data-testid="step-key">{a.keys.stepKey}</code>
+                          </div>
+                          <div title="this attempt's own key">
+                            attempt <code>{a.keys.idempotencyKey}</code>
+                          </div>
+                        </>
+                      )}
                     </td>
                   </tr>
                 ))}

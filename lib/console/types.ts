@@ -65,6 +65,8 @@ export interface HistoryEvent {
   readonly output?: Json;
   readonly error?: WorkflowError;
   readonly detail?: { readonly [key: string]: Json };
+  /** ActivityScheduled: the keys that attempt's activity received. */
+  readonly keys?: { readonly idempotencyKey: string; readonly stepKey: string };
 }
 
 export interface GraphNode {

@@ -113,6 +113,8 @@ test("start an execution from the workflow page, checked against its input schem
   const inspector = await page.textContent("[data-testid=inspector-body]");
   assert.match(inspector ?? "", /validate_order/);
   assert.match(inspector ?? "", /cust-7/);
+  // Its attempt, with the keys the activity received.
+  assert.match((await page.textContent("[data-testid=step-key]")) ?? "", /^s_[\w-]{43}$/);
   await shot(page, "execution");
 });
 
