@@ -230,6 +230,7 @@ function CostView({ cost }: { cost: Cost | undefined }) {
           <td data-testid="cost-usd">
             ${usd < 0.01 ? usd.toFixed(6) : usd.toFixed(4)}
             {cost.estimated ? " (estimated)" : ""}
+            {cost.partial ? " (of its first items only)" : ""}
           </td>
         </tr>
         <tr>

@@ -36,6 +36,8 @@ export interface Cost {
   readonly lambda?: { readonly invocations: number; readonly gbSeconds: number };
   readonly usd?: number;
   readonly estimated?: boolean;
+  /** More items than the API sums: the figures are of the first ones. */
+  readonly partial?: boolean;
 }
 
 export interface Execution extends Omit<Summary, "error"> {

@@ -194,6 +194,14 @@ test("redrive a failed execution from a chosen state with an edited input, and s
   await shot(page, "execution-redriven");
 });
 
+test("an execution's cost at list prices", async () => {
+  await open("#/executions/console-good");
+  await executionStatus("succeeded");
+  const usd = await page.waitForSelector("[data-testid=cost-usd]", { timeout: WAIT_MS });
+  assert.match((await usd.textContent()) ?? "", /^\$\d+\.\d+/);
+  assert.match((await page.textContent("[data-testid=cost]")) ?? "", /write units/);
+});
+
 test("the metrics page charts what cascade metrics prints", async () => {
   await open("#/metrics");
   await page.waitForSelector("[data-testid=workflow-metrics] tbody tr", { timeout: WAIT_MS });
