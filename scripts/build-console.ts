@@ -1,4 +1,7 @@
-/** `npm run build:console`: bundles the console (lib/console) into dist/console and prints its size. */
+/**
+ * `npm run build:console`: bundles the console (lib/console) into dist/console and prints
+ * its size on standard error (`npm pack --json`, which runs it through prepack, owns stdout).
+ */
 import { gzipSync } from "node:zlib";
 import { buildConsole, CONSOLE_DIST_DIR, writeConsoleAssets } from "../lib/local/console-assets.ts";
 
@@ -11,10 +14,10 @@ for (const [path, asset] of assets) {
   const zipped = gzipSync(asset.body).length;
   raw += bytes;
   gzip += zipped;
-  console.log(
+  console.error(
     `${path.padEnd(20)} ${(bytes / 1024).toFixed(1).padStart(7)} KB  ${(zipped / 1024).toFixed(1).padStart(6)} KB gzip`,
   );
 }
-console.log(
+console.error(
   `${"total".padEnd(20)} ${(raw / 1024).toFixed(1).padStart(7)} KB  ${(gzip / 1024).toFixed(1).padStart(6)} KB gzip  → ${CONSOLE_DIST_DIR}`,
 );
