@@ -67,9 +67,17 @@ export function consoleAnswer(
   };
 }
 
+/**
+ * The console's files, or a function that gives them when first asked (`cascade dev`
+ * bundles them on the first page load, not at its start); undefined or a failure: none.
+ */
+export type ConsoleSource = ConsoleAssets | (() => Promise<ConsoleAssets | undefined>);
+
 /** `handler`, also answering the console's files. */
-export function withConsole(handler: ApiHandler, assets: ConsoleAssets): ApiHandler {
-  const serve = async (event: APIGatewayProxyEventV2) =>
-    consoleAnswer(assets, event) ?? handler(event);
+export function withConsole(handler: ApiHandler, source: ConsoleSource): ApiHandler {
+  const serve = async (event: APIGatewayProxyEventV2) => {
+    const assets = typeof source === "function" ? await source().catch(() => undefined) : source;
+    return (assets && consoleAnswer(assets, event)) ?? handler(event);
+  };
   return Object.assign(serve, { routes: handler.routes });
 }

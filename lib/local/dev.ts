@@ -246,19 +246,25 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
 
   let http: { url: string; port: number; consoleUrl?: string; close(): Promise<void> };
   try {
-    // A console that does not build (an edit in progress in lib/console) leaves the API up.
+    // Bundled on the first page load, not here: the API's start does not wait for it, and
+    // a console that does not build (an edit in progress in lib/console) leaves the API up.
+    let warned = false;
     const consoleAssets =
       options.console === false
         ? undefined
-        : await loadConsoleAssets().catch((error: unknown) => {
-            const message = `the console is off: it did not build (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`;
-            write(
-              format === "json"
-                ? JSON.stringify({ time: new Date().toISOString(), level: "warn", message })
-                : `${new Date().toISOString().slice(11, 23)} [warn] ${message}`,
-            );
-            return undefined;
-          });
+        : () =>
+            loadConsoleAssets().catch((error: unknown) => {
+              if (!warned) {
+                warned = true;
+                const message = `the console did not build: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+                write(
+                  format === "json"
+                    ? JSON.stringify({ time: new Date().toISOString(), level: "warn", message })
+                    : `${new Date().toISOString().slice(11, 23)} [warn] ${message}`,
+                );
+              }
+              return undefined;
+            });
     http = await (options.serve ?? defaultServeApi)({
       stack,
       config,

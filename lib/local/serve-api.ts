@@ -3,8 +3,7 @@
  * server; and the console on a port of its own, whose page calls that same handler
  * under `/v1` on its own origin (so the API port needs no CORS).
  */
-import type { ConsoleAssets } from "../api/console.ts";
-import { withConsole } from "../api/console.ts";
+import { type ConsoleSource, withConsole } from "../api/console.ts";
 import { createApiHandler } from "../api/index.ts";
 import type { AppConfig } from "../app/config.ts";
 import type { MetricsReader } from "../core/metrics-query.ts";
@@ -31,8 +30,8 @@ export async function serveApi(options: {
   readonly host: string;
   /** What `GET /v1/apps/{app}/metrics/...` reads (the local metrics store). */
   readonly metrics?: MetricsReader;
-  /** The console's files; without them no console is served. */
-  readonly console?: ConsoleAssets;
+  /** The console's files (or what gives them on the first request); without it no console is served. */
+  readonly console?: ConsoleSource;
   /** The console's port: default the API's + 1 (0 when the API's is 0: any free port). */
   readonly consolePort?: number;
 }): Promise<ServedApi> {

@@ -52,6 +52,21 @@ test("every other request is the API's: /v1, writes, unknown files", async () =>
   assert.equal((await handler(event("GET", "/console/nope.js"))).statusCode, 299);
 });
 
+test("a console given on demand is asked once it is needed; one that fails is none", async () => {
+  const assets = readConsoleDir(built());
+  assert.ok(assets);
+  let asked = 0;
+  const lazy = withConsole(api, async () => {
+    asked++;
+    return assets;
+  });
+  assert.equal(asked, 0);
+  assert.equal((await lazy(event("GET", "/"))).statusCode, 200);
+  assert.equal(asked, 1);
+  const broken = withConsole(api, () => Promise.reject(new Error("does not build")));
+  assert.equal((await broken(event("GET", "/"))).statusCode, 299, "the API answers");
+});
+
 test("a folder without the built console gives none", () => {
   assert.equal(readConsoleDir(mkdtempSync(join(tmpdir(), "cascade-empty-"))), undefined);
 });
