@@ -4,16 +4,18 @@
  * scope and reused across invocations; every request is one call of the handler.
  */
 
+import { join } from "node:path";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import { CloudWatchMetricsReader } from "../lib/adapters/aws/cloudwatch-metrics.ts";
+import { readConsoleDir, withConsole } from "../lib/api/console.ts";
 import { type ApiHandler, createApiHandler } from "../lib/api/index.ts";
 
 const services = await createServicesFromEnv();
-const api: ApiHandler = createApiHandler({
+const routes: ApiHandler = createApiHandler({
   runtime: services.runtime,
   store: services.store,
   payloads: services.payloads,
@@ -22,6 +24,10 @@ const api: ApiHandler = createApiHandler({
   config: services.appConfig,
   metrics: new CloudWatchMetricsReader(new CloudWatchClient({ maxAttempts: 3 })),
 });
+// The console's files, staged beside the app by the CDK construct when the package has them
+// built (`GET /` and `/console/*`, behind the API's own authorizer); else the API alone.
+const consoleAssets = readConsoleDir(join(services.appConfig.dir, "console"));
+const api: ApiHandler = consoleAssets ? withConsole(routes, consoleAssets) : routes;
 
 /** The inner handler, exported for tests. */
 export async function handleRequest(

@@ -1,6 +1,7 @@
 /** Response views: executions, summaries, history events and links as the API shows them. */
 import type { HistoryEvent } from "../core/engine/types.ts";
-import type { ExecutionView } from "../core/ports.ts";
+import type { ExecutionHeader, ExecutionView } from "../core/ports.ts";
+import { activityKeys } from "../runtime/attempt.ts";
 import type { ExecutionDetails } from "../runtime/queries.ts";
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -77,8 +78,22 @@ export function details(d: ExecutionDetails): Record<string, unknown> {
   };
 }
 
-/** A history event with its time in ISO 8601. */
-export const historyEvent = (event: HistoryEvent): Record<string, unknown> => ({
+/**
+ * A history event with its time in ISO 8601; an ActivityScheduled event also with the
+ * keys its attempt's activity received (`header` given: computed, never stored).
+ */
+export const historyEvent = (
+  event: HistoryEvent,
+  header?: ExecutionHeader,
+): Record<string, unknown> => ({
   ...event,
   at: iso(event.at),
+  ...(header && event.type === "ActivityScheduled" && event.state !== undefined
+    ? {
+        keys: activityKeys(header, {
+          state: event.state,
+          token: { thread: event.thread, step: event.step, attempt: event.attempt ?? 1 },
+        }),
+      }
+    : {}),
 });

@@ -130,6 +130,13 @@ Exit codes: 0 valid (warnings allowed), 1 errors found, 64 bad arguments.`,
         .default(4000)
         .argParser(integer(0, 65_535)),
     )
+    .addOption(
+      new Option(
+        "--console-port <port>",
+        "the web console's port (default: the API's + 1; 0: any free port)",
+      ).argParser(integer(0, 65_535)),
+    )
+    .option("--no-console", "do not serve the web console")
     .option("--host <host>", "the address to listen on", "127.0.0.1")
     .option("--ephemeral", "in-memory emulators: faster, nothing kept", false)
     .option("--data-dir <path>", "where data is kept (default: <app-dir>/.cascade)")
@@ -150,7 +157,7 @@ Exit codes: 0 valid (warnings allowed), 1 errors found, 64 bad arguments.`,
       "after",
       `
 Examples:
-  cascade dev                              # the app in this folder, on http://127.0.0.1:4000
+  cascade dev                              # the API on http://127.0.0.1:4000, the console on :4001
   cascade dev examples/order-processing --demo
   cascade dev my-app --port 4100 --ephemeral --log-format json
 
@@ -165,6 +172,8 @@ use --ephemeral), 69 the port or the data folder is taken.`,
         appDir: string,
         options: {
           port: number;
+          consolePort?: number;
+          console: boolean;
           host: string;
           ephemeral: boolean;
           dataDir?: string;

@@ -352,11 +352,13 @@ export type StoredEvent =
       readonly type: "ActivitySucceeded";
       readonly token: { thread: string; step: number; attempt: number };
       readonly output: Stored;
+      readonly cache?: "hit" | "miss";
     }
   | {
       readonly type: "ActivityFailed";
       readonly token: { thread: string; step: number; attempt: number };
       readonly error: WorkflowError;
+      readonly cache?: "miss";
     }
   | {
       readonly type: "ActivityHeartbeat";

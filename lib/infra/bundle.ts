@@ -13,6 +13,8 @@
  */
 import {
   copyFileSync,
+  cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -147,8 +149,17 @@ export function stageApp(config: AppConfig): string {
   if (isMap(doc.get("activities"))) doc.setIn(["activities", "path"], "activities");
   else doc.set("activities", "activities");
   writeFileSync(join(out, "cascade.yaml"), doc.toString());
+  // The web console, where the package was built (`npm run build`, or `npm run build:console`
+  // in a checkout): the api function serves it at `/`.
+  if (existsSync(join(CONSOLE_BUILD_DIR, "index.html")))
+    cpSync(CONSOLE_BUILD_DIR, join(out, CONSOLE_ASSET_DIR), { recursive: true });
   return out;
 }
+
+/** The built console in Cascade's package (`dist/console`). */
+export const CONSOLE_BUILD_DIR = join(PACKAGE_ROOT, "dist", "console");
+/** Where the console's files land in the staged app (the api function reads `<app>/console`). */
+export const CONSOLE_ASSET_DIR = "console";
 
 function existsFile(path: string): boolean {
   try {

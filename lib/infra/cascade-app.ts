@@ -653,6 +653,9 @@ export class CascadeApp extends Construct {
     }
     const integration = new HttpLambdaIntegration("ApiIntegration", apiTarget);
     this.httpApi.addRoutes({ path: "/v1/{proxy+}", methods: [HttpMethod.ANY], integration });
+    // The web console's page and files, served by the same function behind the same authorizer.
+    for (const path of ["/", "/console/{proxy+}"])
+      this.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration });
     for (const trigger of config.triggers) {
       this.httpApi.addRoutes({
         path: trigger.path,

@@ -13,6 +13,7 @@ import type { AppConfig } from "../app/config.ts";
 import type { ActivityFunction } from "../core/activity.ts";
 import type { Diagnostic } from "../core/cdl/index.ts";
 import { openLocalCache } from "./cache.ts";
+import { loadConsoleAssets } from "./console-assets.ts";
 import { dataLayoutProblem, readDataLayout, writeDataLayout } from "./data-layout.ts";
 import { DATA_DIR_NAME, DEV_STATE_FILE, type DevState, readDevState } from "./dev-state.ts";
 import { LocalMetricsStore, METRICS_DIR_NAME } from "./metrics-store.ts";
@@ -81,6 +82,10 @@ export interface DevOptions {
   readonly emulatorThread?: boolean;
   /** Serves the HTTP API. Default: `serveApi` (the API handler behind the local HTTP server). */
   readonly serve?: typeof serveApi;
+  /** The console's port: default `port` + 1 (0: any free port). */
+  readonly consolePort?: number;
+  /** Serve the console. Default true. */
+  readonly console?: boolean;
 }
 
 /** What a reload did: the workflows whose definition changed, or the problems that kept the old ones. */
@@ -93,6 +98,8 @@ export interface ReloadResult {
 export interface DevServer {
   /** The API's base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
+  /** The console's URL, e.g. `http://127.0.0.1:4001/`; absent when it is off (or not built). */
+  readonly consoleUrl?: string;
   readonly port: number;
   readonly config: AppConfig;
   /** Absent when ephemeral. */
@@ -237,14 +244,35 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     },
   });
 
-  let http: { url: string; port: number; close(): Promise<void> };
+  let http: { url: string; port: number; consoleUrl?: string; close(): Promise<void> };
   try {
+    // Bundled on the first page load, not here: the API's start does not wait for it, and
+    // a console that does not build (an edit in progress in lib/console) leaves the API up.
+    let warned = false;
+    const consoleAssets =
+      options.console === false
+        ? undefined
+        : () =>
+            loadConsoleAssets().catch((error: unknown) => {
+              if (!warned) {
+                warned = true;
+                const message = `the console did not build: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+                write(
+                  format === "json"
+                    ? JSON.stringify({ time: new Date().toISOString(), level: "warn", message })
+                    : `${new Date().toISOString().slice(11, 23)} [warn] ${message}`,
+                );
+              }
+              return undefined;
+            });
     http = await (options.serve ?? defaultServeApi)({
       stack,
       config,
       port: options.port ?? DEFAULT_DEV_PORT,
       host: options.host ?? "127.0.0.1",
       metrics,
+      ...(consoleAssets ? { console: consoleAssets } : {}),
+      ...(options.consolePort === undefined ? {} : { consolePort: options.consolePort }),
     });
   } catch (error) {
     await stack.stop();
@@ -253,7 +281,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new DevError(
         "PORT_IN_USE",
-        `port ${options.port ?? DEFAULT_DEV_PORT} is in use; pass --port to choose another`,
+        `port ${options.port ?? DEFAULT_DEV_PORT} (or the console's, the next one) is in use; pass --port (and --console-port) to choose others`,
       );
     }
     throw error;
@@ -297,6 +325,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
   const server: DevServer = {
     url: http.url,
     port: http.port,
+    ...(http.consoleUrl === undefined ? {} : { consoleUrl: http.consoleUrl }),
     config,
     ...(dataDir === undefined ? {} : { dataDir }),
     stack,

@@ -1,4 +1,9 @@
-/** The HTTP API of a local stack: the same handler as the `api` Lambda, behind a local server. */
+/**
+ * The HTTP API of a local stack: the same handler as the `api` Lambda, behind a local
+ * server; and the console on a port of its own, whose page calls that same handler
+ * under `/v1` on its own origin (so the API port needs no CORS).
+ */
+import { type ConsoleSource, withConsole } from "../api/console.ts";
 import { createApiHandler } from "../api/index.ts";
 import type { AppConfig } from "../app/config.ts";
 import type { MetricsReader } from "../core/metrics-query.ts";
@@ -9,6 +14,8 @@ import type { LocalStack } from "./stack.ts";
 export interface ServedApi {
   readonly url: string;
   readonly port: number;
+  /** The console's URL (`http://127.0.0.1:4001/`), when it is served. */
+  readonly consoleUrl?: string;
   close(): Promise<void>;
 }
 
@@ -23,6 +30,10 @@ export async function serveApi(options: {
   readonly host: string;
   /** What `GET /v1/apps/{app}/metrics/...` reads (the local metrics store). */
   readonly metrics?: MetricsReader;
+  /** The console's files (or what gives them on the first request); without it no console is served. */
+  readonly console?: ConsoleSource;
+  /** The console's port: default the API's + 1 (0 when the API's is 0: any free port). */
+  readonly consolePort?: number;
 }): Promise<ServedApi> {
   const { stack, config } = options;
   const handler = createApiHandler({
@@ -37,5 +48,26 @@ export async function serveApi(options: {
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const server = await startHttpServer({ handler, port: options.port, host: options.host });
-  return { url: server.url, port: server.port, close: () => server.close() };
+  if (!options.console) return { url: server.url, port: server.port, close: () => server.close() };
+  let page: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    page = await startHttpServer({
+      handler: withConsole(handler, options.console),
+      port: options.consolePort ?? (options.port === 0 ? 0 : options.port + 1),
+      host: options.host,
+      // The API's own server printed the warning for a non-loopback bind.
+      warn: () => {},
+    });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  return {
+    url: server.url,
+    port: server.port,
+    consoleUrl: `${page.url}/`,
+    close: async () => {
+      await Promise.all([server.close(), page.close()]);
+    },
+  };
 }

@@ -71,17 +71,25 @@ export async function attempt(
   input: JsonValue,
   watch = true,
   killed?: AbortSignal,
-): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
+): Promise<AttemptOutcome> {
   const cacheKey = body.cache && rt.deps.cache ? resultCacheKey(header, body) : undefined;
   if (cacheKey !== undefined) {
     const hit = await cacheGet(rt, header, body.activity, cacheKey);
-    if (hit !== undefined) return { ok: hit };
+    if (hit !== undefined) return { ok: hit, cache: "hit" };
   }
   const outcome = await runAttempt(rt, header, body, input, watch, killed);
   if (cacheKey !== undefined && body.cache && "ok" in outcome)
     await cacheSet(rt, header, body.activity, cacheKey, outcome.ok, body.cache.ttlMs);
-  return outcome;
+  return cacheKey === undefined ? outcome : { ...outcome, cache: "miss" };
 }
+
+/**
+ * An attempt's result; `cache` says whether the Task's result cache answered it (`hit`:
+ * the activity did not run) or not (`miss`), and is absent when no cache applies.
+ */
+export type AttemptOutcome = ({ ok: JsonValue } | { error: WorkflowError }) & {
+  cache?: "hit" | "miss";
+};
 
 /** A cached result; any cache failure is a miss (the cache only saves work). */
 async function cacheGet(

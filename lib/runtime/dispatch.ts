@@ -170,10 +170,16 @@ async function run(
       true,
       work.batch.signal,
     );
+    const cache = outcome.cache;
     event =
       "ok" in outcome
-        ? { type: "ActivitySucceeded", token, output: outcome.ok }
-        : { type: "ActivityFailed", token, error: outcome.error };
+        ? { type: "ActivitySucceeded", token, output: outcome.ok, ...(cache ? { cache } : {}) }
+        : {
+            type: "ActivityFailed",
+            token,
+            error: outcome.error,
+            ...(cache ? { cache: "miss" } : {}),
+          };
   }
   await applyEvent(rt, work, header, token.thread, event, mid, carried);
 }
@@ -274,14 +280,21 @@ async function workJob(
   } else {
     const input = await rt.codec.load(body.input);
     const outcome = await attempt(rt, body.header, body, input, true, work.batch.signal);
+    const cache = outcome.cache;
     event =
       "ok" in outcome
         ? {
             type: "ActivitySucceeded",
             token: body.token,
             output: await rt.codec.store(outcome.ok, body.header),
+            ...(cache ? { cache } : {}),
           }
-        : { type: "ActivityFailed", token: body.token, error: outcome.error };
+        : {
+            type: "ActivityFailed",
+            token: body.token,
+            error: outcome.error,
+            ...(cache ? { cache: "miss" as const } : {}),
+          };
   }
   work.batch.outgoing.push({
     source: work.source,

@@ -53,6 +53,9 @@ before(async () => {
   const paths = info.files.map((f) => f.path);
   assert.ok(!paths.some((p) => p.startsWith("test/") || /\.test\.(js|ts)$/.test(p)), "no tests");
   assert.ok(paths.includes("dist/bin/cascade.js") && paths.includes("LICENSE"));
+  // The console ships built (prepack runs `npm run build`): an installed package bundles nothing.
+  for (const file of ["index.html", "app.js", "app.css"])
+    assert.ok(paths.includes(`dist/console/${file}`), `dist/console/${file}`);
   mkdirSync(appDir);
   writeFileSync(
     join(appDir, "package.json"),

@@ -445,7 +445,9 @@ describe("the knob mapping, with every optional setting turned", () => {
       JwtConfiguration: { Issuer: "https://issuer.example.com/", Audience: ["cascade"] },
     });
     const auth = routeAuth(tuned.template);
-    assert.equal(Object.keys(auth).length, 1 + model.config.triggers.length);
+    // The API, the console's page and files, and each trigger: all behind the authorizer.
+    assert.ok("GET /" in auth && "GET /console/{proxy+}" in auth);
+    assert.equal(Object.keys(auth).length, 3 + model.config.triggers.length);
     for (const [route, type] of Object.entries(auth)) assert.equal(type, "JWT", route);
   });
 
@@ -453,7 +455,8 @@ describe("the knob mapping, with every optional setting turned", () => {
     assert.deepEqual(iamOnly.nag, []);
     const auth = routeAuth(iamOnly.template);
     assert.ok("ANY /v1/{proxy+}" in auth);
-    assert.equal(Object.keys(auth).length, 1 + model.config.triggers.length);
+    assert.ok("GET /" in auth && "GET /console/{proxy+}" in auth);
+    assert.equal(Object.keys(auth).length, 3 + model.config.triggers.length);
     for (const [route, type] of Object.entries(auth)) assert.equal(type, "AWS_IAM", route);
     iamOnly.template.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
   });

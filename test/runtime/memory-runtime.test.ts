@@ -612,6 +612,13 @@ states:
   const hits = stack.lines.filter((l) => l.includes('"CacheHits"')).length;
   const misses = stack.lines.filter((l) => l.includes('"CacheMisses"')).length;
   assert.deepEqual([hits, misses], [1, 3]);
+  // The history says which: the console's step inspector shows it.
+  const cacheOf = async (id: string) =>
+    (await stack.store.readHistory("default", id, 1000)).items
+      .filter((e) => e.type === "ActivitySucceeded")
+      .map((e) => e.detail?.cache);
+  assert.deepEqual(await cacheOf("q1"), ["miss"]);
+  assert.deepEqual(await cacheOf("q2"), ["hit"]);
 });
 
 test("the manifest's emitted metrics (read by the dashboard) are exactly the ones the engine and runtime emit", () => {

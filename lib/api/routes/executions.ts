@@ -112,7 +112,7 @@ export const executionRoutes: RouteGroup = (env) => {
           status: 200,
           body: {
             id,
-            events: page.items.map(historyEvent),
+            events: page.items.map((event) => historyEvent(event, view.header)),
             ...(next ? { cursor: next } : {}),
           },
         };

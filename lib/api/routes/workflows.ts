@@ -1,4 +1,5 @@
-/** Workflows: list, describe, and start an execution of one. */
+/** Workflows: list, describe (with the definition's graph), and start an execution of one. */
+import { workflowGraph } from "../../core/cdl/graph.ts";
 import type { JsonValue } from "../../core/expr/index.ts";
 import { MAX_WAIT_SECONDS } from "../deps.ts";
 import type { RouteGroup } from "../env.ts";
@@ -59,6 +60,7 @@ export const workflowRoutes: RouteGroup = (env) => {
               name: s.name,
               type: s.type,
             })),
+            graph: workflowGraph(definition),
             source,
           },
         };

@@ -12,6 +12,10 @@ import type { CliIo } from "../io.ts";
 
 export interface DevCommandOptions {
   readonly port: number;
+  /** Default: the API's port + 1. */
+  readonly consolePort?: number;
+  /** Serve the web console. Default true. */
+  readonly console?: boolean;
   readonly host: string;
   readonly ephemeral: boolean;
   readonly dataDir?: string;
@@ -58,6 +62,8 @@ export async function runDev(
       dir: appDir,
       cwd: io.cwd,
       port: options.port,
+      ...(options.consolePort === undefined ? {} : { consolePort: options.consolePort }),
+      ...(options.console === false ? { console: false } : {}),
       host: options.host,
       ephemeral: options.ephemeral,
       ...(options.dataDir === undefined ? {} : { dataDir: resolve(io.cwd, options.dataDir) }),
@@ -110,6 +116,7 @@ export async function runDev(
         level: "info",
         kind: "ready",
         url: server.url,
+        consoleUrl: server.consoleUrl ?? null,
         app: server.config.name,
         workflows,
         data: server.dataDir ?? null,
@@ -126,6 +133,7 @@ export async function runDev(
         "",
         `  Cascade dev — app ${server.config.name} (${show(server.config.dir)})`,
         "",
+        `  console     ${server.consoleUrl ?? "off"}`,
         `  API         ${server.url}/v1   (pid ${process.pid})`,
         `  workflows   ${workflows.join(", ")}`,
         `  activities  ${server.activityNames().length} from ${show(server.config.activities)}`,

@@ -233,6 +233,7 @@ export function applyThreadEvent(
         state: state.name,
         attempt: thread.attempt,
         output: event.output,
+        ...(event.cache === undefined ? {} : { detail: { cache: event.cache } }),
       });
       run.afterValue(flow, state, state.result, event.output);
       return run.finish(true);
@@ -244,6 +245,7 @@ export function applyThreadEvent(
         state: state.name,
         attempt: thread.attempt,
         error: event.error,
+        ...(event.cache === undefined ? {} : { detail: { cache: event.cache } }),
       });
       run.fail(flow, state, event.error);
       return run.finish(true);

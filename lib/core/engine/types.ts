@@ -141,8 +141,19 @@ export type TimerPurpose = "wait" | "timeout" | "heartbeat" | "event-timeout" | 
 
 /** Events delivered to a thread. */
 export type ThreadEvent =
-  | { readonly type: "ActivitySucceeded"; readonly token: Token; readonly output: JsonValue }
-  | { readonly type: "ActivityFailed"; readonly token: Token; readonly error: WorkflowError }
+  | {
+      readonly type: "ActivitySucceeded";
+      readonly token: Token;
+      readonly output: JsonValue;
+      /** Whether the Task's result cache answered (`hit`) or the activity ran (`miss`); absent without a cache. */
+      readonly cache?: "hit" | "miss";
+    }
+  | {
+      readonly type: "ActivityFailed";
+      readonly token: Token;
+      readonly error: WorkflowError;
+      readonly cache?: "miss";
+    }
   | { readonly type: "ActivityHeartbeat"; readonly token: Token }
   | {
       readonly type: "TimerFired";
