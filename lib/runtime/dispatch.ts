@@ -21,7 +21,7 @@ import { readItems } from "./items/fan-out.ts";
 import { cancelJoinBranches, finished, joinComplete, startBranch, startBranches } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS, type Work } from "./unit-of-work.ts";
-import { collectWidePage } from "./wide-joins.ts";
+import { collectWidePage } from "./wide-fan-in.ts";
 
 /** Processes the work's pending follow-ups until none is left. */
 export async function drain(rt: RuntimeContext, work: Work): Promise<void> {

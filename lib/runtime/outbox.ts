@@ -30,7 +30,7 @@ import { workerQueue } from "../manifest/index.ts";
 import {
   BRANCH_PAGE,
   ENVELOPE_BUDGET_BYTES,
-  fit,
+  fit as fitEnvelope,
   jsonBytesUpTo,
   MESSAGE_BUDGET_BYTES,
   smallBranchOutput,
@@ -298,7 +298,7 @@ export async function prepare(
     }
   }
   const kept = [...outbox.filter((m) => m.body.kind !== "branch"), ...stored];
-  await fit(rt.codec, header, thread, kept);
+  await fitEnvelope(rt.codec, header, thread, kept);
   const record: ThreadRecord = {
     header,
     thread,
