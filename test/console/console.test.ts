@@ -153,7 +153,11 @@ test("a running execution waits for its event, and the event sent from the conso
   await startFromWorkflowPage("AsyncOrderQueue", "console-ship", GOOD_ORDER);
   await nodeStatus("AwaitShipment", "running");
   await nodeStatus("ReserveItems/ReserveItem", "succeeded");
-  assert.equal(await page.inputValue("[data-testid=event-name]"), "shipped");
+  // The form names the awaited event once the page has read what the thread waits for.
+  await until(
+    async () => (await page.inputValue("[data-testid=event-name]")) === "shipped",
+    "the event form names the awaited event 'shipped'",
+  );
   await page.fill("[data-testid=event-payload]", '{"carrier": "ACME"}');
   await page.click("[data-testid=send-event]");
   await executionStatus("succeeded");
