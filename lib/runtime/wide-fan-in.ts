@@ -130,18 +130,7 @@ async function writePage(
     for (const r of ended) if (r.status === "succeeded") succeeded++;
     for (const r of ended) if (r.status === "failed") failed++;
     if (!last) {
-      work.dispatch([
-        {
-          ...collectPageMessage(header, join.id, body.page + 1),
-          body: {
-            kind: "collect-join",
-            header,
-            joinId: join.id,
-            page: body.page + 1,
-            written: { succeeded, failed },
-          },
-        },
-      ]);
+      work.dispatch([collectPageMessage(header, join.id, body.page + 1, { succeeded, failed })]);
       return;
     }
     const manifest = await writeResultManifest(objects, writer, {

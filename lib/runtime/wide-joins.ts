@@ -1,6 +1,6 @@
 import {
+  branchFailedError,
   branchThreadId,
-  ERRORS,
   type JoinState,
   type ResultLocation,
   type WorkflowError,
@@ -196,10 +196,7 @@ async function close(
     if (current.join.status !== "open") return closingMessages(current);
     const error =
       status === "failed"
-        ? {
-            name: ERRORS.BRANCH_FAILED,
-            message: `item ${culprit?.index ?? "?"} of '${current.join.state}' failed with ${culprit?.error?.name ?? ERRORS.CANCELLED}: ${culprit?.error?.message ?? "the item was cancelled"}`,
-          }
+        ? branchFailedError(current.join, culprit?.index ?? -1, culprit?.error)
         : undefined;
     const next: JoinRecord = {
       ...current,
@@ -243,11 +240,12 @@ export function collectPageMessage(
   header: ExecutionHeader,
   joinId: string,
   page: number,
+  written?: { succeeded: number; failed: number },
 ): OutMessage {
   return {
     mid: `${joinId}!g${page}`,
     queue: TRANSITIONS,
-    body: { kind: "collect-join", header, joinId, page },
+    body: { kind: "collect-join", header, joinId, page, ...(written ? { written } : {}) },
   };
 }
 

@@ -766,6 +766,30 @@ test("12: a poison message of a Map item (tolerated_failures: 1) fails that item
   );
 });
 
+test("12: on a wide (sharded) join too, a Map item's poison message fails that item only", async () => {
+  const items = Array.from({ length: 5 }, (_, n) => ({ n }));
+  const run = await simulate(
+    {
+      seed: 12,
+      workflows: [POISON_ITEM],
+      activities: HANG,
+      consumers: 2,
+      batchSize: 1,
+      wideJoinFrom: 2,
+    },
+    (sim) => sim.startExecution("PoisonItem", { items }, { id: "poison-item" }),
+    [
+      {
+        id: "poison-item",
+        outcome: succeededWith({ items, out: [0, 2, null, 6, 8], after: { h: "after" } }),
+      },
+    ],
+    { expectDeadLetters: true },
+  );
+  assertNone(run.problems, run);
+  assert.ok(run.sim.dead.length > 0, "the hanging item's message was dead-lettered");
+});
+
 test("12: a poison message of a Parallel branch is caught by the Parallel's catch; the root is not aborted", async () => {
   const run = await simulate(
     { seed: 12, workflows: [POISON_BRANCH], activities: HANG, consumers: 2, batchSize: 1 },

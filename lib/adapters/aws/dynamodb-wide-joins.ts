@@ -214,10 +214,10 @@ class Expression {
   } {
     // An update with nothing to change still answers with the item (and creates none
     // that matters): it touches a counter of no meaning.
-    if (this.#sets.length === 0 && this.#adds.length === 0)
-      this.#sets.push(
-        `${this.#name("n")} = if_not_exists(${this.#name("n")}, ${this.#value({ N: "0" })})`,
-      );
+    if (this.#sets.length === 0 && this.#adds.length === 0) {
+      const n = this.#name("n");
+      this.#sets.push(`${n} = if_not_exists(${n}, ${this.#value({ N: "0" })})`);
+    }
     const clauses = [
       this.#sets.length > 0 ? `SET ${this.#sets.join(", ")}` : "",
       this.#adds.length > 0 ? `ADD ${this.#adds.join(", ")}` : "",

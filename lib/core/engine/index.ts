@@ -10,7 +10,13 @@ export {
   resolveItemSource,
   resolveResultLocation,
 } from "./items.ts";
-export { applyBranchFinished, cancelJoin, closingCommands, runningBranches } from "./join.ts";
+export {
+  applyBranchFinished,
+  branchFailedError,
+  cancelJoin,
+  closingCommands,
+  runningBranches,
+} from "./join.ts";
 export { nextRandom, seedFor } from "./random.ts";
 export {
   applyThreadEvent,

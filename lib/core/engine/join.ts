@@ -10,6 +10,7 @@ import type {
   JoinOutcome,
   JoinState,
   JoinStep,
+  WorkflowError,
 } from "./types.ts";
 import { ERRORS } from "./types.ts";
 
@@ -29,12 +30,7 @@ export function applyBranchFinished(join: JoinState, finished: BranchFinished): 
   const parent = { thread: join.parentThread, step: join.parentStep };
 
   if (failed.length > join.toleratedFailures) {
-    const error = finished.error ?? { name: ERRORS.CANCELLED, message: "the branch was cancelled" };
-    const what = join.kind === "map" ? "item" : "branch";
-    const joinError = {
-      name: ERRORS.BRANCH_FAILED,
-      message: `${what} ${finished.index} of '${join.state}' failed with ${error.name}: ${error.message}`,
-    };
+    const joinError = branchFailedError(join, finished.index, finished.error);
     next = { ...next, status: "failed", error: joinError };
     commands.push({
       type: "CompleteJoin",
@@ -67,6 +63,20 @@ export function applyBranchFinished(join: JoinState, finished: BranchFinished): 
     }
   }
   return { join: next, commands, changed: true };
+}
+
+/** The error of a join that failed past its tolerance, at branch or item `index`. */
+export function branchFailedError(
+  join: Pick<JoinState, "kind" | "state">,
+  index: number,
+  cause: WorkflowError | undefined,
+): WorkflowError {
+  const error = cause ?? { name: ERRORS.CANCELLED, message: "the branch was cancelled" };
+  const what = join.kind === "map" ? "item" : "branch";
+  return {
+    name: ERRORS.BRANCH_FAILED,
+    message: `${what} ${index} of '${join.state}' failed with ${error.name}: ${error.message}`,
+  };
 }
 
 /** Cancels an open join: every branch still running is asked to stop, none is started. */
