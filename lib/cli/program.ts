@@ -457,7 +457,14 @@ ${EXIT_CODES_HELP}`,
         "Run an ended execution again from a state it entered, as a new execution linked to it.",
       )
       .argument("<id>", "the execution's id")
-      .option("--from <state>", "a root-level state it entered (default: the state it failed in)")
+      .option(
+        "--from <state>",
+        "a state it entered, at any depth (default: the state it failed in)",
+      )
+      .option(
+        "--thread <thread>",
+        "for a state inside a Parallel branch or Map item: the thread that entered it (root/<state>@<step>[<index>]…, as history names it)",
+      )
       .option(
         "--input <json>",
         "the data to enter that state with (default: the recorded data): JSON, @file.json, or -",
@@ -470,6 +477,7 @@ ${EXIT_CODES_HELP}`,
 Examples:
   cascade process redrive order-42
   cascade process redrive order-42 --from ChargeCard --input '{"amount":50}'
+  cascade process redrive order-42 --from CheckStock --thread 'root/EachItem@3[7]'
 
 ${EXIT_CODES_HELP}`,
     )
