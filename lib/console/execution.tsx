@@ -54,10 +54,12 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
   const [defError, setDefError] = useState<unknown>();
   useEffect(() => {
     if (!execution) return;
-    api<WorkflowDefinition>(
-      appPath(app, `/workflows/${encodeURIComponent(execution.workflow)}`),
-    ).then(setDefinition, setDefError);
-  }, [app, execution?.workflow]);
+    // The version it was pinned to; the current one when that is no longer kept.
+    const path = appPath(app, `/workflows/${encodeURIComponent(execution.workflow)}`);
+    api<WorkflowDefinition>(`${path}?version=${execution.definitionHash}`)
+      .catch(() => api<WorkflowDefinition>(path))
+      .then(setDefinition, setDefError);
+  }, [app, execution?.workflow, execution?.definitionHash]);
 
   const [selected, setSelected] = useState<string>();
   const [redriveFrom, setRedriveFrom] = useState<RedriveTarget>();
@@ -141,9 +143,16 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
       <div class="split">
         <Card title="Graph" class="graph-card">
           <ErrorBox error={defError} />
+          {definition?.current === false && (
+            <p class="muted" data-testid="older-version">
+              this execution runs on an older version of the workflow (
+              {definition.hash.slice(0, 12)}
+              …): its graph is drawn
+            </p>
+          )}
           {definition && definition.hash !== execution.definitionHash && (
             <p class="muted">
-              the workflow changed since this execution started: this is the current definition's
+              the version this execution ran on is no longer kept: this is the current definition's
               graph
             </p>
           )}
