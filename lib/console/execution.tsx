@@ -10,8 +10,13 @@ import { Timeline } from "./timeline.tsx";
 import type { Cost, Execution, HistoryEvent, Json, WorkflowDefinition } from "./types.ts";
 import { Badge, Card, duration, ErrorBox, JsonView, time, usePoll } from "./ui.tsx";
 
-/** How often a running execution is read again. */
+/**
+ * How often a running execution is read again: every 1.5 s per 1,000 history events it
+ * has, so a long or wide one costs the API one history page per 1.5 s, not ten.
+ */
 const LIVE_EVERY_MS = 1_500;
+const liveEvery = (data: { history: { events: readonly unknown[] } }): number =>
+  LIVE_EVERY_MS * Math.max(1, Math.ceil(data.history.events.length / 1_000));
 /** History read per execution view, at most (10 pages of 1,000). */
 const MAX_HISTORY_PAGES = 10;
 
@@ -41,7 +46,7 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
       return { execution, history };
     },
     [app, id],
-    LIVE_EVERY_MS,
+    liveEvery,
     running,
   );
   const execution = data?.execution;
