@@ -15,6 +15,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Item } from "../lib/adapters/aws/dynamodb-items.ts";
+import { itemWriteUnits } from "../lib/adapters/aws/dynamodb-usage.ts";
 import type { ExecutionStore, ThreadRecord } from "../lib/core/ports.ts";
 import { dollarsOf, PRICES } from "../lib/core/prices.ts";
 import { startLocalStack } from "../lib/local/stack.ts";
@@ -73,14 +75,15 @@ function capacity(
   output: Record<string, unknown>,
 ): void {
   const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? {}));
-  if (command === "PutItemCommand") counts.wcu += Math.max(1, Math.ceil(size(input.Item) / 1024));
+  // Write units as DynamoDB bills them: attribute names and values, binary as bytes.
+  if (command === "PutItemCommand") counts.wcu += itemWriteUnits(input.Item as Item);
   else if (command === "DeleteItemCommand") counts.wcu += 1;
   else if (command === "BatchWriteItemCommand") {
     for (const requests of Object.values(
       (input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: unknown } }[]>,
     )) {
       for (const r of requests)
-        counts.wcu += Math.max(1, Math.ceil(size(r.PutRequest?.Item) / 1024));
+        counts.wcu += r.PutRequest ? itemWriteUnits(r.PutRequest.Item as Item) : 1;
     }
   } else if (command === "GetItemCommand")
     counts.rcu += Math.max(1, Math.ceil(size(output.Item) / 4096));
@@ -89,6 +92,7 @@ function capacity(
 }
 
 const byItem: Record<string, number> = {};
+const sizesOf: Record<string, Record<string, number>[]> = {};
 const done = new Map<string, (record: ThreadRecord) => void>();
 const wrapStore = (store: ExecutionStore): ExecutionStore =>
   new Proxy(store, {
@@ -149,6 +153,14 @@ countLean(
     const key = ((input.Item ?? input.Key) as Record<string, { S?: string }> | undefined)?.sk?.S;
     const kind = `${command.replace("Command", "")} ${key?.replace(/#.*$/, "") ?? "?"}`;
     byItem[kind] = (byItem[kind] ?? 0) + 1;
+    if (command === "PutItemCommand") {
+      const item = input.Item as Record<string, unknown>;
+      const sizes = Object.fromEntries(
+        Object.entries(item).map(([k, v]) => [k, Buffer.byteLength(JSON.stringify(v))]),
+      );
+      sizesOf[kind] ??= [];
+      sizesOf[kind].push(sizes);
+    }
   },
 );
 countLean(stack.clients.lean.sqs, () => counts.sqsRequests);
@@ -317,6 +329,15 @@ console.log(`  DynamoDB requests by command (c=1, total): ${JSON.stringify(byCom
 console.log(`  SQS requests by command (c=1, total): ${JSON.stringify(sqsByCommand)}`);
 if (process.env.BENCH_ITEMS)
   console.log(`  DynamoDB requests by item (all runs): ${JSON.stringify(byItem)}`);
+if (process.env.BENCH_ITEMS)
+  for (const [kind, list] of Object.entries(sizesOf)) {
+    const avg: Record<string, number> = {};
+    for (const sizes of list)
+      for (const [k, v] of Object.entries(sizes)) avg[k] = (avg[k] ?? 0) + v / list.length;
+    console.log(
+      `  ${kind} bytes by attribute (avg of ${list.length}): ${JSON.stringify(Object.fromEntries(Object.entries(avg).map(([k, v]) => [k, Math.round(v)])))}`,
+    );
+  }
 console.log(
   `  at c=32, per execution: DynamoDB ${f(atConcurrency.ddb)} requests, SQS ${f(atConcurrency.sqs)} requests; by command (total): ${JSON.stringify(atConcurrency.byCommand)}`,
 );

@@ -21,7 +21,16 @@ import {
   encodeCursor,
   encodeHistoryCursor,
 } from "./dynamodb-cursors.ts";
-import { type Client, type Item, N, queryItems, S } from "./dynamodb-items.ts";
+import {
+  type BinaryWire,
+  type Client,
+  type Item,
+  N,
+  packRecord,
+  queryItems,
+  S,
+  unpackRecord,
+} from "./dynamodb-items.ts";
 import { itemWriteUnits, usageAttribute } from "./dynamodb-usage.ts";
 
 /** Step items read per history query (a step is usually a few hundred bytes). */
@@ -56,7 +65,7 @@ export async function readHistory(
       }),
     );
     for (const item of result.Items ?? []) {
-      const record = expandStep(JSON.parse(item.d?.S ?? "{}"));
+      const record = expandStep(unpackRecord(item.d) ?? {});
       const events = (record.events ?? []).slice(skip);
       const room = limit - items.length;
       if (events.length > room) {
@@ -80,14 +89,14 @@ export async function readHistory(
 }
 
 /** The execution's summary item: its record, status and the listing indexes' keys. */
-export function summaryItem(full: ThreadRecord, expiresAt?: number): Item {
+export function summaryItem(full: ThreadRecord, wire: BinaryWire, expiresAt?: number): Item {
   const { usage, ...record } = full;
   const { header, thread } = record;
   const started = `${new Date(header.startedAt).toISOString()}#${header.executionId}`;
   const item: Item = {
     [TABLE.partitionKey]: S(KEYS.execution(header.tenant, header.executionId)),
     [TABLE.sortKey]: S(ITEM.execution),
-    d: S(JSON.stringify(compactStep(record, true))),
+    d: packRecord(compactStep(record, true), wire),
     ...usageAttribute(usage),
     [TABLE.indexes.byWorkflow.partitionKey]: S(`${header.tenant}#${header.app}#${header.workflow}`),
     [TABLE.indexes.byWorkflow.sortKey]: S(started),

@@ -50,10 +50,20 @@ import {
   putEventWaiter,
 } from "./dynamodb-events.ts";
 import { links, listExecutions, putLink, readHistory, summaryItem } from "./dynamodb-history.ts";
-import { type Item, isConditionFailure, N, queryItems, S, STEP_DIGITS } from "./dynamodb-items.ts";
+import {
+  type BinaryWire,
+  type Item,
+  isConditionFailure,
+  N,
+  packRecord,
+  queryItems,
+  S,
+  STEP_DIGITS,
+  unpackRecord,
+} from "./dynamodb-items.ts";
 import { itemWriteUnits, usageAttribute, usageOf } from "./dynamodb-usage.ts";
 import { getSteps, readShards, tallyJoin, tallyShard } from "./dynamodb-wide-joins.ts";
-import type { AwsJsonClient } from "./json-client.ts";
+import { AwsJsonClient } from "./json-client.ts";
 
 export { DynamoDbStoreError } from "./dynamodb-cursors.ts";
 export { itemWriteUnits } from "./dynamodb-usage.ts";
@@ -63,6 +73,8 @@ const ROOT = "root";
 export class DynamoDbExecutionStore implements ExecutionStore {
   readonly #client: Pick<DynamoDBClient, "send">;
   readonly #table: string;
+  /** How this client carries the packed `d` attribute. */
+  readonly #wire: BinaryWire;
 
   /** @param client built once at module scope and reused. */
   /**
@@ -72,6 +84,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   constructor(client: DynamoDBClient | AwsJsonClient, tableName: string) {
     this.#client = client as Pick<DynamoDBClient, "send">;
     this.#table = tableName;
+    this.#wire = client instanceof AwsJsonClient ? "base64" : "bytes";
   }
 
   #pk(header: { tenant: string; executionId: string }): AttributeValue {
@@ -124,8 +137,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
         ConsistentRead: true,
       }),
     );
-    const d = result.Item?.d?.S;
-    return d === undefined ? undefined : (JSON.parse(d) as T);
+    return unpackRecord<T>(result.Item?.d);
   }
 
   async #step(
@@ -161,7 +173,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
   ): Promise<{ created: true } | { created: false; existing: ThreadRecord }> {
     // The summary at start holds step 1, whose usage step 1 records: it records none.
     const { usage: _usage, ...first } = record;
-    if (await this.#putNew(summaryItem(first, expiresAt))) return { created: true };
+    if (await this.#putNew(summaryItem(first, this.#wire, expiresAt))) return { created: true };
     const existing = await this.#step(this.#pk(record.header), ITEM.execution);
     if (!existing)
       throw new DynamoDbStoreError(
@@ -172,7 +184,10 @@ export class DynamoDbExecutionStore implements ExecutionStore {
 
   async putSummary(record: ThreadRecord, expiresAt?: number): Promise<void> {
     await this.#client.send(
-      new PutItemCommand({ TableName: this.#table, Item: summaryItem(record, expiresAt) }),
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: summaryItem(record, this.#wire, expiresAt),
+      }),
     );
   }
 
@@ -227,7 +242,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     const item: Item = {
       [TABLE.partitionKey]: this.#pk(record.header),
       [TABLE.sortKey]: S(this.#stepSk(record.thread.id, record.version)),
-      d: S(JSON.stringify(compactStep(step as ThreadRecord))),
+      d: packRecord(compactStep(step as ThreadRecord), this.#wire),
       ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
     };
     // The step's own write is part of what it cost: its units, from its size with `u`.
@@ -272,7 +287,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       [TABLE.partitionKey]: this.#pk(record.header),
       [TABLE.sortKey]: S(`${ITEM.joinPrefix}${record.join.id}`),
       v: N(record.version),
-      d: S(JSON.stringify(record)),
+      d: packRecord(record, this.#wire),
       ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
     };
   }
@@ -339,7 +354,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     await this.#client.send(
       new PutItemCommand({
         TableName: this.#table,
-        Item: { pk: key, sk: key, d: S(JSON.stringify({ name, source })) },
+        Item: { pk: key, sk: key, d: packRecord({ name, source }, this.#wire) },
       }),
     );
   }

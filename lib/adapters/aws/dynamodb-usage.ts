@@ -40,7 +40,11 @@ export function itemWriteUnits(item: Item): number {
     bytes += Buffer.byteLength(name);
     if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
     else if (value.N !== undefined) bytes += Math.ceil(value.N.length / 2) + 1;
-    else bytes += Buffer.byteLength(JSON.stringify(value));
+    else if (value.B !== undefined) {
+      // Bytes, or their base64 text on the lean client's wire: billed as bytes.
+      const b = value.B as Uint8Array | string;
+      bytes += typeof b === "string" ? Buffer.byteLength(b, "base64") : b.byteLength;
+    } else bytes += Buffer.byteLength(JSON.stringify(value));
   }
   return Math.max(1, Math.ceil(bytes / 1024));
 }

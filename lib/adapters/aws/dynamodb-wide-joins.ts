@@ -23,6 +23,7 @@ import {
 } from "../../core/ports.ts";
 import { ITEM, TABLE } from "../../manifest/index.ts";
 import { expandStep } from "../step-log.ts";
+import { unpackRecord } from "./dynamodb-items.ts";
 
 type Item = Record<string, AttributeValue>;
 type Client = Pick<DynamoDBClient, "send">;
@@ -167,9 +168,10 @@ export async function getSteps(
       [TABLE.sortKey]: { S: stepSk(thread, step) },
     })),
   );
-  return items.flatMap((item) =>
-    item.d?.S === undefined ? [] : [expandStep(JSON.parse(item.d.S), header)],
-  );
+  return items.flatMap((item) => {
+    const stored = unpackRecord(item.d);
+    return stored === undefined ? [] : [expandStep(stored, header)];
+  });
 }
 
 /** An update expression's SET and ADD clauses with their names and values. */
