@@ -5,7 +5,13 @@
  */
 import type { HistoryEvent, WorkflowError } from "../core/engine/types.ts";
 import type { JsonValue } from "../core/expr/index.ts";
-import type { ExecutionStatus, ExecutionStore, ExecutionView, ListFilter } from "../core/ports.ts";
+import type {
+  ExecutionStatus,
+  ExecutionStore,
+  ExecutionView,
+  ListFilter,
+  Stored,
+} from "../core/ports.ts";
 import type { HistoryRef, StoredHistoryEvent } from "./budget.ts";
 import { type PayloadCodec, type PayloadOwner, payloadPrefix } from "./codec.ts";
 
@@ -72,11 +78,26 @@ const currentOf = (view: ExecutionView): CurrentState => {
   };
 };
 
+/** A stored value of `owner`'s: inline, or read back from a key under its own prefix only. */
+async function loadOwn(
+  codec: PayloadCodec,
+  stored: Stored,
+  owner: PayloadOwner,
+  field: string,
+): Promise<JsonValue> {
+  if ("inline" in stored) return stored.inline;
+  const ref = ownRef(stored, payloadPrefix(owner));
+  if (!ref) throw new ForeignReferenceError(owner, field);
+  return codec.load(ref);
+}
+
 /**
- * Loads an execution's input and output (from the payload store when offloaded)
+ * Loads an execution's input and output (from the payload store when offloaded, and
+ * only from under its own `payloads/<tenant>/<execution>/` prefix)
  * and, with `withCurrent`, where it is (one more read when the root waits for a join).
  * The cost is bounded by the request, not by the execution: a 100,000-item Map reads
  * its join's item, never its branches.
+ * @throws ForeignReferenceError for a stored reference outside the execution's prefix
  */
 export async function describeExecution(
   view: ExecutionView,
@@ -86,8 +107,10 @@ export async function describeExecution(
 ): Promise<ExecutionDetails> {
   const { header, thread } = view;
   const [input, output] = await Promise.all([
-    codec.load(header.input),
-    thread.status === "succeeded" ? codec.load(thread.data) : Promise.resolve(undefined),
+    loadOwn(codec, header.input, header, "input"),
+    thread.status === "succeeded"
+      ? loadOwn(codec, thread.data, header, "output")
+      : Promise.resolve(undefined),
   ]);
   let current: CurrentState[] | undefined;
   if (withCurrent && thread.status === "running") {
@@ -167,7 +190,10 @@ const ownRef = (ref: unknown, prefix: string): HistoryRef | undefined => {
   return { ref: key, bytes };
 };
 
-/** The fault of a stored reference that is not the execution's own: a corrupt item, never user data. */
+/**
+ * The fault of a stored reference that is not the execution's own: a corrupt or forged
+ * item (user data is never a reference), refused before anything is read.
+ */
 export class ForeignReferenceError extends Error {
   readonly code = "FOREIGN_REFERENCE";
   constructor(owner: PayloadOwner, field: string) {
