@@ -173,7 +173,7 @@ function event(
 const CODES = new Set(Object.keys(API_ERRORS));
 
 /** The answer without what differs per request by design. */
-const comparable = (result: { statusCode?: number; body?: string }) => ({
+const comparable = (result: { statusCode?: number | undefined; body?: string | undefined }) => ({
   status: result.statusCode,
   body: JSON.parse(String(result.body)) as unknown,
 });
