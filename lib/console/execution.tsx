@@ -1,6 +1,6 @@
 /** An execution: its graph coloured by what each state did, its timeline, a step inspector, raw history, cost and actions. */
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { Actions } from "./actions.tsx";
+import { Actions, type RedriveTarget } from "./actions.tsx";
 import { api, appPath, query } from "./api.ts";
 import { GraphView } from "./graph-view.tsx";
 import { traceExecution } from "./history.ts";
@@ -60,7 +60,7 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
   }, [app, execution?.workflow]);
 
   const [selected, setSelected] = useState<string>();
-  const [redriveFrom, setRedriveFrom] = useState<string>();
+  const [redriveFrom, setRedriveFrom] = useState<RedriveTarget>();
   const trace = useMemo(
     () =>
       execution && data && definition?.graph

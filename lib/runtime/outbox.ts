@@ -418,7 +418,19 @@ export async function branchMessage(
     ...(spec.map ? { mapIndex: spec.map.index } : {}),
     // ANY and AT_LEAST drop the branches they no longer need: their first run checks.
     check: join.waitForAll ? "cancel" : "thread",
+    ...resumeOf(join, index),
   };
+}
+
+/** How branch `index` of a redrive's fan-out re-runs: from its path's state, or kept. */
+function resumeOf(
+  join: JoinState,
+  index: number,
+): Pick<Extract<WireMessage, { kind: "branch" }>, "from" | "reuse"> {
+  const resume = join.resume;
+  if (!resume) return {};
+  if (resume.on?.index === index) return { from: resume.on };
+  return { reuse: { of: resume.of, thread: branchThreadId(resume.join, index) } };
 }
 
 /**

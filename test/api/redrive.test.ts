@@ -32,6 +32,15 @@ states:
       - { name: Right, type: Pass, result: $.right }
     end: true
 `;
+const READER = `name: Reader
+states:
+  - name: FromObject
+    type: Map
+    item_reader: { bucket: no-such-bucket, key: items.jsonl, format: jsonl }
+    iterator:
+      - { name: Line, type: Pass, end: true }
+    end: true
+`;
 const SLOW = `name: Slow
 states:
   - { name: Nap, type: Wait, duration: 30s, end: true }
@@ -68,6 +77,7 @@ before(async () => {
       { file: "order.yaml", source: ORDER },
       { file: "fan.yaml", source: FAN },
       { file: "slow.yaml", source: SLOW },
+      { file: "reader.yaml", source: READER },
     ],
     activities: ACTIVITIES,
     ephemeral: true,
@@ -229,7 +239,18 @@ test("each refusal has its code", async () => {
   assert.equal((await ended(fromDone.body.id)).body.status, "succeeded");
 
   const fan = await run("Fan", {});
-  expectError(await redrive(fan.body.id, { from_state: "Left" }), 400, "STATE_IN_BRANCH", "Both");
+  const left = await redrive(fan.body.id, { from_state: "Left" });
+  assert.equal(left.status, 201, JSON.stringify(left.body));
+  assert.equal((await ended(left.body.id)).body.status, "succeeded");
+  // A Map reading its items from an object is redriven from the Map (its items are read again).
+  const reader = await run("Reader", {});
+  assert.equal(reader.body.status, "failed");
+  expectError(
+    await redrive(reader.body.id, { from_state: "Line" }),
+    400,
+    "STATE_IN_BRANCH",
+    "FromObject",
+  );
   const fanAgain = await redrive(fan.body.id, { from_state: "Both" });
   assert.equal(fanAgain.status, 201);
   assert.equal((await ended(fanAgain.body.id)).body.status, "succeeded");

@@ -186,7 +186,7 @@ test("redrive a failed execution from a chosen state with an edited input, and s
   await page.click("[data-testid=node][data-node=ValidateOrder]");
   await page.click("[data-testid=redrive-here]");
   await page.waitForSelector("[data-testid=redrive-form]");
-  assert.equal(await page.inputValue("[data-testid=redrive-from]"), "ValidateOrder");
+  assert.equal(await selectedTarget(), "ValidateOrder");
   await page.check("[data-testid=redrive-edit]");
   await page.fill("[data-testid=redrive-input]", JSON.stringify(GOOD_ORDER, null, 2));
   await shot(page, "redrive");
@@ -197,6 +197,40 @@ test("redrive a failed execution from a chosen state with an edited input, and s
   assert.equal(await page.textContent("[data-testid=redrive-of]"), "console-empty");
   await shot(page, "execution-redriven");
 });
+
+test("redrive from a state inside a Parallel branch: the other branches keep their results", async () => {
+  await startFromWorkflowPage("OrderFulfillment", "console-branch", GOOD_ORDER);
+  await executionStatus("succeeded");
+  // A branch's states are nested in the graph: their ids end with the state's name.
+  await page.click('[data-testid=node][data-node$="/CheckCredit"]');
+  await page.click("[data-testid=redrive-here]");
+  await page.waitForSelector("[data-testid=redrive-form]");
+  assert.match(await selectedTarget(), /^CheckCredit — root\/ParallelVerification@\d+\[1\]$/);
+  await page.click("[data-testid=redrive]");
+  await page.waitForURL((url) => !url.hash.endsWith("/console-branch"), { timeout: WAIT_MS });
+  await executionStatus("succeeded");
+  await page.waitForSelector(
+    '[data-testid=node][data-node$="/CheckCredit"][data-status=succeeded]',
+    {
+      timeout: WAIT_MS,
+    },
+  );
+  await nodeStatus("CombineResults", "succeeded");
+  // The state before the Parallel was not run again.
+  await nodeStatus("ValidateOrder", "idle");
+  assert.equal(await page.textContent("[data-testid=redrive-of]"), "console-branch");
+  await shot(page, "execution-redriven-branch");
+});
+
+/** The redrive form's chosen state, as its option reads. */
+function selectedTarget(): Promise<string> {
+  return page.$eval(
+    "[data-testid=redrive-from]",
+    (select) =>
+      (select as unknown as { selectedOptions: { textContent: string | null }[] })
+        .selectedOptions[0]?.textContent ?? "",
+  );
+}
 
 test("an execution's cost at list prices", async () => {
   await open("#/executions/console-good");

@@ -8,6 +8,7 @@ import type { Flow, MapState, ParallelState, State } from "../cdl/index.ts";
 import { ExpressionError, getPath, type JsonValue, setPath } from "../expr/index.ts";
 import { EngineError } from "./flow.ts";
 import { type ResultLocation, resolveItemSource, resolveResultLocation } from "./items.ts";
+import type { Resume } from "./resume.ts";
 import type { Run } from "./step.ts";
 import {
   type BranchInputs,
@@ -26,6 +27,10 @@ export interface BranchSpec {
   readonly parent: { readonly joinId: string; readonly index: number };
   readonly input: JsonValue;
   readonly map?: { readonly index: number; readonly item: JsonValue };
+  /** A redrive's branch on its path: it starts at this state, with this data. */
+  readonly from?: { readonly state: string; readonly data: JsonValue; readonly resume?: Resume };
+  /** A redrive's branch that succeeded in the original: it ends at once with its output. */
+  readonly reused?: { readonly state: string; readonly output: JsonValue; readonly thread: string };
 }
 
 /** The id of a join: the thread, the fan-out state and the step that entered it. */
@@ -204,7 +209,9 @@ export function fanOut(
     succeeded: [],
     failed: [],
     status: "open",
+    ...(run.resume ? { resume: run.resume } : {}),
   };
+  run.resume = undefined;
   const first = join.maxConcurrency > 0 ? Math.min(join.maxConcurrency, total) : total;
   const indexes = Array.from({ length: first }, (_, i) => i);
   run.thread = { ...run.thread, waiting: { kind: "join", joinId } };

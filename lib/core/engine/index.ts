@@ -19,6 +19,7 @@ export {
   runningBranches,
 } from "./join.ts";
 export { nextRandom, seedFor } from "./random.ts";
+export { type PathLevel, pathTo, type Resume, type ThreadLevel, threadPath } from "./resume.ts";
 export {
   applyThreadEvent,
   type BranchSpec,

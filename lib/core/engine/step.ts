@@ -17,6 +17,7 @@ import {
 import { fanOut, runMap } from "./fan-out.ts";
 import { stateOf } from "./flow.ts";
 import { nextRandom } from "./random.ts";
+import type { Resume } from "./resume.ts";
 import { scheduleTask } from "./task.ts";
 import {
   type Command,
@@ -53,6 +54,8 @@ export class Run {
   thread: ThreadState;
   readonly commands: Command[] = [];
   readonly events: HistoryEvent[] = [];
+  /** A redrive's path, taken by the first fan-out this step enters (see resume.ts). */
+  resume: Resume | undefined;
   #inline = 0;
 
   constructor(definition: Definition, context: ExecutionContext, thread: ThreadState, now: number) {
@@ -377,6 +380,7 @@ export class Run {
   /** Ends the thread; the root ends the execution, a branch reports to its join. */
   end(
     outcome: { status: "succeeded" } | { status: "failed" | "cancelled"; error: WorkflowError },
+    detail?: { readonly [key: string]: JsonValue },
   ): void {
     const { id, parent } = this.thread;
     this.thread = {
@@ -389,7 +393,7 @@ export class Run {
         type: "BranchFinished",
         state: this.thread.current,
         ...(outcome.status === "succeeded" ? {} : { error: outcome.error }),
-        detail: { status: outcome.status, join: parent.joinId, index: parent.index },
+        detail: { status: outcome.status, join: parent.joinId, index: parent.index, ...detail },
       });
       this.commands.push({
         type: "FinishBranch",

@@ -13,6 +13,7 @@ import type { JsonValue } from "../expr/index.ts";
 import { type BranchSpec, onItemsRead, onJoinCompleted } from "./fan-out.ts";
 import { resolveFlow, stateOf } from "./flow.ts";
 import { seedFor } from "./random.ts";
+import type { Resume } from "./resume.ts";
 import { ROOT_THREAD, Run } from "./step.ts";
 import {
   ERRORS,
@@ -68,6 +69,7 @@ export function startExecution(
       at: now + definition.timeoutMs,
     });
   }
+  run.resume = from?.resume;
   run.advance(
     definition.flow,
     from?.state ?? definition.flow.startAt,
@@ -83,6 +85,8 @@ export function startExecution(
 export interface StartFrom {
   readonly state: string;
   readonly data: JsonValue;
+  /** When `state` is a Parallel or Map: how its branches re-run the original's. */
+  readonly resume?: Resume;
   /** Recorded in the `ExecutionStarted` event (`redriveOf`, `fromState`). */
   readonly detail?: { readonly [key: string]: JsonValue };
 }
@@ -95,23 +99,31 @@ export function startBranch(
   now: number,
 ): ThreadStep {
   const flow = resolveFlow(definition, spec.flow);
+  const start = spec.reused?.state ?? spec.from?.state ?? flow.startAt;
+  const data = spec.reused?.output ?? spec.from?.data ?? spec.input;
   const thread: ThreadState = {
     id: spec.id,
     flow: spec.flow,
     parent: spec.parent,
     ...(spec.map ? { map: spec.map } : {}),
     status: "running",
-    current: flow.startAt,
+    current: start,
     step: 0,
     attempt: 1,
     enteredAt: now,
-    data: spec.input,
+    data,
     rng: seedFor(`${context.executionId}/${spec.id}`),
     transitions: 0,
     recorded: 0,
   };
   const run = new Run(definition, context, thread, now);
-  run.advance(flow, flow.startAt, spec.input);
+  if (spec.reused) {
+    // A redrive keeps what this branch did in the original: it ends as it ended there.
+    run.end({ status: "succeeded" }, { reused: spec.reused.thread });
+    return run.finish(true);
+  }
+  run.resume = spec.from?.resume;
+  run.advance(flow, start, data);
   return run.finish(true);
 }
 

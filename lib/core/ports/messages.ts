@@ -1,6 +1,7 @@
 /** The messages on the wire, and the thread events whose payloads may be offloaded. */
 
 import type { ItemSource } from "../engine/items.ts";
+import type { Resume } from "../engine/resume.ts";
 import type {
   CachePolicy,
   FlowRef,
@@ -67,6 +68,10 @@ export type WireMessage =
       readonly mapIndex?: number;
       /** What the branch's first run reads before it starts (see `run`). */
       readonly check?: RunCheck;
+      /** A redrive's branch on its path: where it starts, with what (`Resume.on`). */
+      readonly from?: NonNullable<Resume["on"]>;
+      /** A redrive's other branch: the original's thread, whose success it keeps. */
+      readonly reuse?: { readonly of: string; readonly thread: string };
     }
   | {
       readonly kind: "finished";
