@@ -35,12 +35,13 @@ export interface CurrentState {
 }
 
 /**
- * The offloaded values one API answer carries at most, in bytes. A Lambda returns at most
- * 6 MB (past it API Gateway answers 500, whatever the function meant); the JSON around the
- * values, and the values kept inline (each under the offload threshold), take the rest.
- * A value that does not fit is left out, and named in `omitted` with its size.
+ * The values one API answer carries at most, in bytes: 2.5 MiB. A Lambda returns at most
+ * 6 MB (past it API Gateway answers 500, whatever the function meant), and the answer's
+ * body is itself a string inside Lambda's JSON, where each `"` and `\` it holds is
+ * escaped again: up to twice the size. A value that does not fit is left out, and named
+ * in `omitted` with its size.
  */
-export const MAX_ANSWER_VALUE_BYTES = 4 * 1024 * 1024;
+export const MAX_ANSWER_VALUE_BYTES = 2.5 * 1024 * 1024;
 
 /** Values left out of an answer for their size: the field, and the value's size in bytes. */
 export interface Omitted {
