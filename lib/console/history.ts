@@ -44,6 +44,8 @@ export interface Visit {
   /** Sizes of the values the API left out of its answer (too large), in bytes. */
   omitted?: { input?: number; output?: number };
   error?: WorkflowError;
+  /** A redrive kept this outcome from the original's thread (it did not run again). */
+  keptFrom?: string;
   readonly attempts: Attempt[];
   readonly segments: Segment[];
   readonly events: HistoryEvent[];
@@ -251,6 +253,23 @@ export function traceExecution(
           ended = "succeeded";
           break;
         case "BranchFinished":
+          if (typeof e.detail?.reused === "string" && !open && e.state !== undefined) {
+            // A redrive kept this branch's outcome from the original: it ran nothing here.
+            const kept: Visit = {
+              nodeId: `${prefix}${e.state}`,
+              thread,
+              state: e.state,
+              enteredAt: at,
+              exitedAt: at,
+              status: "succeeded",
+              keptFrom: e.detail.reused,
+              attempts: [],
+              segments: [],
+              events: [e],
+            };
+            mine.push(kept);
+            visits.push(kept);
+          }
           ended =
             e.detail?.status === "failed"
               ? "failed"

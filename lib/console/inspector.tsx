@@ -39,6 +39,12 @@ export function Inspector(props: {
           <div class="visit-head">
             <Badge status={v.status} /> <code>{v.thread}</code> · entered {time(v.enteredAt)}
             {v.exitedAt !== undefined && ` · ${duration(v.exitedAt - v.enteredAt)}`}
+            {v.keptFrom !== undefined && (
+              <span data-testid="kept-from">
+                {" "}
+                · kept from <code>{v.keptFrom}</code> (not run again)
+              </span>
+            )}
             <button
               type="button"
               class="small"

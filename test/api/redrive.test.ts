@@ -180,6 +180,29 @@ test("redrive from an earlier state uses the data it entered that state with, on
   // A new version of the workflow since: the redrive still runs on the pinned one.
   const newer = stack.definitions.register(ORDER.replace("Never", "Later"), "order.yaml");
   assert.notEqual(newer.hash, pinned);
+  // The pinned version stays readable (the console draws its graph), beside the current one.
+  const old = await call("GET", `/v1/apps/shop/workflows/Order?version=${pinned}`);
+  assert.equal(old.status, 200, JSON.stringify(old.body));
+  assert.equal(old.body.hash, pinned);
+  assert.equal(old.body.current, false);
+  assert.match(old.body.source, /name: Never/);
+  assert.ok(old.body.graph.nodes.some((n: { id: string }) => n.id === "Never"));
+  const now = await call("GET", "/v1/apps/shop/workflows/Order");
+  assert.equal(now.body.hash, newer.hash);
+  assert.equal(now.body.current, true);
+  expectError(await call("GET", "/v1/apps/shop/workflows/Order?version=abc"), 400, "INVALID_QUERY");
+  expectError(
+    await call("GET", `/v1/apps/shop/workflows/Order?version=${"0".repeat(64)}`),
+    404,
+    "UNKNOWN_WORKFLOW",
+  );
+  const fanHash = (await call("GET", "/v1/apps/shop/workflows/Fan")).body.hash;
+  expectError(
+    await call("GET", `/v1/apps/shop/workflows/Order?version=${fanHash}`),
+    404,
+    "UNKNOWN_WORKFLOW",
+    "has no version",
+  );
   const first = await redrive(id, { from_state: "Validate" });
   stack.definitions.register(ORDER, "order.yaml");
   assert.equal(first.status, 201, JSON.stringify(first.body));

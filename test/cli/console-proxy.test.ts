@@ -4,7 +4,8 @@
  * handler on the embedded stack, behind a server that refuses any request whose SigV4
  * signature it cannot recompute with the profile's keys. The page is served locally,
  * its /v1 calls arrive signed; other sites' pages cannot use it; the console works in
- * Chromium through it; a token is forwarded for `auth: jwt`.
+ * Chromium through it (drawing the workflow version an execution ran on); a token is
+ * forwarded for `auth: jwt`.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -227,7 +228,9 @@ test("other sites' pages cannot use the proxy's credentials", async () => {
   assert.equal(seen.length, before, "nothing was forwarded");
 });
 
-test("the console works in Chromium through the proxy", async () => {
+test("the console works in Chromium through the proxy, drawing the version an execution ran on", async () => {
+  // A newer version of the workflow since: the execution's page still draws its own.
+  stack.definitions.register(HELLO.replace("Greet", "Welcome"), "hello.yaml");
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
@@ -238,6 +241,8 @@ test("the console works in Chromium through the proxy", async () => {
     await page.waitForSelector("[data-testid=node][data-node=Greet][data-status=succeeded]", {
       timeout: 20_000,
     });
+    await page.waitForSelector("[data-testid=older-version]", { timeout: 20_000 });
+    assert.equal(await page.$("[data-testid=node][data-node=Welcome]"), null);
   } finally {
     await browser.close();
   }

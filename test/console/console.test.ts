@@ -218,6 +218,14 @@ test("redrive from a state inside a Parallel branch: the other branches keep the
   await nodeStatus("CombineResults", "succeeded");
   // The state before the Parallel was not run again.
   await nodeStatus("ValidateOrder", "idle");
+  // The other branches were kept from the original: shown succeeded, and where from.
+  const kept = '[data-testid=node][data-node$="/VerifyIdentity"][data-status=succeeded]';
+  await page.waitForSelector(kept, { timeout: WAIT_MS });
+  await page.click(kept);
+  assert.match(
+    (await page.textContent("[data-testid=kept-from]")) ?? "",
+    /kept from root\/ParallelVerification@\d+\[0\]/,
+  );
   assert.equal(await page.textContent("[data-testid=redrive-of]"), "console-branch");
   await shot(page, "execution-redriven-branch");
 });
@@ -231,6 +239,42 @@ function selectedTarget(): Promise<string> {
         .selectedOptions[0]?.textContent ?? "",
   );
 }
+
+test("the tenant selector acts as another of the app's tenants: its runs only", async () => {
+  await open("#/runs");
+  await page.waitForSelector("[data-testid=tenant]");
+  assert.deepEqual(
+    await page.$$eval("[data-testid=tenant] option", (options) =>
+      options.map((o) => o.textContent),
+    ),
+    ["default", "acme"],
+  );
+  assert.equal(await page.inputValue("[data-testid=tenant]"), "default");
+  await page.waitForSelector("[data-testid=run]");
+  await page.selectOption("[data-testid=tenant]", "acme");
+  await page.waitForSelector("[data-testid=runs]");
+  // acme has run nothing: the default tenant's executions are not its to see.
+  await until(
+    async () => (await page.$$("[data-testid=run]")).length === 0,
+    "acme's list is empty",
+  );
+  await startFromWorkflowPage("OrderFulfillment", "acme-order", GOOD_ORDER);
+  await executionStatus("succeeded");
+  const asAcme = await fetch(
+    new URL("/v1/apps/order-processing/executions/acme-order", consoleUrl),
+    {
+      headers: { "x-cascade-tenant": "acme" },
+    },
+  );
+  assert.equal(asAcme.status, 200);
+  const asDefault = await fetch(
+    new URL("/v1/apps/order-processing/executions/acme-order", consoleUrl),
+  );
+  assert.equal(asDefault.status, 404);
+  await page.selectOption("[data-testid=tenant]", "default");
+  await open("#/runs");
+  await page.waitForSelector("[data-testid=run]");
+});
 
 test("an execution's cost at list prices", async () => {
   await open("#/executions/console-good");
