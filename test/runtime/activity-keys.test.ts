@@ -20,7 +20,7 @@ const header: ExecutionHeader = {
 };
 const body = { state: "Charge", token: { thread: "root", step: 3, attempt: 1 } };
 
-test("S5: keys differ by tenant and by app, and not otherwise", () => {
+test("S5: keys differ by tenant and by app; a retry keeps the step key and moves the attempt key", () => {
   const base = activityKeys(header, body);
   const otherTenant = activityKeys({ ...header, tenant: "globex" }, body);
   const otherApp = activityKeys({ ...header, app: "mall" }, body);
