@@ -1,7 +1,7 @@
 /** Starting an execution from a request: idempotent on its id, optionally waiting for its end. */
 import type { JsonValue } from "../core/expr/index.ts";
 import type { ExecutionView } from "../core/ports.ts";
-import { describeExecution } from "../runtime/queries.ts";
+import { describeExecution, MAX_ANSWER_VALUE_BYTES } from "../runtime/queries.ts";
 import { StartError } from "../runtime/runtime.ts";
 import type { RouteEnv } from "./env.ts";
 import { HttpError } from "./errors.ts";
@@ -77,7 +77,9 @@ export async function startExecution(
     if (ended)
       return {
         status: 200,
-        body: details(await describeExecution(ended, env.codec, env.deps.store, false)),
+        body: details(
+          await describeExecution(ended, env.codec, env.deps.store, false, MAX_ANSWER_VALUE_BYTES),
+        ),
         headers: { location },
       };
   }

@@ -70,8 +70,10 @@ export function details(d: ExecutionDetails): Record<string, unknown> {
         }
       : {}),
     transitions: d.transitions,
-    input: d.input,
-    output: d.output ?? null,
+    // A value too large for one answer is absent, and `omitted` gives its size in bytes.
+    ...(d.omitted?.input === undefined ? { input: d.input ?? null } : {}),
+    ...(d.omitted?.output === undefined ? { output: d.output ?? null } : {}),
+    ...(d.omitted ? { omitted: d.omitted } : {}),
     error: d.error ?? null,
     current: (d.current ?? []).map((c) => ({ ...c, enteredAt: iso(c.enteredAt) })),
     links: links(d.app, d.executionId),

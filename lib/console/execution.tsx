@@ -210,13 +210,17 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
       </Card>
       <div class="split">
         <Card title="Input">
-          <JsonView value={execution.input} label="input" />
+          <JsonView value={execution.input} label="input" omittedBytes={execution.omitted?.input} />
         </Card>
         <Card title={execution.status === "failed" ? "Error" : "Output"}>
           {execution.status === "failed" ? (
             <JsonView value={execution.error as unknown as Json} />
           ) : (
-            <JsonView value={execution.output} label="output" />
+            <JsonView
+              value={execution.output}
+              label="output"
+              omittedBytes={execution.omitted?.output}
+            />
           )}
         </Card>
         <Card title="Cost" testid="cost">

@@ -41,6 +41,8 @@ export interface Visit {
   status: NodeStatus;
   input?: Json;
   output?: Json;
+  /** Sizes of the values the API left out of its answer (too large), in bytes. */
+  omitted?: { input?: number; output?: number };
   error?: WorkflowError;
   /** A redrive kept this outcome from the original's thread (it did not run again). */
   keptFrom?: string;
@@ -169,6 +171,7 @@ export function traceExecution(
           enteredAt: at,
           status: "running",
           ...(e.input === undefined ? {} : { input: e.input }),
+          ...(e.omitted?.input === undefined ? {} : { omitted: { input: e.omitted.input } }),
           attempts: [],
           segments: [],
           events: [],
@@ -234,6 +237,8 @@ export function traceExecution(
             if (open.status === "running") open.status = "succeeded";
             open.exitedAt = at;
             if (e.output !== undefined) open.output = e.output;
+            if (e.omitted?.output !== undefined)
+              open.omitted = { ...open.omitted, output: e.omitted.output };
             open = undefined;
           }
           break;

@@ -61,11 +61,11 @@ export function Inspector(props: {
           )}
           <details open={visits.length === 1}>
             <summary>input</summary>
-            <JsonView value={v.input} label="input" />
+            <JsonView value={v.input} label="input" omittedBytes={v.omitted?.input} />
           </details>
           <details open={visits.length === 1}>
             <summary>output</summary>
-            <JsonView value={v.output} label="output" />
+            <JsonView value={v.output} label="output" omittedBytes={v.omitted?.output} />
           </details>
           {v.attempts.length > 0 && (
             <table class="kv attempts">

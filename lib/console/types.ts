@@ -46,8 +46,11 @@ export interface Execution extends Omit<Summary, "error"> {
   readonly stateEnteredAt: string;
   readonly durationMs?: number;
   readonly transitions: number;
-  readonly input: Json;
-  readonly output: Json;
+  /** Absent when `omitted` names it. */
+  readonly input?: Json;
+  readonly output?: Json;
+  /** Values too large for one answer: field → size in bytes. */
+  readonly omitted?: { readonly input?: number; readonly output?: number };
   readonly error: WorkflowError | null;
   readonly current: readonly Current[];
   readonly cost?: Cost;
@@ -65,6 +68,8 @@ export interface HistoryEvent {
   readonly attempt?: number;
   readonly input?: Json;
   readonly output?: Json;
+  /** Values too large for one answer: field → size in bytes. */
+  readonly omitted?: { readonly input?: number; readonly output?: number };
   readonly error?: WorkflowError;
   readonly detail?: { readonly [key: string]: Json };
   /** ActivityScheduled: the keys that attempt's activity received. */

@@ -31,9 +31,24 @@ export function duration(ms: number | null | undefined): string {
 /** Values longer than this (as JSON) are shown on demand. */
 const SHOWN_CHARS = 2_000;
 
-/** A JSON value, pretty-printed; a large one behind a button. */
-export function JsonView({ value, label }: { value: Json | undefined; label?: string }) {
+/** A JSON value, pretty-printed; a large one behind a button; one the API left out, its size. */
+export function JsonView({
+  value,
+  label,
+  omittedBytes,
+}: {
+  value: Json | undefined;
+  label?: string;
+  omittedBytes?: number | undefined;
+}) {
   const [open, setOpen] = useState(false);
+  if (omittedBytes !== undefined)
+    return (
+      <span class="muted" data-testid="omitted">
+        {label ?? "value"} not shown: {(omittedBytes / 1024 / 1024).toFixed(1)} MB, more than one
+        API answer carries
+      </span>
+    );
   if (value === undefined) return <span class="muted">–</span>;
   const text = JSON.stringify(value, null, 2);
   if (text.length > SHOWN_CHARS && !open)

@@ -52,6 +52,7 @@ import {
   LAMBDA_TASK_ROOT,
   stageApp,
 } from "./bundle.ts";
+import { assertDeployableAuth } from "./deploy-auth.ts";
 import type { AppModel } from "./model.ts";
 import { addObservability, type ProvisionedTarget } from "./observability.ts";
 
@@ -144,7 +145,11 @@ export interface CascadeQueue {
   readonly deadLetter: sqs.Queue;
 }
 
-/** The whole app on AWS: tables, queues, bucket, functions, HTTP API, cache, dashboard and alarms. */
+/**
+ * The whole app on AWS: tables, queues, bucket, functions, HTTP API, cache, dashboard and alarms.
+ * @throws OpenApiError (`INFRA_OPEN_API`) first of all, when cascade.yaml's auth would
+ * deploy an API anyone can call (see `deployAuthProblem`).
+ */
 export class CascadeApp extends Construct {
   /** Tenant → table. Pooled isolation: every tenant maps to the one table. */
   readonly tables: ReadonlyMap<string, dynamodb.Table>;
@@ -174,6 +179,8 @@ export class CascadeApp extends Construct {
   constructor(scope: Construct, id: string, props: CascadeAppProps) {
     super(scope, id);
     const { config } = props.app;
+    // Before anything is built or bundled: an app that would deploy an open API stops here.
+    assertDeployableAuth(config);
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
     const staged = props.skipAppStaging ? undefined : stageApp(config);
     const project =
@@ -628,12 +635,6 @@ export class CascadeApp extends Construct {
 
     // HTTP API ---------------------------------------------------------------------------
     const { auth } = config;
-    if (auth.type === "none" && auth.public !== true)
-      throw new Error(
-        `${config.name}: cascade.yaml sets no auth, so this app would deploy an HTTP API anyone can call. ` +
-          "Set auth.type to iam (SigV4, with auth.principals naming each tenant's role) or jwt (issuer, audience, tenant_claim); " +
-          "or, for a single-tenant demo, opt in with `auth: { type: none, public: true }`.",
-      );
     const authorizer =
       auth.type === "jwt" && auth.issuer !== undefined
         ? new HttpJwtAuthorizer("Jwt", auth.issuer, { jwtAudience: [...(auth.audience ?? [])] })

@@ -180,3 +180,30 @@ test("cascade process list --profile --region signs as that profile (a real proc
     api.close();
   }
 });
+
+test("cascade process list --token (or $CASCADE_TOKEN) sends the token as a bearer, unsigned (a real process)", async () => {
+  const seen: Record<string, string | undefined>[] = [];
+  const server = createServer((request, response) => {
+    seen.push({
+      authorization: request.headers.authorization,
+      date: request.headers["x-amz-date"] as string | undefined,
+    });
+    request.resume();
+    const ok = request.headers.authorization === "Bearer tok-123";
+    response.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+    response.end(ok ? JSON.stringify({ items: [] }) : JSON.stringify({ message: "Unauthorized" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const args = ["process", "list", "--endpoint", url, "--app", "shop", "--format", "json"];
+    const flag = await runCli([...args, "--token", "tok-123"]);
+    assert.equal(flag.code, 0, flag.stderr);
+    const fromEnv = await runCli(args, { env: { CASCADE_TOKEN: "tok-123" } });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.ok(seen.length >= 2);
+    assert.ok(seen.every((s) => s.authorization === "Bearer tok-123" && s.date === undefined));
+  } finally {
+    server.close();
+  }
+});

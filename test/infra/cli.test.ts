@@ -40,6 +40,32 @@ describe("cascade synth and deploy", () => {
     });
   }
 
+  // S1 of the reliability review: before, the CDK bundled every function first and the
+  // refusal came last (or never, behind a bundling failure), as exit 69.
+  for (const verb of ["synth", "deploy"] as const) {
+    test(`${verb} of a valid app without auth exits 1 saying what to set, before the CDK starts`, async () => {
+      const app = join(dir, `open-${verb}`);
+      mkdirSync(join(app, "workflows"), { recursive: true });
+      mkdirSync(join(app, "activities"), { recursive: true });
+      writeFileSync(join(app, "cascade.yaml"), "name: open\ntenants: [default, acme]\n");
+      writeFileSync(
+        join(app, "workflows/p.yaml"),
+        "name: P\nstates:\n  - { name: A, type: Pass, end: true }\n",
+      );
+      const out = join(dir, `out-open-${verb}`);
+      const result = await runCli([verb, app, "--output", out], {
+        env: { AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_PROFILE: "" },
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /cascade\.yaml: error INFRA_OPEN_API open: .*anyone can call.*auth: \{ type: none, public: true \}/,
+      );
+      assert.doesNotMatch(result.stderr, /Bundling|cdk synth failed/);
+      assert.equal(existsSync(out), false);
+    });
+  }
+
   test("a missing app folder is a usage error (64), not an empty stack", async () => {
     const result = await runCli(["synth", join(dir, "absent"), "--output", join(dir, "o")]);
     assert.equal(result.code, 64, result.stderr);

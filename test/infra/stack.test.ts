@@ -4,7 +4,11 @@
  * AwsSolutions pack with zero unacknowledged findings.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { App } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { MAX_DURATION_MS } from "../../lib/core/cdl/index.ts";
 import {
@@ -12,6 +16,7 @@ import {
   RECONCILER_MAX_TIMEOUT_SECONDS,
   RECONCILER_MEMORY_MB,
 } from "../../lib/infra/cascade-app.ts";
+import { CascadeStack } from "../../lib/infra/cascade-stack.ts";
 import type { AppModel } from "../../lib/infra/model.ts";
 import { ALARM_THRESHOLDS } from "../../lib/infra/observability.ts";
 import { ENV, PAYLOAD_PREFIX, QUEUE_DEFAULTS, TABLE } from "../../lib/manifest/index.ts";
@@ -531,6 +536,32 @@ describe("no public API by accident (S1)", () => {
       auth: { type: "none", tenantClaim: c.auth.tenantClaim },
     }));
     assert.throws(() => synthesise(open), /anyone can call[\s\S]*public: true/);
+  });
+
+  test("the refusal comes before anything is staged or bundled, with a stable code", () => {
+    // A folder with no lockfile and no app: staging or bundling would fail first.
+    const open = withConfig(model, (c) => ({
+      dir: mkdtempSync(join(tmpdir(), "cascade-open-")),
+      auth: { type: "none", tenantClaim: c.auth.tenantClaim },
+    }));
+    const app = new App();
+    assert.throws(
+      () => new CascadeStack(app, "Open", { app: open }),
+      (error: Error & { code?: string }) =>
+        error.code === "INFRA_OPEN_API" && /anyone can call/.test(error.message),
+    );
+  });
+
+  test("nor with a JWT authorizer that verifies nothing, nor public with several tenants", () => {
+    const jwt = withConfig(model, (c) => ({
+      auth: { type: "jwt", tenantClaim: c.auth.tenantClaim },
+    }));
+    assert.throws(() => synthesise(jwt), /jwt needs issuer and audience/);
+    const crowd = withConfig(model, (c) => ({
+      tenants: { isolation: "pooled", names: ["default", "acme"] },
+      auth: { type: "none", public: true, tenantClaim: c.auth.tenantClaim },
+    }));
+    assert.throws(() => synthesise(crowd), /exactly one tenant; this app lists 2/);
   });
 
   test("`auth: { type: none, public: true }` synthesises an open single-tenant API, cdk-nag clean", () => {

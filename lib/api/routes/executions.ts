@@ -1,7 +1,12 @@
 /** Executions: list, describe, history and cancel. */
 import type { ExecutionStatus } from "../../core/ports.ts";
 import { costOf } from "../../core/prices.ts";
-import { describeExecution, listExecutions, readHistory } from "../../runtime/queries.ts";
+import {
+  describeExecution,
+  listExecutions,
+  MAX_ANSWER_VALUE_BYTES,
+  readHistory,
+} from "../../runtime/queries.ts";
 import { unwrapCursor, withCursor, wrapCursor } from "../cursor.ts";
 import { HISTORY_LIMIT, LIST_LIMIT } from "../deps.ts";
 import type { RouteGroup } from "../env.ts";
@@ -78,7 +83,7 @@ export const executionRoutes: RouteGroup = (env) => {
         env.checkApp(ctx);
         const view = await env.findExecution(ctx);
         const [described, related, usage] = await Promise.all([
-          describeExecution(view, env.codec, store, true),
+          describeExecution(view, env.codec, store, true, MAX_ANSWER_VALUE_BYTES),
           store.links(view.header),
           store.usageOf(view.header, COST_MAX_ITEMS),
         ]);
@@ -105,7 +110,7 @@ export const executionRoutes: RouteGroup = (env) => {
         const id = view.header.executionId;
         const cursor = unwrapCursor(ctx.tenant, id, ctx.query.cursor);
         const page = await withCursor(cursor, () =>
-          readHistory(store, env.codec, view.header, limit, cursor),
+          readHistory(store, env.codec, view.header, limit, cursor, MAX_ANSWER_VALUE_BYTES),
         );
         const next = wrapCursor(ctx.tenant, id, page.cursor);
         return {

@@ -4,13 +4,16 @@
  * project's own CDK app and CLI (`node_modules/.bin/cdk`) run, from the project's root;
  * otherwise Cascade's own `bin/app`, with the app folder passed as the `appDir` context.
  * The app is checked first, so a typo is reported with line and column and nothing
- * reaches CloudFormation.
+ * reaches CloudFormation; so is its auth: an app that would deploy an API anyone can
+ * call (no `auth`, and no `public: true`) exits 1 before the CDK starts.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import { APP_CONFIG_FILE } from "../../app/discover.ts";
 import { CODE_ROOT, MODULE_EXTENSION } from "../../app/package-root.ts";
 import { PROJECT_ROOT } from "../../infra/bundle.ts";
+import { deployAuthProblem, OPEN_API_CODE } from "../../infra/deploy-auth.ts";
 import { AppModelError, readAppModel } from "../../infra/model.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
@@ -63,14 +66,24 @@ async function runCdk(
     io.stderr(`cascade: no such app folder: ${appDir}\n`);
     return EXIT.USAGE;
   }
+  let model: Awaited<ReturnType<typeof readAppModel>>;
   try {
-    await readAppModel(dir);
+    model = await readAppModel(dir);
   } catch (error) {
     if (error instanceof AppModelError) {
       io.stderr(`${error.report}\n`);
       return EXIT.INVALID;
     }
     throw error;
+  }
+  // An app that would deploy an open API stops here, before the CDK bundles anything.
+  const refused = deployAuthProblem(model.config);
+  if (refused !== undefined) {
+    const path = join(dir, APP_CONFIG_FILE);
+    const shown = relative(io.cwd, path);
+    const file = shown === "" || shown.startsWith("..") ? path : shown;
+    io.stderr(`${file}: error ${OPEN_API_CODE} ${refused}\n`);
+    return EXIT.INVALID;
   }
   const own = userCdkProject(dir);
   const root = own ?? PROJECT_ROOT;

@@ -91,6 +91,9 @@ export function printExecution(body: Json, io: CliIo): void {
   if (body.input !== undefined) rows.push(["input", JSON.stringify(body.input)]);
   if (body.output !== undefined && body.output !== null)
     rows.push(["output", JSON.stringify(body.output)]);
+  // Values too large for one API answer: their size, not their text.
+  for (const [field, bytes] of Object.entries((body.omitted ?? {}) as Record<string, number>))
+    rows.push([field, `not shown: ${bytes} bytes, more than one API answer carries`]);
   if (body.error !== undefined && body.error !== null) {
     const error = body.error as { name?: string; message?: string };
     rows.push(["error", `${error.name ?? ""}: ${error.message ?? ""}`]);

@@ -30,6 +30,8 @@ export const CDL_CODES = {
   ERROR_NAMES: "CDL_ERROR_NAMES",
   MISSING_NAME: "CDL_MISSING_NAME",
   TASK_TIMEOUT_EXCEEDS_FUNCTION: "CDL_TASK_TIMEOUT_EXCEEDS_FUNCTION",
+  /** The last of {@link MAX_DIAGNOSTICS} problems: there are more, not listed. */
+  TOO_MANY_PROBLEMS: "CDL_TOO_MANY_PROBLEMS",
 } as const;
 export type CdlCode = (typeof CDL_CODES)[keyof typeof CDL_CODES];
 
@@ -88,6 +90,36 @@ export class SourceText {
       .slice(start, next === undefined ? this.text.length : next - 1)
       .replace(/\r$/, "");
   }
+}
+
+/**
+ * The most problems one document reports. Hostile input would otherwise turn a 256 KiB
+ * `POST /v1/validate` into 240,000 diagnostics (40 MiB of answer, past the 6 MB a Lambda
+ * may return); nobody reads past the first few hundred.
+ */
+export const MAX_DIAGNOSTICS = 500;
+
+/**
+ * `diagnostics` (sorted) cut to {@link MAX_DIAGNOSTICS}, the last one then saying that
+ * more were found (`CDL_TOO_MANY_PROBLEMS`, at the last shown problem's place).
+ */
+export function capDiagnostics(diagnostics: readonly Diagnostic[]): readonly Diagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS) return diagnostics;
+  const shown = diagnostics.slice(0, MAX_DIAGNOSTICS - 1);
+  const last = shown[shown.length - 1] ?? diagnostics[0];
+  return [
+    ...shown,
+    {
+      code: CDL_CODES.TOO_MANY_PROBLEMS,
+      severity: "error",
+      message: `more than ${MAX_DIAGNOSTICS} problems; only the first ${MAX_DIAGNOSTICS - 1} are shown: fix those first`,
+      file: last?.file ?? "",
+      line: last?.line ?? 1,
+      column: last?.column ?? 1,
+      length: 1,
+      path: "(document)",
+    },
+  ];
 }
 
 /** By file, then position, then code; stable for equal keys. */

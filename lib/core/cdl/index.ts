@@ -1,7 +1,13 @@
 /**
  * CDL, the Cascade Definition Language: parse, validate and normalise a workflow.
  */
-import { CDL_CODES, type Diagnostic, type SourceText, sortDiagnostics } from "./diagnostics.ts";
+import {
+  CDL_CODES,
+  capDiagnostics,
+  type Diagnostic,
+  type SourceText,
+  sortDiagnostics,
+} from "./diagnostics.ts";
 import { CDL_SCHEMA } from "./schema.ts";
 import { buildDefinition, checkSemantics, type SemanticOptions } from "./semantics.ts";
 import { parseYamlDocument } from "./source.ts";
@@ -41,7 +47,7 @@ export interface ValidateOptions extends SemanticOptions {
 /** The outcome of validating one workflow source. */
 export interface ValidationResult {
   readonly source: SourceText;
-  /** Every problem, errors and warnings, sorted by position. */
+  /** Every problem, errors and warnings, sorted by position (at most `MAX_DIAGNOSTICS`). */
   readonly diagnostics: readonly Diagnostic[];
   /** Present exactly when there is no error (warnings allowed). */
   readonly definition?: Definition;
@@ -68,13 +74,13 @@ export function validateWorkflow(
     return { source: doc.source, diagnostics };
   }
   if (diagnostics.some((d) => d.code === CDL_CODES.YAML_SYNTAX)) {
-    return { source: doc.source, diagnostics: sortDiagnostics(diagnostics) };
+    return { source: doc.source, diagnostics: capDiagnostics(sortDiagnostics(diagnostics)) };
   }
 
   const root = doc.value;
   if (!isRecord(root)) {
     report(CDL_CODES.TYPE, [], "a workflow is a mapping with `name` and `states`");
-    return { source: doc.source, diagnostics: sortDiagnostics(diagnostics) };
+    return { source: doc.source, diagnostics: capDiagnostics(sortDiagnostics(diagnostics)) };
   }
   checkStructure(doc, CDL_SCHEMA, report, { rootLabel: "a workflow" });
   checkSemantics(root, report, options);
@@ -87,7 +93,7 @@ export function validateWorkflow(
       "the workflow needs `name` (a file's name stands in when it comes from a file)",
     );
   }
-  const sorted = sortDiagnostics(diagnostics);
+  const sorted = capDiagnostics(sortDiagnostics(diagnostics));
   if (name === undefined || sorted.some((d) => d.severity === "error")) {
     return { source: doc.source, diagnostics: sorted };
   }

@@ -24,7 +24,16 @@ function validatorFor(schema: { readonly [key: string]: JsonValue }): Validator 
   return validator;
 }
 
-/** Every problem of `input` against `schema`; empty when it matches. */
+/**
+ * The most problems one input reports: a 1 MiB array of wrong items would otherwise
+ * answer hundreds of thousands (megabytes past the 6 MB a Lambda may return).
+ */
+export const MAX_INPUT_PROBLEMS = 100;
+
+/**
+ * Every problem of `input` against `schema` (at most {@link MAX_INPUT_PROBLEMS}, the last
+ * then saying there are more); empty when it matches.
+ */
 export function checkInput(
   schema: { readonly [key: string]: JsonValue },
   input: JsonValue,
@@ -39,10 +48,16 @@ export function checkInput(
       continue;
     const path = unit.instanceLocation.replace(/^#/, "") || "/";
     const key = `${path} ${unit.error}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      problems.push({ path, message: unit.error });
+    if (seen.has(key)) continue;
+    if (problems.length === MAX_INPUT_PROBLEMS - 1) {
+      problems.push({
+        path: "/",
+        message: `${MAX_INPUT_PROBLEMS} problems or more; only the first ${MAX_INPUT_PROBLEMS - 1} are shown`,
+      });
+      break;
     }
+    seen.add(key);
+    problems.push({ path, message: unit.error });
   }
   return problems.length > 0
     ? problems

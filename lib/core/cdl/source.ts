@@ -3,7 +3,7 @@
  * so later passes can point at line and column.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node, parseDocument } from "yaml";
-import { CDL_CODES, type Diagnostic, SourceText } from "./diagnostics.ts";
+import { CDL_CODES, type Diagnostic, MAX_DIAGNOSTICS, SourceText } from "./diagnostics.ts";
 
 /** A path into a document: keys and array indexes. */
 export type DocPath = readonly (string | number)[];
@@ -64,7 +64,8 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
   // its mapping (quadratic: 16,000 keys took seconds); keys are checked below, with a
   // Set per mapping, while the node budget bounds the walk.
   const doc = parseDocument(text, { schema: "core", uniqueKeys: false, prettyErrors: false });
-  for (const error of doc.errors) {
+  // One past the cap, so the caller's cut (capDiagnostics) says there were more.
+  for (const error of doc.errors.slice(0, MAX_DIAGNOSTICS + 1)) {
     const [start, end] = pointAtText(text, error.pos);
     diagnostics.push({
       code: CDL_CODES.YAML_SYNTAX,
@@ -131,7 +132,7 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
         }
         if (keys.has(key)) {
           // An aliased mapping is walked once per alias: report its duplicate once.
-          if (reported.has(keyNode)) continue;
+          if (reported.has(keyNode) || diagnostics.length > MAX_DIAGNOSTICS) continue;
           reported.add(keyNode);
           const span = spanOf(keyNode as Node);
           diagnostics.push({
@@ -186,7 +187,7 @@ export function parseYamlDocument(fileName: string, text: string): ParsedDocumen
         stack.push(pair.value);
         if (!isScalar(pair.key)) continue;
         const key = String(pair.key.value);
-        if (keys.has(key)) {
+        if (keys.has(key) && diagnostics.length <= MAX_DIAGNOSTICS) {
           const span = spanOf(pair.key);
           diagnostics.push({
             code: CDL_CODES.DUPLICATE_KEY,
