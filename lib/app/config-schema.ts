@@ -370,7 +370,9 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
       description: "The activity result cache (ElastiCache Serverless Valkey on AWS).",
       properties: {
         enabled: { type: "boolean", description: "Default false." },
-        ttl: duration("Accepted with a warning: each Task's cache.ttl applies."),
+        ttl: duration(
+          "The default TTL of an activity's ctx.cache.set (a Task's cache: policy has its own ttl). Default 5m.",
+        ),
         ...foreign("cache"),
       },
     },

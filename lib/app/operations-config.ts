@@ -161,8 +161,6 @@ export const INSTEAD: Record<string, string> = {
     "ElastiCache Serverless evicts least-recently-used keys with a TTL first; every Cascade entry has one (the Task's cache.ttl)",
   "cache.max_memory":
     "ElastiCache Serverless grows with the data; its usage limit is not set from cascade.yaml yet",
-  "cache.ttl":
-    "each Task's `cache.ttl` in the workflow sets how long its results are served (default 5m)",
   "database.primary":
     "the store is DynamoDB (multi-AZ, no primary to name); the table is created by the stack",
   "database.replicas":
@@ -403,8 +401,6 @@ export function warnForeignKeys(
     const b = obj(raw[block]);
     for (const key of keys) if (b?.[key] !== undefined) warn([block, key], `${block}.${key}`);
   }
-  const cache = obj(raw.cache);
-  if (cache?.ttl !== undefined) warn(["cache", "ttl"], "cache.ttl");
   const database = obj(raw.database);
   for (const key of ["idle_timeout", "max_lifetime", "validation_interval"])
     if (database?.[key] !== undefined) warn(["database", key], `database.${key}`);

@@ -112,6 +112,12 @@ test("alerts: bad conditions and targets are errors at their line; scaling witho
   assert.match(unscaled.diagnostics[0]?.message ?? "", /min_replicas/);
 });
 
+test("cache.ttl takes its meaning (ctx.cache.set's default TTL): no warning", () => {
+  const { config, diagnostics } = parse("cache:\n  enabled: true\n  ttl: 10m\n");
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(config?.cache, { enabled: true, ttlSeconds: 600 });
+});
+
 test("conditions and targets", () => {
   assert.deepEqual(parseCondition("error_rate > 0.5%"), {
     metric: "error_rate",
