@@ -26,7 +26,15 @@ states:
 states:
   - { name: Nap, type: Task, resource: "urn:cascade:activity:nap", end: true }
 `,
-  "activities/index.ts": `export async function work(input: { test_id?: string }) {
+  "workflows/long.yaml": `name: Long
+states:
+  - { name: Doze, type: Task, resource: "urn:cascade:activity:doze", timeout: 50s, end: true }
+`,
+  "activities/index.ts": `export async function doze() {
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  return {};
+}
+export async function work(input: { test_id?: string }) {
   await new Promise((resolve) => setTimeout(resolve, 5));
   return { id: input.test_id ?? null };
 }
@@ -130,6 +138,7 @@ test("metrics activity prints exactly the seed's fields; metrics workflow counts
     [
       ["Bad", 2, 0, 2, 0],
       ["Good", 4, 4, 0, 0],
+      ["Long", 0, 0, 0, 0],
       ["Slow", 0, 0, 0, 0],
     ],
   );
@@ -321,4 +330,42 @@ test("Ctrl-C stops cascade load and prints what it has (exit 130)", async () => 
   assert.equal(report.requested, 1000);
   assert.ok(report.started > 0 && report.started < 1000, `started ${report.started}`);
   assert.ok(report.succeeded > 0);
+});
+
+test("Ctrl-C does not wait for the executions in flight: the partial report comes at once", async () => {
+  const child = spawn(
+    NODE,
+    [
+      CASCADE,
+      "load",
+      "--endpoint",
+      dev?.url ?? "",
+      "--workflow",
+      "Long",
+      "--count",
+      "10",
+      "--concurrency",
+      "2",
+      "--format",
+      "json",
+    ],
+    { cwd: repoPath(), env: { ...process.env, CASCADE_ENDPOINT: "" } },
+  );
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const code = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const interruptedAt = performance.now();
+  child.kill("SIGINT");
+  assert.equal(await code, 130);
+  const took = performance.now() - interruptedAt;
+  // Each execution takes 15 s; the waits in flight are cut, not sat out.
+  assert.ok(took < 5_000, `exited ${Math.round(took)} ms after Ctrl-C`);
+  const report = JSON.parse(stdout) as Report;
+  assert.equal(report.interrupted, true);
+  assert.equal(report.started, 2);
+  assert.equal(report.unfinished, 2);
+  assert.equal(report.succeeded, 0);
 });

@@ -173,12 +173,24 @@ export async function runLoad(options: LoadOptions, io: CliIo): Promise<ExitCode
         count("LOAD_TIMEOUT");
         return;
       }
-      // The same id and input again, waiting: one long poll instead of many GETs.
-      const { body } = await client.request<Record<string, unknown>>(
-        "POST",
-        `${path}?wait=${Math.min(WAIT_SECONDS, left)}`,
-        { input, id },
-      );
+      // The same id and input again, waiting: one long poll instead of many GETs. Ctrl-C
+      // cuts it: the execution is then reported unfinished.
+      let body: Record<string, unknown>;
+      try {
+        ({ body } = await client.request<Record<string, unknown>>(
+          "POST",
+          `${path}?wait=${Math.min(WAIT_SECONDS, left)}`,
+          { input, id },
+          { signal: stop.signal },
+        ));
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        // API Gateway cut the wait at its integration timeout, or the function was throttled.
+        if (error instanceof ApiError && (error.status === 504 || error.status === 503)) continue;
+        if (!(error instanceof ApiError)) throw error;
+        count(error.code);
+        return;
+      }
       if (body.status === "running") continue;
       const status = String(body.status);
       const took = typeof body.durationMs === "number" ? body.durationMs : performance.now() - t0;
