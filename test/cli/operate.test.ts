@@ -298,6 +298,80 @@ test("cascade load counts failures by code and exits 2; text output names each f
   assert.ok(!text.stdout.includes("\u001b[2K"), "no progress bar off a terminal");
 });
 
+/** Runs `cascade ...args` on a pseudo-terminal (util-linux `script`), as a user at a terminal does. */
+function onTerminal(args: readonly string[]): Promise<CliResult> {
+  const quoted = [NODE, CASCADE, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qefc", quoted, "/dev/null"], {
+      cwd: repoPath(),
+      env: { ...process.env, CASCADE_ENDPOINT: "" },
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr: "" }));
+  });
+}
+
+test("on a terminal: a progress bar while loading, a bold header on the metrics table", async () => {
+  const url = dev?.url ?? "";
+  const load = await onTerminal([
+    "load",
+    "--endpoint",
+    url,
+    "--workflow",
+    "Good",
+    "--count",
+    "12",
+    "--concurrency",
+    "3",
+    "--rate",
+    "6/s",
+  ]);
+  assert.equal(load.code, 0, load.stdout);
+  // Redrawn in place: count, rate, errors and elapsed time.
+  const bars = load.stdout.match(
+    /\r\u001b\[2K\[[#.]{24}\] \d+\/12 ended {2}[\d.]+\/s {2}errors 0 {2}[\d.]+s/g,
+  );
+  assert.ok(bars && bars.length >= 3, JSON.stringify(load.stdout.slice(0, 400)));
+  assert.match(load.stdout, /\[#{24}\] 12\/12 ended/);
+  assert.match(load.stdout, /^executions\s+12 started: 12 succeeded/m);
+  // 12 starts at 6 a second: the last one no sooner than 11/6 s after the first.
+  const elapsed = /^elapsed\s+([\d.]+)(ms|s)/m.exec(load.stdout);
+  assert.ok(elapsed);
+  assert.ok(Number(elapsed[1]) * (elapsed[2] === "s" ? 1000 : 1) >= 1800, elapsed[0]);
+
+  const table = await onTerminal(["metrics", "workflow", "Good", "--endpoint", url]);
+  assert.equal(table.code, 0, table.stdout);
+  assert.match(table.stdout, /^\u001b\[1mname\s+started\s+succeeded.*\u001b\[0m\r?\n/);
+  assert.match(table.stdout, /\nGood\s+\d+\s+\d+\s+0\s+0\s+[\d.]+\/s\s/);
+});
+
+test("cascade load --duration stops starting when the time is up; --rate paces the starts", async () => {
+  const report = json<Report & { elapsedMs: number }>(
+    await cli(
+      "load",
+      "--workflow",
+      "Good",
+      "--duration",
+      "2s",
+      "--rate",
+      "5/s",
+      "--concurrency",
+      "4",
+      "--format",
+      "json",
+    ),
+  );
+  assert.equal(report.requested, null, "unbounded: --duration decides");
+  // Starts at 0, 0.2, ..., 1.8 s: ten, give or take the one at the edge.
+  assert.ok(report.started >= 9 && report.started <= 11, `started ${report.started}`);
+  assert.equal(report.succeeded, report.started);
+  assert.ok(report.elapsedMs >= 1_800, `elapsed ${report.elapsedMs}`);
+});
+
 test("Ctrl-C stops cascade load and prints what it has (exit 130)", async () => {
   const child = spawn(
     NODE,
