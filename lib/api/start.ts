@@ -69,21 +69,26 @@ export async function startExecution(
     throw error;
   }
   const location = links(env.deps.app, started.executionId).self;
+  let waitedMs: number | undefined;
   if (wait !== undefined && wait > 0) {
+    const since = env.now();
     const ended =
       started.record.thread.status !== "running"
         ? started.record
         : await waitForEnd(env, tenant, started.executionId, wait);
+    waitedMs = env.now() - since;
     if (ended)
       return {
         status: 200,
         body: details(await describeExecution(ended, env.codec, env.deps.store, false)),
         headers: { location },
+        waitedMs,
       };
   }
   return {
     status: started.created ? 202 : 200,
     body: summary(started.record),
     headers: { location },
+    ...(waitedMs === undefined ? {} : { waitedMs }),
   };
 }

@@ -122,9 +122,9 @@ export function addAlarms(
   );
   alarm(
     "ApiP99",
-    props.httpApi.metricLatency({ period: ALARM_PERIOD, statistic: "p99" }),
+    own.apiP99,
     ALARM_THRESHOLDS.p99Ms,
-    `p99 of the HTTP API's latency is above ${ALARM_THRESHOLDS.p99Ms} ms`,
+    `p99 of the HTTP API's own latency (less waits for an execution's end) is above ${ALARM_THRESHOLDS.p99Ms} ms`,
   );
   for (const { name, fn } of fns) {
     if (name === "dead-letter") continue;

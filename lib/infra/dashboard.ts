@@ -200,11 +200,24 @@ export function addDashboard(scope: Construct, props: ObservabilityProps): Dashb
       ],
     }),
     new GraphWidget({
-      title: "HTTP API latency p50 / p99 (ms)",
+      title: "HTTP API latency p50 / p99 (ms): with waits (API Gateway), the API's own",
       width: 12,
-      left: ["p50", "p99"].map((p) =>
-        props.httpApi.metricLatency({ period: PERIOD, statistic: p, label: p }),
-      ),
+      left: [
+        ...["p50", "p99"].map((p) =>
+          props.httpApi.metricLatency({ period: PERIOD, statistic: p, label: `${p} with waits` }),
+        ),
+        ...["p50", "p99"].map(
+          (p) =>
+            new Metric({
+              namespace: METRICS.namespace,
+              metricName: "ApiLatency",
+              dimensionsMap: { app },
+              statistic: p,
+              period: PERIOD,
+              label: `${p} own`,
+            }),
+        ),
+      ],
     }),
   );
   return dashboard;

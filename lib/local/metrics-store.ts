@@ -82,6 +82,10 @@ export class LocalMetricsStore implements MetricsSink, MetricsReader {
       this.#add({ at, app, tenant: "", name: "TransitionLatency", value, dimensions: {} });
   }
 
+  apiLatency(app: string, ms: number, at: number): void {
+    this.#add({ at, app, tenant: "", name: "ApiLatency", value: ms, dimensions: {} });
+  }
+
   async activity(query: MetricsQuery, activity: string): Promise<ActivityFigures> {
     this.prune();
     return activityFigures(this.#samples, query, activity);

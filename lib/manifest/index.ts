@@ -166,5 +166,10 @@ export const METRICS = {
     BatchRecords: { unit: "Count", dimensions: ["app"] },
     /** Records of a batch reported failed (redelivered, then dead-lettered); dimension app. */
     FailedRecords: { unit: "Count", dimensions: ["app"] },
+    /**
+     * Milliseconds the API took to answer a request, less any wait for an execution's end
+     * (`?wait=`, sync triggers: that time is the workflow's); dimension app. The p99 alarm's.
+     */
+    ApiLatency: { unit: "Milliseconds", dimensions: ["app"] },
   },
 } as const;

@@ -274,6 +274,7 @@ export const METRIC_NAMES = [
   "TransitionLatency",
   "BatchRecords",
   "FailedRecords",
+  "ApiLatency",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
