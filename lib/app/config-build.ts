@@ -58,6 +58,7 @@ export interface RawConfig {
     timeout?: string;
   }[];
   logging?: { level?: (typeof LOG_LEVELS)[number] };
+  tracing?: { exporter?: "none" | "otlp"; endpoint?: string };
   database?: {
     max_connections?: number;
     idle_timeout?: string;
@@ -185,6 +186,10 @@ export function buildConfig(raw: RawConfig, dir: string): AppConfig {
     cache: {
       enabled: raw.cache?.enabled ?? d.cache.enabled,
       ttlSeconds: seconds(raw.cache?.ttl, d.cache.ttlSeconds),
+    },
+    tracing: {
+      exporter: raw.tracing?.exporter ?? d.tracing.exporter,
+      ...(raw.tracing?.endpoint === undefined ? {} : { endpoint: raw.tracing.endpoint }),
     },
     logging: {
       level: (raw.logging?.level?.toUpperCase() as LogLevel | undefined) ?? d.logging.level,

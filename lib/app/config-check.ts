@@ -118,6 +118,13 @@ export function checkConfig(
     });
   buildOperations(raw, operations);
   warnForeignKeys(raw as Record<string, unknown>, operations);
+  if (config.tracing.endpoint !== undefined && config.tracing.exporter !== "otlp")
+    operations(
+      "CONFIG_NOT_ON_LAMBDA",
+      ["tracing", "endpoint"],
+      "accepted, no effect: nothing is exported without `exporter: otlp`",
+      true,
+    );
   for (const alert of config.operations.alerts) {
     const role = alert.step?.role;
     if (role !== undefined && config.autoscaling[role].min === 0) {

@@ -268,6 +268,24 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         },
       },
     },
+    tracing: {
+      type: "object",
+      additionalProperties: false,
+      description: "OpenTelemetry traces of the deployed functions (docs/deploy.md, Traces).",
+      properties: {
+        exporter: {
+          enum: ["none", "otlp"],
+          description:
+            "otlp: a span per transition and per activity attempt, one trace per execution, over OTLP/HTTP. Default none.",
+        },
+        endpoint: {
+          type: "string",
+          pattern: "^https?://[^\\s/]+(?:/\\S*)?$",
+          description:
+            "The collector's OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT). Default: the SDK's, http://localhost:4318 (the ADOT Lambda layer's collector).",
+        },
+      },
+    },
     logging: {
       type: "object",
       additionalProperties: false,

@@ -116,6 +116,12 @@ export interface AppConfig {
   };
   readonly cache: { readonly enabled: boolean; readonly ttlSeconds: number };
   /**
+   * OpenTelemetry on AWS: `otlp` makes the functions export a span per transition and per
+   * activity attempt over OTLP/HTTP, to `endpoint` (default the SDK's, http://localhost:4318,
+   * e.g. the ADOT Lambda layer's collector). Default `none`.
+   */
+  readonly tracing: { readonly exporter: "none" | "otlp"; readonly endpoint?: string };
+  /**
    * The functions' logs: Lambda's JSON log format, and this application log level
    * (`ctx.logger` and the runtime's lines below it are dropped). Default INFO.
    */
@@ -156,6 +162,7 @@ export const CONFIG_DEFAULTS = {
     maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount,
   },
   cache: { enabled: false, ttlSeconds: 300 },
+  tracing: { exporter: "none" },
   logging: { level: "INFO" },
   // No reservation by default: reserving even 1 fails on accounts whose quota is 100 or
   // less (new accounts), and overlapping runs only send duplicates the receivers drop.

@@ -182,6 +182,14 @@ export class CascadeApp extends Construct {
         ? {
             [ENV.CACHE_ENDPOINT]: `${this.cache.attrEndpointAddress}:${this.cache.attrEndpointPort}`,
           }
+        : {}), // cascade.yaml's tracing: read at cold start by the functions' bootstrap (tracing-setup.ts).
+      ...(config.tracing.exporter === "otlp"
+        ? {
+            [ENV.TRACES]: "otlp",
+            ...(config.tracing.endpoint === undefined
+              ? {}
+              : { [ENV.OTLP_ENDPOINT]: config.tracing.endpoint }),
+          }
         : {}),
     };
     const architecture =
@@ -272,8 +280,14 @@ export class CascadeApp extends Construct {
       config.deployments.engine,
       `Cascade ${config.name}: fails the executions of dead-lettered messages`,
     );
-    // The reconciler runs no activity, so it needs neither the cache nor its VPC.
-    const { [ENV.CACHE_ENDPOINT]: _cache, ...reconcilerEnvironment } = environment;
+    // The reconciler runs no activity, so it needs neither the cache nor its VPC; it handles
+    // no hop of an execution either, so it exports no spans.
+    const {
+      [ENV.CACHE_ENDPOINT]: _cache,
+      [ENV.TRACES]: _traces,
+      [ENV.OTLP_ENDPOINT]: _otlp,
+      ...reconcilerEnvironment
+    } = environment;
     const everyMinutes = config.reconciler.everyMinutes;
     this.reconciler = makeFunction(
       "Reconciler",

@@ -132,6 +132,10 @@ export const ENV = {
    * before loading the app, and set the variable.
    */
   SECRETS: "CASCADE_SECRETS",
+  /** `otlp`: the function exports OpenTelemetry spans (cascade.yaml `tracing.exporter`); unset: off. */
+  TRACES: "CASCADE_TRACES",
+  /** The standard OTLP/HTTP base URL the exporter sends to (cascade.yaml `tracing.endpoint`). */
+  OTLP_ENDPOINT: "OTEL_EXPORTER_OTLP_ENDPOINT",
   /** Local stack only: the emulators' endpoints. */
   DYNAMODB_ENDPOINT: "CASCADE_DYNAMODB_ENDPOINT",
   SQS_ENDPOINT: "CASCADE_SQS_ENDPOINT",

@@ -13,7 +13,8 @@ import { CASCADE, type CliResult, NODE, runCli } from "./cli-process.ts";
 import { type DevProcess, startDev, writeApp } from "./dev-process.ts";
 
 const APP = {
-  "cascade.yaml": "name: ops\n",
+  // Tracing is the deployed functions'; cascade dev says it does not trace.
+  "cascade.yaml": "name: ops\ntracing: { exporter: otlp, endpoint: 'http://127.0.0.1:9' }\n",
   "workflows/good.yaml": `name: Good
 states:
   - { name: Work, type: Task, resource: "urn:cascade:activity:work", result: $.work, end: true }
@@ -62,6 +63,11 @@ const json = <T = Record<string, unknown>>(result: CliResult, code = 0): T => {
 before(async () => {
   dir = writeApp(APP);
   dev = await startDev(dir, ["--no-watch"]);
+  const note = dev.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(
+    note.some((l) => l.kind === "tracing" && l.level === "warn"),
+    "cascade dev says it does not trace",
+  );
 });
 after(async () => {
   assert.equal(await dev?.stop(), 0, "cascade dev stops cleanly on SIGTERM");
