@@ -37,8 +37,12 @@ export const API_ERRORS = {
   EXECUTION_RUNNING: 409,
   /** Redrive: the workflow has no state of that name (the message suggests the closest). */
   UNKNOWN_STATE: 400,
-  /** Redrive: the state is inside a Parallel branch or a Map iterator; redrive runs from root-level states. */
+  /** Redrive: the state is inside a Map that reads its items from an object (`item_reader`); redrive from that Map. */
   STATE_IN_BRANCH: 400,
+  /** Redrive: `thread` names no thread holding that state (or the state is root-level). */
+  UNKNOWN_THREAD: 400,
+  /** Redrive: several threads entered that state (Map items, a loop); `thread` says which. */
+  THREAD_REQUIRED: 400,
   /** Redrive: the execution never entered that state, so it has no data to start it from. */
   STATE_NOT_ENTERED: 409,
   /** Redrive: a succeeded execution has no failed state to default to; `from_state` is needed. */

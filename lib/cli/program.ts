@@ -457,7 +457,14 @@ ${EXIT_CODES_HELP}`,
         "Run an ended execution again from a state it entered, as a new execution linked to it.",
       )
       .argument("<id>", "the execution's id")
-      .option("--from <state>", "a root-level state it entered (default: the state it failed in)")
+      .option(
+        "--from <state>",
+        "a state it entered, at any depth (default: the state it failed in)",
+      )
+      .option(
+        "--thread <thread>",
+        "for a state inside a Parallel branch or Map item: the thread that entered it (root/<state>@<step>[<index>]…, as history names it)",
+      )
       .option(
         "--input <json>",
         "the data to enter that state with (default: the recorded data): JSON, @file.json, or -",
@@ -470,12 +477,48 @@ ${EXIT_CODES_HELP}`,
 Examples:
   cascade process redrive order-42
   cascade process redrive order-42 --from ChargeCard --input '{"amount":50}'
+  cascade process redrive order-42 --from CheckStock --thread 'root/EachItem@3[7]'
 
 ${EXIT_CODES_HELP}`,
     )
     .action(async (id: string, options) => {
       const { runProcessRedrive } = await import("./commands/redrive.ts");
       setExit(await runProcessRedrive(id, options, io));
+    });
+
+  program
+    .command("console")
+    .description(
+      "Serve a deployed app's web console on this machine, its API calls signed with your credentials.",
+    )
+    .option("--endpoint <url>", "the deployed API (default: $CASCADE_ENDPOINT)")
+    .option("--token <jwt>", "a bearer token for an API behind JWT auth (default: $CASCADE_TOKEN)")
+    .option("--profile <name>", "sign the calls with SigV4 as this AWS profile (auth: iam)")
+    .option("--region <name>", "the region to sign for (default: the endpoint's); implies SigV4")
+    .option("--sigv4", "sign the calls with SigV4 with the default AWS credentials (auth: iam)")
+    .addOption(
+      new Option("--port <port>", "the console's port on this machine (0: any free port)")
+        .default(4100)
+        .argParser(integer(0, 65_535)),
+    )
+    .option("--host <host>", "the address to listen on", "127.0.0.1")
+    .addHelpText(
+      "after",
+      `
+A browser cannot sign requests (auth: iam) or add a token to a page (auth: jwt): this
+serves the console at http://127.0.0.1:4100/ and forwards its /v1 calls to --endpoint
+with the credentials a cascade process command would use. Only pages of this address
+may use it (the local server's origin and host checks).
+
+Examples:
+  cascade console --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com --profile ops
+  cascade console --endpoint https://api.example.com --token "$(get-token)"
+
+${EXIT_CODES_HELP}`,
+    )
+    .action(async (options) => {
+      const { runConsole } = await import("./commands/console.ts");
+      setExit(await runConsole(options, io));
     });
 
   const metrics = program

@@ -6,13 +6,22 @@ import { go, href } from "./route.ts";
 import type { Execution } from "./types.ts";
 import { checkJson, ErrorBox, JsonEditor } from "./ui.tsx";
 
+/** A state to redrive from, and the thread that entered it (`root`, a branch or a Map item). */
+export interface RedriveTarget {
+  readonly state: string;
+  readonly thread: string;
+}
+
+/** States offered in the redrive form (a wide Map's items: pick one in the inspector). */
+const MAX_TARGETS = 200;
+
 export function Actions(props: {
   app: string;
   execution: Execution;
   trace?: ExecutionTrace;
   /** The state to redrive from, as chosen in the inspector. */
-  from: string | undefined;
-  setFrom: (state: string | undefined) => void;
+  from: RedriveTarget | undefined;
+  setFrom: (target: RedriveTarget | undefined) => void;
   onDone: () => void;
 }) {
   const { app, execution } = props;
@@ -44,20 +53,28 @@ export function Actions(props: {
     if (waiting?.waiting && eventName === "") setEventName(waiting.waiting.slice("event:".length));
   }, [waiting?.waiting]);
 
-  // The root states it entered, in order: what it can be redriven from.
-  const entered = [
-    ...new Set((props.trace?.visits ?? []).filter((v) => v.thread === "root").map((v) => v.state)),
-  ];
-  const failedState = props.trace?.visits.find(
-    (v) => v.thread === "root" && v.status === "failed",
-  )?.state;
-  const from = props.from ?? failedState ?? entered[0];
-  const dataAt = props.trace?.visits.find((v) => v.thread === "root" && v.state === from)?.input;
+  // The states it entered, root ones first, each with the thread that entered it.
+  const visits = props.trace?.visits ?? [];
+  const entered: RedriveTarget[] = [];
+  const seen = new Set<string>();
+  for (const v of [...visits.filter((v) => v.thread === "root"), ...visits]) {
+    const key = `${v.thread}\n${v.state}`;
+    if (seen.has(key) || entered.length >= MAX_TARGETS) continue;
+    seen.add(key);
+    entered.push({ state: v.state, thread: v.thread });
+  }
+  const failed = visits.find((v) => v.thread === "root" && v.status === "failed");
+  const failedTarget = failed && { state: failed.state, thread: failed.thread };
+  const from = props.from ?? failedTarget ?? entered[0];
+  const same = (a: RedriveTarget | undefined, b: RedriveTarget | undefined) =>
+    a !== undefined && b !== undefined && a.state === b.state && a.thread === b.thread;
+  if (from && !entered.some((t) => same(t, from))) entered.unshift(from);
+  const dataAt = visits.findLast((v) => same(v, from))?.input;
   const [input, setInput] = useState<string>();
   const [editInput, setEditInput] = useState(false);
   useEffect(
     () => setInput(JSON.stringify(dataAt ?? execution.input, null, 2)),
-    [from, props.trace !== undefined],
+    [from?.state, from?.thread, props.trace !== undefined],
   );
   const [redriveOpen, setRedriveOpen] = useState(false);
   useEffect(() => {
@@ -141,7 +158,8 @@ export function Actions(props: {
               return setError(new Error(parsed.problems.join("; ")));
             void act(async () => {
               const started = await api<{ id: string }>(`${base}/redrive`, {
-                ...(from === undefined ? {} : { from_state: from }),
+                ...(from === undefined ? {} : { from_state: from.state }),
+                ...(from === undefined || from.thread === "root" ? {} : { thread: from.thread }),
                 ...(parsed ? { input: parsed.value } : {}),
               });
               props.setFrom(undefined);
@@ -153,13 +171,16 @@ export function Actions(props: {
             from state{" "}
             <select
               data-testid="redrive-from"
-              value={from}
-              onChange={(e) => props.setFrom((e.currentTarget as HTMLSelectElement).value)}
+              value={String(entered.findIndex((t) => same(t, from)))}
+              onChange={(e) =>
+                props.setFrom(entered[Number((e.currentTarget as HTMLSelectElement).value)])
+              }
             >
-              {entered.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                  {s === failedState ? " (failed)" : ""}
+              {entered.map((t, i) => (
+                <option key={`${t.thread}\n${t.state}`} value={String(i)}>
+                  {t.state}
+                  {t.thread === "root" ? "" : ` — ${t.thread}`}
+                  {same(t, failedTarget) ? " (failed)" : ""}
                 </option>
               ))}
             </select>
@@ -177,7 +198,7 @@ export function Actions(props: {
             <JsonEditor value={input} onInput={setInput} testid="redrive-input" rows={10} />
           )}
           <button type="submit" data-testid="redrive" disabled={busy}>
-            Redrive from {from}
+            Redrive from {from?.state}
           </button>
         </form>
       )}

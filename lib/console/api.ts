@@ -20,6 +20,27 @@ export class ApiError extends Error {
   }
 }
 
+const TENANT_KEY = "cascade.tenant";
+let tenant: string | undefined = globalThis.sessionStorage?.getItem(TENANT_KEY) ?? undefined;
+
+/** The tenant the console acts as on the local stack (`X-Cascade-Tenant`); undefined: the API's default. */
+export function currentTenant(): string | undefined {
+  return tenant;
+}
+
+/**
+ * Acts as `name` from now on (kept for this tab). Only `cascade dev` honours it: on AWS
+ * the tenant is the caller's identity's, and `cascade console` never forwards it.
+ */
+export function chooseTenant(name: string | undefined): void {
+  tenant = name;
+  if (name === undefined) globalThis.sessionStorage?.removeItem(TENANT_KEY);
+  else globalThis.sessionStorage?.setItem(TENANT_KEY, name);
+}
+
+const tenantHeader = (): Record<string, string> =>
+  tenant === undefined ? {} : { "x-cascade-tenant": tenant };
+
 /**
  * Calls the API: GET without `body`, POST with it (as JSON).
  * @throws ApiError with the answer's code, or `NETWORK` when the server cannot be reached.
@@ -30,10 +51,14 @@ export async function api<T>(path: string, body?: unknown): Promise<T> {
     response = await fetch(
       path,
       body === undefined
-        ? { headers: { accept: "application/json" } }
+        ? { headers: { accept: "application/json", ...tenantHeader() } }
         : {
             method: "POST",
-            headers: { "content-type": "application/json", accept: "application/json" },
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json",
+              ...tenantHeader(),
+            },
             body: JSON.stringify(body),
           },
     );

@@ -1,6 +1,6 @@
 /** An execution: its graph coloured by what each state did, its timeline, a step inspector, raw history, cost and actions. */
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { Actions } from "./actions.tsx";
+import { Actions, type RedriveTarget } from "./actions.tsx";
 import { api, appPath, query } from "./api.ts";
 import { GraphView } from "./graph-view.tsx";
 import { traceExecution } from "./history.ts";
@@ -10,8 +10,13 @@ import { Timeline } from "./timeline.tsx";
 import type { Cost, Execution, HistoryEvent, Json, WorkflowDefinition } from "./types.ts";
 import { Badge, Card, duration, ErrorBox, JsonView, time, usePoll } from "./ui.tsx";
 
-/** How often a running execution is read again. */
+/**
+ * How often a running execution is read again: every 1.5 s per 1,000 history events it
+ * has, so a long or wide one costs the API one history page per 1.5 s, not ten.
+ */
 const LIVE_EVERY_MS = 1_500;
+const liveEvery = (data: { history: { events: readonly unknown[] } }): number =>
+  LIVE_EVERY_MS * Math.max(1, Math.ceil(data.history.events.length / 1_000));
 /** History read per execution view, at most (10 pages of 1,000). */
 const MAX_HISTORY_PAGES = 10;
 
@@ -41,7 +46,7 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
       return { execution, history };
     },
     [app, id],
-    LIVE_EVERY_MS,
+    liveEvery,
     running,
   );
   const execution = data?.execution;
@@ -54,13 +59,15 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
   const [defError, setDefError] = useState<unknown>();
   useEffect(() => {
     if (!execution) return;
-    api<WorkflowDefinition>(
-      appPath(app, `/workflows/${encodeURIComponent(execution.workflow)}`),
-    ).then(setDefinition, setDefError);
-  }, [app, execution?.workflow]);
+    // The version it was pinned to; the current one when that is no longer kept.
+    const path = appPath(app, `/workflows/${encodeURIComponent(execution.workflow)}`);
+    api<WorkflowDefinition>(`${path}?version=${execution.definitionHash}`)
+      .catch(() => api<WorkflowDefinition>(path))
+      .then(setDefinition, setDefError);
+  }, [app, execution?.workflow, execution?.definitionHash]);
 
   const [selected, setSelected] = useState<string>();
-  const [redriveFrom, setRedriveFrom] = useState<string>();
+  const [redriveFrom, setRedriveFrom] = useState<RedriveTarget>();
   const trace = useMemo(
     () =>
       execution && data && definition?.graph
@@ -141,9 +148,16 @@ export function ExecutionPage({ app, id }: { app: string; id: string }) {
       <div class="split">
         <Card title="Graph" class="graph-card">
           <ErrorBox error={defError} />
+          {definition?.current === false && (
+            <p class="muted" data-testid="older-version">
+              this execution runs on an older version of the workflow (
+              {definition.hash.slice(0, 12)}
+              …): its graph is drawn
+            </p>
+          )}
           {definition && definition.hash !== execution.definitionHash && (
             <p class="muted">
-              the workflow changed since this execution started: this is the current definition's
+              the version this execution ran on is no longer kept: this is the current definition's
               graph
             </p>
           )}

@@ -42,6 +42,8 @@ export interface Visit {
   input?: Json;
   output?: Json;
   error?: WorkflowError;
+  /** A redrive kept this outcome from the original's thread (it did not run again). */
+  keptFrom?: string;
   readonly attempts: Attempt[];
   readonly segments: Segment[];
   readonly events: HistoryEvent[];
@@ -246,6 +248,23 @@ export function traceExecution(
           ended = "succeeded";
           break;
         case "BranchFinished":
+          if (typeof e.detail?.reused === "string" && !open && e.state !== undefined) {
+            // A redrive kept this branch's outcome from the original: it ran nothing here.
+            const kept: Visit = {
+              nodeId: `${prefix}${e.state}`,
+              thread,
+              state: e.state,
+              enteredAt: at,
+              exitedAt: at,
+              status: "succeeded",
+              keptFrom: e.detail.reused,
+              attempts: [],
+              segments: [],
+              events: [e],
+            };
+            mine.push(kept);
+            visits.push(kept);
+          }
           ended =
             e.detail?.status === "failed"
               ? "failed"

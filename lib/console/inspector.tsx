@@ -1,4 +1,5 @@
 /** The step inspector: each visit of the selected state, with its input, output, error and attempts. */
+import type { RedriveTarget } from "./actions.tsx";
 import type { ExecutionTrace } from "./history.ts";
 import type { Graph } from "./types.ts";
 import { Badge, duration, JsonView, time } from "./ui.tsx";
@@ -10,7 +11,7 @@ export function Inspector(props: {
   nodeId: string;
   graph: Graph;
   trace: ExecutionTrace;
-  onRedrive: (state: string) => void;
+  onRedrive: (target: RedriveTarget) => void;
 }) {
   const node = props.graph.nodes.find((n) => n.id === props.nodeId);
   const visits = props.trace.visits.filter((v) => v.nodeId === props.nodeId);
@@ -38,16 +39,20 @@ export function Inspector(props: {
           <div class="visit-head">
             <Badge status={v.status} /> <code>{v.thread}</code> · entered {time(v.enteredAt)}
             {v.exitedAt !== undefined && ` · ${duration(v.exitedAt - v.enteredAt)}`}
-            {v.thread === "root" && (
-              <button
-                type="button"
-                class="small"
-                data-testid="redrive-here"
-                onClick={() => props.onRedrive(v.state)}
-              >
-                redrive from here
-              </button>
+            {v.keptFrom !== undefined && (
+              <span data-testid="kept-from">
+                {" "}
+                · kept from <code>{v.keptFrom}</code> (not run again)
+              </span>
             )}
+            <button
+              type="button"
+              class="small"
+              data-testid="redrive-here"
+              onClick={() => props.onRedrive({ state: v.state, thread: v.thread })}
+            >
+              redrive from here
+            </button>
           </div>
           {v.error && (
             <p class="error-text" data-testid="step-error">

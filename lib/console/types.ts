@@ -103,6 +103,8 @@ export interface WorkflowDefinition {
   readonly startAt: string;
   readonly graph?: Graph;
   readonly source: string;
+  /** False for an older version (an execution's pinned one). */
+  readonly current?: boolean;
 }
 
 export interface WorkflowItem {

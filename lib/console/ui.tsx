@@ -146,7 +146,8 @@ export function Card(props: {
 export function usePoll<T>(
   load: () => Promise<T>,
   deps: unknown[],
-  everyMs: number,
+  /** The pause before the next read, or a function of what the last read gave. */
+  everyMs: number | ((data: T) => number),
   active = true,
 ) {
   const [state, setState] = useState<{ data?: T; error?: unknown }>({});
@@ -154,14 +155,18 @@ export function usePoll<T>(
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let pause = typeof everyMs === "number" ? everyMs : 0;
     const run = () => {
       load()
         .then(
-          (data) => live && setState({ data }),
+          (data) => {
+            if (typeof everyMs === "function") pause = everyMs(data);
+            if (live) setState({ data });
+          },
           (error: unknown) => live && setState((s) => ({ ...s, error })),
         )
         .finally(() => {
-          if (live && active) timer = setTimeout(run, everyMs);
+          if (live && active) timer = setTimeout(run, Math.max(pause, 250));
         });
     };
     run();

@@ -73,6 +73,21 @@ export class DefinitionRegistry {
     await this.#store.putDefinition(entry.hash, name, entry.source);
   }
 
+  /**
+   * A version of a workflow by hash, with its source: the current one, else one an
+   * execution was pinned to (from the store); undefined when `name` has no such version.
+   */
+  async version(
+    name: string,
+    hash: string,
+  ): Promise<{ hash: string; source: string; definition: Definition } | undefined> {
+    const current = this.#current.get(name);
+    if (current?.hash === hash) return current;
+    const stored = await this.#store.getDefinition(hash);
+    if (!stored || stored.name !== name) return undefined;
+    return { hash, source: stored.source, definition: await this.byHash(hash) };
+  }
+
   /** The definition an execution is pinned to: from memory, else from the store. */
   async byHash(hash: string): Promise<Definition> {
     const known = this.#byHash.get(hash);

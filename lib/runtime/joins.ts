@@ -27,6 +27,7 @@ import {
   type ExecutionHeader,
   type JoinRecord,
   type OutMessage,
+  type Stored,
   type WireMessage,
 } from "../core/ports.ts";
 import { BRANCH_PAGE } from "./budget.ts";
@@ -68,6 +69,7 @@ export async function startBranch(
     parent: { joinId: body.joinId, index: body.index },
     input,
     ...(body.mapIndex === undefined ? {} : { map: { index: body.mapIndex, item: input } }),
+    ...(await redriven(rt, body)),
   };
   const step = engineStartBranch(definition, context, spec, rt.now());
   // A branch that starts by running an activity needs no step yet: the run message
@@ -80,6 +82,28 @@ export async function startBranch(
   if (await commitThread(rt, work, header, step, { version: 0 }, mid)) return;
   const found = await findCaused(rt, header, spec.id, mid);
   if (found.kind === "chain" && work.mayResend) await resend(rt, work, found.steps);
+}
+
+/**
+ * A redrive's branch: the one on its path starts at the path's state; another that
+ * succeeded in the original ends with the original's output (one read of its latest
+ * step); any other starts afresh.
+ */
+async function redriven(
+  rt: RuntimeContext,
+  body: Extract<WireMessage, { kind: "branch" }>,
+): Promise<Pick<BranchSpec, "from" | "reused">> {
+  if (body.from) {
+    const { state, data, next } = body.from;
+    const loaded = await rt.codec.load(data as unknown as Stored);
+    return { from: { state, data: loaded, ...(next ? { resume: next } : {}) } };
+  }
+  if (!body.reuse) return {};
+  const original = { ...body.header, executionId: body.reuse.of };
+  const record = await rt.store.getThread(original, body.reuse.thread);
+  if (record?.thread.status !== "succeeded") return {};
+  const output = await rt.codec.load(record.thread.data);
+  return { reused: { state: record.thread.current, output, thread: body.reuse.thread } };
 }
 
 /** A branch's report to its join. */

@@ -5,14 +5,10 @@
  * activities it stops. Message ids name the step (`message-ids.ts`).
  */
 import {
-  branchSpecFor,
-  branchThreadId,
   type FlowRef,
   fanOutState,
   type HistoryEvent,
-  type JoinState,
   type Metric,
-  mapItemSpec,
   resolveFlow,
   type ThreadStep,
 } from "../core/engine/index.ts";
@@ -22,11 +18,11 @@ import type {
   JoinRecord,
   OutMessage,
   RunCheck,
-  Stored,
   ThreadRecord,
   WireMessage,
 } from "../core/ports.ts";
 import { workerQueue } from "../manifest/index.ts";
+import { branchStartMessages, cancelBranchMessages, rangeOf } from "./branch-messages.ts";
 import {
   BRANCH_PAGE,
   ENVELOPE_BUDGET_BYTES,
@@ -39,11 +35,18 @@ import {
 import type { PayloadOwner } from "./codec.ts";
 import { boundError, type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
-import { isPaged, itemOf, readItemsMessage } from "./items/fan-out.ts";
+import { readItemsMessage } from "./items/fan-out.ts";
 import { START_CURSOR } from "./items/reader.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS } from "./unit-of-work.ts";
 import { wideJoinOf } from "./wide-joins.ts";
+
+export {
+  branchMessage,
+  branchPageMessage,
+  branchStartMessages,
+  cancelBranchMessages,
+} from "./branch-messages.ts";
 
 export interface Prepared {
   /** The step to commit: its outbox keeps one line per fan-out, not one message per branch. */
@@ -389,135 +392,6 @@ export function outboxOf(record: ThreadRecord): OutMessage[] {
       ? { ...message, body: { ...message.body, thread: record.thread, version: record.version } }
       : message,
   );
-}
-
-/** The message that starts branch `index` of a join. */
-export async function branchMessage(
-  rt: RuntimeContext,
-  header: ExecutionHeader,
-  join: JoinState,
-  inputs: JsonValue,
-  index: number,
-): Promise<WireMessage> {
-  const spec = isPaged(inputs)
-    ? mapItemSpec(join, index, await itemOf(rt, inputs.pages, index))
-    : branchSpecFor(
-        join,
-        join.kind === "map"
-          ? { kind: "items", items: inputs as JsonValue[] }
-          : { kind: "shared", value: inputs },
-        index,
-      );
-  return {
-    kind: "branch",
-    header,
-    joinId: join.id,
-    index,
-    flow: spec.flow,
-    input: await rt.codec.store(spec.input, header),
-    ...(spec.map ? { mapIndex: spec.map.index } : {}),
-    // ANY and AT_LEAST drop the branches they no longer need: their first run checks.
-    check: join.waitForAll ? "cancel" : "thread",
-  };
-}
-
-/**
- * Cancel events for branches of a join, one id per branch whoever sends it: a page of
- * them, and past `BRANCH_PAGE` a message that cancels the branches still running after
- * the page's last (the join is closed by then, so it knows which).
- */
-export function cancelBranchMessages(
-  header: ExecutionHeader,
-  joinId: string,
-  indexes: readonly number[],
-  reason: string,
-): OutMessage[] {
-  const page = indexes.slice(0, BRANCH_PAGE);
-  const out: OutMessage[] = page.map((index) => ({
-    mid: MESSAGE_IDS.cancelBranch(joinId, index),
-    queue: TRANSITIONS,
-    body: {
-      kind: "event",
-      header,
-      thread: branchThreadId(joinId, index),
-      event: { type: "CancelRequested", reason },
-    },
-  }));
-  const last = page[page.length - 1];
-  if (indexes.length > BRANCH_PAGE && last !== undefined)
-    out.push({
-      mid: MESSAGE_IDS.cancelPage(joinId, last),
-      queue: TRANSITIONS,
-      body: { kind: "cancel-join", header, joinId, after: last },
-    });
-  return out;
-}
-
-/**
- * The messages that start branches `indexes` of a join: the first page's starts, and
- * past `BRANCH_PAGE` the message that starts the rest a page at a time.
- */
-export async function branchStartMessages(
-  rt: RuntimeContext,
-  header: ExecutionHeader,
-  join: JoinState,
-  inputs: JsonValue,
-  indexes: readonly number[],
-  create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] },
-): Promise<OutMessage[]> {
-  const { page, rest } = pageOf(indexes);
-  const out: OutMessage[] = [];
-  for (const index of page) {
-    out.push({
-      mid: MESSAGE_IDS.branch(join.id, index),
-      queue: TRANSITIONS,
-      body: await branchMessage(rt, header, join, inputs, index),
-    });
-  }
-  if (rest) out.push(branchPageMessage(header, join.id, rest, create));
-  return out;
-}
-
-/** The first page of branch indexes to start, and the contiguous rest, if any. */
-function pageOf(indexes: readonly number[]): {
-  page: readonly number[];
-  rest?: { from: number; to: number };
-} {
-  const range = rangeOf(indexes);
-  if (!range || indexes.length <= BRANCH_PAGE) return { page: indexes };
-  return {
-    page: indexes.slice(0, BRANCH_PAGE),
-    rest: { from: range.from + BRANCH_PAGE, to: range.to },
-  };
-}
-
-/** `indexes` as a range when they are contiguous and ascending. */
-function rangeOf(indexes: readonly number[]): { from: number; to: number } | undefined {
-  const from = indexes[0];
-  if (from === undefined) return undefined;
-  for (let i = 1; i < indexes.length; i++) if (indexes[i] !== from + i) return undefined;
-  return { from, to: from + indexes.length };
-}
-
-/** The message that starts the branches of `range`, a page at a time. */
-export function branchPageMessage(
-  header: ExecutionHeader,
-  joinId: string,
-  range: { from: number; to: number },
-  create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] },
-): OutMessage {
-  return {
-    mid: MESSAGE_IDS.branchPage(joinId, range.from),
-    queue: TRANSITIONS,
-    body: {
-      kind: "start-branches",
-      header,
-      joinId,
-      indexes: [],
-      range,
-      ...(create ? { create } : {}),
-    },
-  };
 }
 
 /** The summary of an ended execution as listed: the root's last step without its data, outbox and history. */

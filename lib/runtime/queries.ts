@@ -192,9 +192,23 @@ export async function readHistory(
   cursor?: string,
 ): Promise<{ items: HistoryEvent[]; cursor?: string }> {
   const page = await store.readHistory(owner.tenant, owner.executionId, limit, cursor);
+  const items = await loadEvents(codec, owner, page.items);
+  return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
+}
+
+/**
+ * Stored history events (a page, or a step's `events`) with their offloaded values read
+ * back, each reference checked to be the execution's own.
+ * @throws ForeignReferenceError for a reference outside its prefix
+ */
+export async function loadEvents(
+  codec: PayloadCodec,
+  owner: PayloadOwner,
+  events: readonly StoredHistoryEvent[],
+): Promise<HistoryEvent[]> {
   const prefix = payloadPrefix(owner);
-  const items = await Promise.all(
-    page.items.map(async (stored: StoredHistoryEvent) => {
+  return Promise.all(
+    events.map(async (stored) => {
       const { refs, ...event } = stored;
       let out: HistoryEvent = event;
       for (const field of ["input", "output"] as const) {
@@ -206,5 +220,4 @@ export async function readHistory(
       return out;
     }),
   );
-  return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
 }

@@ -5,9 +5,9 @@
  * entered with is read back from its history (the `StateEntered` event's input).
  */
 import { randomUUID } from "node:crypto";
-import { checkInput, type InputProblem } from "../core/cdl/input-schema.ts";
-import type { Definition, Flow } from "../core/cdl/types.ts";
-import { ROOT_THREAD, type StartFrom } from "../core/engine/index.ts";
+import { checkInput } from "../core/cdl/input-schema.ts";
+import type { Definition } from "../core/cdl/types.ts";
+import { pathTo, type Resume, ROOT_THREAD, type StartFrom } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { ExecutionView, ThreadRecord } from "../core/ports.ts";
 import { suggest } from "../core/suggest.ts";
@@ -15,29 +15,24 @@ import type { RuntimeContext } from "./context.ts";
 import { StartError } from "./errors.ts";
 import { EXECUTION_ID_PATTERN } from "./message-ids.ts";
 import { readHistory } from "./queries.ts";
+import { RedriveError } from "./redrive-error.ts";
+import { planBranchStart, rootJoin } from "./redrive-path.ts";
 
-/** Why a redrive was refused: a stable `code`, and the problems of an input that fails its schema. */
-export class RedriveError extends Error {
-  readonly code:
-    | "UNKNOWN_STATE"
-    | "STATE_IN_BRANCH"
-    | "STATE_NOT_ENTERED"
-    | "FROM_STATE_REQUIRED"
-    | "EXECUTION_RUNNING"
-    | "INVALID_INPUT";
-  readonly problems: readonly InputProblem[];
-  constructor(code: RedriveError["code"], message: string, problems: readonly InputProblem[] = []) {
-    super(message);
-    this.name = "RedriveError";
-    this.code = code;
-    this.problems = problems;
-  }
-}
+export { RedriveError };
 
 /** What a caller asks of a redrive. */
 export interface RedriveRequest {
-  /** A root-level state the execution entered. Default: the state a failed or cancelled execution stopped in. */
+  /**
+   * A state the execution entered, at any depth. Default: the root-level state a failed
+   * or cancelled execution stopped in.
+   */
   readonly fromState?: string;
+  /**
+   * For a state inside a Parallel branch or a Map iteration: the original's thread that
+   * entered it (`root/<state>@<step>[<index>]…`, as history names it). Default: the only
+   * thread that entered it, or the only one of those that did not succeed.
+   */
+  readonly thread?: string;
   /** The data to enter that state with. Default: the data it was last entered with. */
   readonly input?: JsonValue;
 }
@@ -81,10 +76,10 @@ export async function redrive(
 > {
   const view = await rt.store.getExecution(tenant, executionId);
   if (!view) return undefined;
-  const plan = await planRedrive(rt, view, request);
   const id = request.id ?? randomUUID();
   if (!EXECUTION_ID_PATTERN.test(id))
     throw new StartError("INVALID_ID", `'${id}' is not a valid execution id`);
+  const plan = await planRedrive(rt, view, request, { tenant, executionId: id });
   const links = await rt.store.links({ tenant, executionId: id });
   const existing = await rt.store.getExecution(tenant, id);
   if ((existing || links.redriveOf !== undefined) && links.redriveOf !== executionId)
@@ -113,15 +108,19 @@ export async function redrive(
 const HISTORY_PAGE = 1000;
 
 /**
- * Resolves a redrive of `view` (an ended execution). Reads the root's history (the
- * root's steps sort before every branch's, so the read stops at the first branch event).
- * @throws RedriveError for a running execution, a state unknown, inside a branch or
- *   never entered, a succeeded execution without `fromState`, an input failing the schema
+ * Resolves a redrive of `view` (an ended execution) into the new execution `owner`.
+ * A root-level state starts the root there; a state inside fan-outs starts the root at
+ * the outermost of them, which re-runs down the path (see redrive-path.ts). A fan-out
+ * redriven with its recorded data re-runs only the branches that did not succeed.
+ * @throws RedriveError for a running execution, an unknown state, one never entered, a
+ *   succeeded execution without `fromState`, an input failing the schema, a thread that
+ *   cannot be told
  */
 export async function planRedrive(
   rt: RuntimeContext,
   view: ExecutionView,
   request: RedriveRequest,
+  owner: { readonly tenant: string; readonly executionId: string },
 ): Promise<RedrivePlan> {
   const { header, thread } = view;
   const id = header.executionId;
@@ -137,7 +136,27 @@ export async function planRedrive(
       "FROM_STATE_REQUIRED",
       `execution '${id}' succeeded: say which state to redrive it from (from_state)`,
     );
-  checkState(definition, state);
+  const path = pathOf(definition, state);
+  const original = await rt.headerCodec.load(header.input);
+  if (path.length > 0) {
+    const start = await planBranchStart(rt, view, state, path, request, owner);
+    return {
+      workflow: header.workflow,
+      definitionHash: header.definitionHash,
+      input: original,
+      from: {
+        state: start.state,
+        data: start.data,
+        resume: start.resume,
+        detail: { redriveOf: id, fromState: state, thread: start.thread },
+      },
+    };
+  }
+  if (request.thread !== undefined)
+    throw new RedriveError(
+      "UNKNOWN_THREAD",
+      `state '${state}' is a root-level state: it has no branch thread to name`,
+    );
   const data = await enteredWith(rt, view, state);
   if (data === NOT_ENTERED)
     throw new RedriveError(
@@ -154,7 +173,8 @@ export async function planRedrive(
         problems,
       );
   }
-  const original = await rt.headerCodec.load(header.input);
+  const resume =
+    request.input === undefined ? await reuseOf(rt, view, definition, state) : undefined;
   return {
     workflow: header.workflow,
     definitionHash: header.definitionHash,
@@ -162,20 +182,16 @@ export async function planRedrive(
     from: {
       state,
       data: request.input === undefined ? data : request.input,
+      ...(resume ? { resume } : {}),
       detail: { redriveOf: id, fromState: state },
     },
   };
 }
 
-/** @throws RedriveError UNKNOWN_STATE (with a suggestion) or STATE_IN_BRANCH */
-function checkState(definition: Definition, state: string): void {
-  if (definition.flow.states.has(state)) return;
-  const enclosing = enclosingRootState(definition.flow, state);
-  if (enclosing !== undefined)
-    throw new RedriveError(
-      "STATE_IN_BRANCH",
-      `state '${state}' is inside a branch of '${enclosing}': redrive runs from a root-level state (such as '${enclosing}')`,
-    );
+/** The fan-outs down to `state` ([] at the root). @throws RedriveError UNKNOWN_STATE */
+function pathOf(definition: Definition, state: string) {
+  const path = pathTo(definition.flow, state);
+  if (path) return path;
   const names = [...definition.flow.states.keys()];
   const guess = suggest(state, names);
   throw new RedriveError(
@@ -184,18 +200,17 @@ function checkState(definition: Definition, state: string): void {
   );
 }
 
-/** The root-level state whose branches (or Map iterator), at any depth, hold `state`. */
-function enclosingRootState(flow: Flow, state: string): string | undefined {
-  const holds = (inner: Flow): boolean =>
-    inner.states.has(state) || [...inner.states.values()].some((s) => nested(s).some(holds));
-  for (const [name, s] of flow.states) if (nested(s).some(holds)) return name;
-  return undefined;
-}
-
-function nested(state: ReturnType<Flow["states"]["get"]>): Flow[] {
-  if (state?.type === "Parallel") return state.branches.map((b) => b.flow);
-  if (state?.type === "Map") return [state.iterator];
-  return [];
+/** A root-level Parallel or Map redriven as it ran: its succeeded branches are kept. */
+async function reuseOf(
+  rt: RuntimeContext,
+  view: ExecutionView,
+  definition: Definition,
+  state: string,
+): Promise<Resume | undefined> {
+  const s = definition.flow.states.get(state);
+  if (s?.type !== "Parallel" && !(s?.type === "Map" && !s.itemReader)) return undefined;
+  const join = await rootJoin(rt, view, state);
+  return join === undefined ? undefined : { of: view.header.executionId, join };
 }
 
 const NOT_ENTERED = Symbol("not entered");

@@ -27,17 +27,16 @@ import {
   type OutMessage,
   type ThreadRecord,
   type UsageSink,
-  unsentOf,
 } from "../core/ports.ts";
 import type { ActivityFunction } from "./activities.ts";
+import { finishBatch } from "./batch-finish.ts";
 import { afterCommit, applyEvent, resend } from "./commit.ts";
 import { RuntimeContext, type RuntimeDeps, type RuntimeOptions } from "./context.ts";
 import { failDeadLetter } from "./dead-letter.ts";
 import { deliverEvent, drain, processMessage } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
-import { finishJoins } from "./joins.ts";
 import { EXECUTION_ID_PATTERN, MESSAGE_IDS } from "./message-ids.ts";
-import { prepare, summaryOf } from "./outbox.ts";
+import { prepare } from "./outbox.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
 import {
   eventWaiters,
@@ -48,7 +47,7 @@ import {
 } from "./recovery.ts";
 import { type RedriveRequest, redrive } from "./redrive.ts";
 import { Batch, Work } from "./unit-of-work.ts";
-import { chargeRecords, withSendShares } from "./usage.ts";
+import { chargeRecords } from "./usage.ts";
 
 export type { ActivityFunction } from "./activities.ts";
 export { activityKeys, MAX_CACHED_RESULT_BYTES, resultCacheKey } from "./attempt.ts";
@@ -282,16 +281,8 @@ export class Runtime {
    * not be written, a follow-up that threw, or a message the queue did not take.
    * @throws when sending failed and the queue did not say which messages.
    */
-  async finishBatch(batch: Batch): Promise<{ failed: { source: string; error: unknown }[] }> {
-    const rt = this.#rt;
-    const failed = await finishJoins(rt, batch, (work) => drain(rt, work));
-    failed.push(...(await this.#send(batch)));
-    // An execution some of whose messages were not sent stays listed as running: its
-    // cause is redelivered, and the end recorded then (or by the reconciler).
-    const unsent = new Set(failed.map((f) => f.source.split("\u0000").slice(0, 2).join("\u0000")));
-    for (const key of batch.ended.keys()) if (unsent.has(key)) batch.ended.delete(key);
-    await this.#writeSummaries(batch);
-    return { failed };
+  finishBatch(batch: Batch): Promise<{ failed: { source: string; error: unknown }[] }> {
+    return finishBatch(this.#rt, batch);
   }
 
   async #finish(batch: Batch, work: Work): Promise<void> {
@@ -299,61 +290,6 @@ export class Runtime {
     const failed = await this.finishBatch(batch);
     const first = failed.failed[0];
     if (first) throw first.error;
-  }
-
-  /**
-   * The summaries of executions that ended, once what they caused is sent. A write that
-   * fails is left to the reconciler (the steps are committed; the summary only lists).
-   */
-  async #writeSummaries(batch: Batch): Promise<void> {
-    const rt = this.#rt;
-    const ended = [...batch.ended.values()];
-    batch.ended.clear();
-    const results = await Promise.allSettled(
-      ended.map((record) => {
-        const usage = rt.takeUsage(record.header);
-        const summary = summaryOf(record);
-        return rt.store.putSummary(usage ? { ...summary, usage } : summary, rt.expiry(true));
-      }),
-    );
-    for (const result of results) {
-      if (result.status === "rejected")
-        rt.log(
-          JSON.stringify({
-            level: "warn",
-            message: "an execution's end was not recorded in its summary; the reconciler will",
-            error: String(result.reason),
-          }),
-        );
-    }
-  }
-
-  /** Sends what the batch caused; the messages SQS did not take fail their causes. */
-  async #send(batch: Batch): Promise<{ source: string; error: unknown }[]> {
-    const rt = this.#rt;
-    batch.checkAlive();
-    const outgoing = batch.outgoing.splice(0);
-    const now = rt.now();
-    rt.metrics.latencies(rt.options.app, batch.latencies.splice(0), now);
-    if (outgoing.length === 0) return [];
-    try {
-      await rt.deps.queue.send(
-        withSendShares(
-          outgoing.map((o) => o.message),
-          now,
-        ),
-        now,
-      );
-      return [];
-    } catch (error) {
-      const unsent = unsentOf(error);
-      if (!unsent) throw error;
-      const missing = new Set(unsent);
-      const sources = new Set(
-        outgoing.filter((o) => missing.has(messageKey(o.message))).map((o) => o.source),
-      );
-      return [...sources].map((source) => ({ source, error }));
-    }
   }
 
   /**

@@ -631,11 +631,13 @@ test("the metrics routes of an API built without a metrics source answer 503 MET
 
 /** Codes of identity and of the local server's own checks: test/api/identity.test.ts answers them. */
 const IDENTITY_CODES = ["UNAUTHENTICATED", "UNKNOWN_PRINCIPAL", "FORBIDDEN_ORIGIN"];
-/** Codes of redrive: test/api/redrive.test.ts answers them. */
+/** Codes of redrive: test/api/redrive.test.ts and redrive-branch.test.ts answer them. */
 const REDRIVE_CODES = [
   "EXECUTION_RUNNING",
   "UNKNOWN_STATE",
   "STATE_IN_BRANCH",
+  "UNKNOWN_THREAD",
+  "THREAD_REQUIRED",
   "STATE_NOT_ENTERED",
   "FROM_STATE_REQUIRED",
 ];

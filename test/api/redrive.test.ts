@@ -32,6 +32,15 @@ states:
       - { name: Right, type: Pass, result: $.right }
     end: true
 `;
+const READER = `name: Reader
+states:
+  - name: FromObject
+    type: Map
+    item_reader: { bucket: no-such-bucket, key: items.jsonl, format: jsonl }
+    iterator:
+      - { name: Line, type: Pass, end: true }
+    end: true
+`;
 const SLOW = `name: Slow
 states:
   - { name: Nap, type: Wait, duration: 30s, end: true }
@@ -68,6 +77,7 @@ before(async () => {
       { file: "order.yaml", source: ORDER },
       { file: "fan.yaml", source: FAN },
       { file: "slow.yaml", source: SLOW },
+      { file: "reader.yaml", source: READER },
     ],
     activities: ACTIVITIES,
     ephemeral: true,
@@ -170,6 +180,29 @@ test("redrive from an earlier state uses the data it entered that state with, on
   // A new version of the workflow since: the redrive still runs on the pinned one.
   const newer = stack.definitions.register(ORDER.replace("Never", "Later"), "order.yaml");
   assert.notEqual(newer.hash, pinned);
+  // The pinned version stays readable (the console draws its graph), beside the current one.
+  const old = await call("GET", `/v1/apps/shop/workflows/Order?version=${pinned}`);
+  assert.equal(old.status, 200, JSON.stringify(old.body));
+  assert.equal(old.body.hash, pinned);
+  assert.equal(old.body.current, false);
+  assert.match(old.body.source, /name: Never/);
+  assert.ok(old.body.graph.nodes.some((n: { id: string }) => n.id === "Never"));
+  const now = await call("GET", "/v1/apps/shop/workflows/Order");
+  assert.equal(now.body.hash, newer.hash);
+  assert.equal(now.body.current, true);
+  expectError(await call("GET", "/v1/apps/shop/workflows/Order?version=abc"), 400, "INVALID_QUERY");
+  expectError(
+    await call("GET", `/v1/apps/shop/workflows/Order?version=${"0".repeat(64)}`),
+    404,
+    "UNKNOWN_WORKFLOW",
+  );
+  const fanHash = (await call("GET", "/v1/apps/shop/workflows/Fan")).body.hash;
+  expectError(
+    await call("GET", `/v1/apps/shop/workflows/Order?version=${fanHash}`),
+    404,
+    "UNKNOWN_WORKFLOW",
+    "has no version",
+  );
   const first = await redrive(id, { from_state: "Validate" });
   stack.definitions.register(ORDER, "order.yaml");
   assert.equal(first.status, 201, JSON.stringify(first.body));
@@ -229,7 +262,18 @@ test("each refusal has its code", async () => {
   assert.equal((await ended(fromDone.body.id)).body.status, "succeeded");
 
   const fan = await run("Fan", {});
-  expectError(await redrive(fan.body.id, { from_state: "Left" }), 400, "STATE_IN_BRANCH", "Both");
+  const left = await redrive(fan.body.id, { from_state: "Left" });
+  assert.equal(left.status, 201, JSON.stringify(left.body));
+  assert.equal((await ended(left.body.id)).body.status, "succeeded");
+  // A Map reading its items from an object is redriven from the Map (its items are read again).
+  const reader = await run("Reader", {});
+  assert.equal(reader.body.status, "failed");
+  expectError(
+    await redrive(reader.body.id, { from_state: "Line" }),
+    400,
+    "STATE_IN_BRANCH",
+    "FromObject",
+  );
   const fanAgain = await redrive(fan.body.id, { from_state: "Both" });
   assert.equal(fanAgain.status, 201);
   assert.equal((await ended(fanAgain.body.id)).body.status, "succeeded");

@@ -124,4 +124,16 @@ test("process redrive refusals exit with the documented codes", async () => {
   assert.equal(missing.code, EXIT.NOT_FOUND);
   const badJson = await cli("process", "redrive", id, "--from", "Check", "--input", "{nope");
   assert.equal(badJson.code, EXIT.INVALID);
+  // --thread goes with a state inside a branch: on a root-level state it is refused.
+  const rootThread = await cli(
+    "process",
+    "redrive",
+    id,
+    "--from",
+    "Check",
+    "--thread",
+    "root/X@1[0]",
+  );
+  assert.equal(rootThread.code, EXIT.INVALID);
+  assert.match(rootThread.stderr, /UNKNOWN_THREAD/);
 });

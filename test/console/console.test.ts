@@ -186,7 +186,7 @@ test("redrive a failed execution from a chosen state with an edited input, and s
   await page.click("[data-testid=node][data-node=ValidateOrder]");
   await page.click("[data-testid=redrive-here]");
   await page.waitForSelector("[data-testid=redrive-form]");
-  assert.equal(await page.inputValue("[data-testid=redrive-from]"), "ValidateOrder");
+  assert.equal(await selectedTarget(), "ValidateOrder");
   await page.check("[data-testid=redrive-edit]");
   await page.fill("[data-testid=redrive-input]", JSON.stringify(GOOD_ORDER, null, 2));
   await shot(page, "redrive");
@@ -196,6 +196,84 @@ test("redrive a failed execution from a chosen state with an edited input, and s
   await nodeStatus("CombineResults", "succeeded");
   assert.equal(await page.textContent("[data-testid=redrive-of]"), "console-empty");
   await shot(page, "execution-redriven");
+});
+
+test("redrive from a state inside a Parallel branch: the other branches keep their results", async () => {
+  await startFromWorkflowPage("OrderFulfillment", "console-branch", GOOD_ORDER);
+  await executionStatus("succeeded");
+  // A branch's states are nested in the graph: their ids end with the state's name.
+  await page.click('[data-testid=node][data-node$="/CheckCredit"]');
+  await page.click("[data-testid=redrive-here]");
+  await page.waitForSelector("[data-testid=redrive-form]");
+  assert.match(await selectedTarget(), /^CheckCredit — root\/ParallelVerification@\d+\[1\]$/);
+  await page.click("[data-testid=redrive]");
+  await page.waitForURL((url) => !url.hash.endsWith("/console-branch"), { timeout: WAIT_MS });
+  await executionStatus("succeeded");
+  await page.waitForSelector(
+    '[data-testid=node][data-node$="/CheckCredit"][data-status=succeeded]',
+    {
+      timeout: WAIT_MS,
+    },
+  );
+  await nodeStatus("CombineResults", "succeeded");
+  // The state before the Parallel was not run again.
+  await nodeStatus("ValidateOrder", "idle");
+  // The other branches were kept from the original: shown succeeded, and where from.
+  const kept = '[data-testid=node][data-node$="/VerifyIdentity"][data-status=succeeded]';
+  await page.waitForSelector(kept, { timeout: WAIT_MS });
+  await page.click(kept);
+  assert.match(
+    (await page.textContent("[data-testid=kept-from]")) ?? "",
+    /kept from root\/ParallelVerification@\d+\[0\]/,
+  );
+  assert.equal(await page.textContent("[data-testid=redrive-of]"), "console-branch");
+  await shot(page, "execution-redriven-branch");
+});
+
+/** The redrive form's chosen state, as its option reads. */
+function selectedTarget(): Promise<string> {
+  return page.$eval(
+    "[data-testid=redrive-from]",
+    (select) =>
+      (select as unknown as { selectedOptions: { textContent: string | null }[] })
+        .selectedOptions[0]?.textContent ?? "",
+  );
+}
+
+test("the tenant selector acts as another of the app's tenants: its runs only", async () => {
+  await open("#/runs");
+  await page.waitForSelector("[data-testid=tenant]");
+  assert.deepEqual(
+    await page.$$eval("[data-testid=tenant] option", (options) =>
+      options.map((o) => o.textContent),
+    ),
+    ["default", "acme"],
+  );
+  assert.equal(await page.inputValue("[data-testid=tenant]"), "default");
+  await page.waitForSelector("[data-testid=run]");
+  await page.selectOption("[data-testid=tenant]", "acme");
+  await page.waitForSelector("[data-testid=runs]");
+  // acme has run nothing: the default tenant's executions are not its to see.
+  await until(
+    async () => (await page.$$("[data-testid=run]")).length === 0,
+    "acme's list is empty",
+  );
+  await startFromWorkflowPage("OrderFulfillment", "acme-order", GOOD_ORDER);
+  await executionStatus("succeeded");
+  const asAcme = await fetch(
+    new URL("/v1/apps/order-processing/executions/acme-order", consoleUrl),
+    {
+      headers: { "x-cascade-tenant": "acme" },
+    },
+  );
+  assert.equal(asAcme.status, 200);
+  const asDefault = await fetch(
+    new URL("/v1/apps/order-processing/executions/acme-order", consoleUrl),
+  );
+  assert.equal(asDefault.status, 404);
+  await page.selectOption("[data-testid=tenant]", "default");
+  await open("#/runs");
+  await page.waitForSelector("[data-testid=run]");
 });
 
 test("an execution's cost at list prices", async () => {

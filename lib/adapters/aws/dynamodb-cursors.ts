@@ -41,3 +41,19 @@ export function decodeCursor(cursor: string): Item {
   }
   throw new StoreError("INVALID_CURSOR", "the cursor is not one this service issued");
 }
+
+/** DynamoDB refuses a start key outside the query's partition: a cursor it did not issue. */
+export async function cursorFaults<T>(
+  cursor: string | undefined,
+  read: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (cursor !== undefined && (error as { name?: unknown }).name === "ValidationException")
+      throw new StoreError("INVALID_CURSOR", "the cursor is not one this store issued", {
+        cause: error,
+      });
+    throw error;
+  }
+}

@@ -7,7 +7,6 @@
 import type { HistoryEvent } from "../../core/engine/index.ts";
 import {
   addUsage,
-  ENDED_STEP_UNKNOWN,
   type EventWaiter,
   type ExecutionHeader,
   type ExecutionLinks,
@@ -29,6 +28,7 @@ import {
 
 import { checkStep, compactStep, isChildOf } from "../step-log.ts";
 import { assertItemWithinLimits, dynamoItemBytes } from "./limits.ts";
+import { readShards, tallyJoin, tallyShard } from "./wide-joins.ts";
 
 const ROOT = "root";
 const isStep = (record: unknown): record is ThreadRecord =>
@@ -196,62 +196,38 @@ export class MemoryExecutionStore implements ExecutionStore {
     return true;
   }
 
-  async tallyShard(
+  tallyShard(
     header: ExecutionHeader,
     joinId: string,
     shard: number,
     add: ShardTally,
     expiresAt?: number,
   ): Promise<{ before: ShardTally; after: ShardTally }> {
-    this.calls.writes++;
-    const key = `${this.#key(header.tenant, header.executionId, joinId)}#s${shard}`;
-    const entry = this.shards.get(key) ?? { ok: new Map(), bad: new Map() };
-    const before = shardOf(entry);
-    // A set: an element already there stays as it was.
-    const cap = (step: number) => Math.min(step, ENDED_STEP_UNKNOWN);
-    for (const { index, step } of add.ok) if (!entry.ok.has(index)) entry.ok.set(index, cap(step));
-    for (const { index, step } of add.bad)
-      if (!entry.bad.has(index)) entry.bad.set(index, cap(step));
-    this.shards.set(key, entry);
-    const after = shardOf(entry);
-    this.#measure({ ok: after.ok.map(encodeEnded), bad: after.bad.map(encodeEnded) });
-    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
-    return { before, after };
+    return tallyShard(
+      this,
+      this.#key(header.tenant, header.executionId, joinId),
+      shard,
+      add,
+      (record) => this.#measure(record),
+      expiresAt,
+    );
   }
 
-  async readShards(
+  readShards(
     header: ExecutionHeader,
     joinId: string,
     shards: readonly number[],
   ): Promise<Map<number, ShardTally>> {
-    const out = new Map<number, ShardTally>();
-    for (const shard of shards) {
-      this.calls.reads++;
-      const entry = this.shards.get(
-        `${this.#key(header.tenant, header.executionId, joinId)}#s${shard}`,
-      );
-      if (entry) out.set(shard, shardOf(entry));
-    }
-    return out;
+    return readShards(this, this.#key(header.tenant, header.executionId, joinId), shards);
   }
 
-  async tallyJoin(
+  tallyJoin(
     header: ExecutionHeader,
     joinId: string,
     update: { readonly done?: number; readonly failures?: { shard: number; count: number } },
     expiresAt?: number,
   ): Promise<JoinTally> {
-    this.calls.writes++;
-    const key = `${this.#key(header.tenant, header.executionId, joinId)}#t`;
-    const entry = this.tallies.get(key) ?? { done: new Set(), failures: new Map() };
-    if (update.done !== undefined) entry.done.add(update.done);
-    const f = update.failures;
-    if (f && (entry.failures.get(f.shard) ?? -1) < f.count) entry.failures.set(f.shard, f.count);
-    this.tallies.set(key, entry);
-    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
-    let failures = 0;
-    for (const count of entry.failures.values()) failures += count;
-    return { shardsDone: entry.done.size, failures };
+    return tallyJoin(this, this.#key(header.tenant, header.executionId, joinId), update, expiresAt);
   }
 
   async getSteps(
@@ -504,14 +480,3 @@ const waiterKey = (thread: string, version: number): string =>
 
 /** How the DynamoDB adapter orders a thread's steps: `S#<thread>#…` (so `#` sorts before `/`). */
 const stepKey = (thread: string): string => `${thread}#`;
-
-function shardOf(entry: { ok: Map<number, number>; bad: Map<number, number> }): ShardTally {
-  const list = (m: Map<number, number>) =>
-    [...m.entries()].map(([index, step]) => ({ index, step })).sort((a, b) => a.index - b.index);
-  return { ok: list(entry.ok), bad: list(entry.bad) };
-}
-
-/** As the DynamoDB adapter stores an ended item in a number set (for the size check). */
-function encodeEnded(ended: { index: number; step: number }): number {
-  return ended.index * (ENDED_STEP_UNKNOWN + 1) + Math.min(ended.step, ENDED_STEP_UNKNOWN);
-}

@@ -34,6 +34,10 @@ export const appRoutes: RouteGroup = (env) => {
           body: {
             name: app,
             workflows: deps.definitions.names(),
+            tenant: ctx.tenant,
+            // The tenants a caller may name with X-Cascade-Tenant: the local stack only
+            // (on AWS the identity names the tenant, and one tenant never sees the others).
+            ...(deps.local && deps.config ? { tenants: deps.config.tenants.names } : {}),
             triggers: (deps.config?.triggers ?? []).map((t) => ({
               method: t.method,
               path: t.path,

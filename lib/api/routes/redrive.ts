@@ -14,7 +14,12 @@ export const redriveRoutes: RouteGroup = (env) => [
     query: [],
     run: async (ctx) => {
       env.checkApp(ctx);
-      const body = bodyObject(ctx, { from_state: "string", input: "json", id: "string" });
+      const body = bodyObject(ctx, {
+        from_state: "string",
+        thread: "string",
+        input: "json",
+        id: "string",
+      });
       const view = await env.findExecution(ctx);
       const id = body.id as string | undefined;
       if (id !== undefined) env.checkId(id);
@@ -23,6 +28,7 @@ export const redriveRoutes: RouteGroup = (env) => [
       try {
         redriven = await env.deps.runtime.redrive(ctx.tenant, original, {
           ...(body.from_state === undefined ? {} : { fromState: body.from_state as string }),
+          ...(body.thread === undefined ? {} : { thread: body.thread as string }),
           ...(body.input === undefined ? {} : { input: body.input as JsonValue }),
           ...(id === undefined ? {} : { id }),
         });

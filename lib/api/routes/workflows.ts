@@ -3,7 +3,12 @@ import { workflowGraph } from "../../core/cdl/graph.ts";
 import type { JsonValue } from "../../core/expr/index.ts";
 import { MAX_WAIT_SECONDS } from "../deps.ts";
 import type { RouteGroup } from "../env.ts";
+import { HttpError } from "../errors.ts";
 import { bodyObject, integerParam } from "../request.ts";
+
+/** A definition's hash: sha256, hex. */
+const HASH = /^[0-9a-f]{64}$/;
+
 import { startExecution } from "../start.ts";
 
 export const workflowRoutes: RouteGroup = (env) => {
@@ -41,10 +46,24 @@ export const workflowRoutes: RouteGroup = (env) => {
       method: "GET",
       path: "/v1/apps/{app}/workflows/{workflow}",
       operationId: "getWorkflow",
-      query: [],
+      query: ["version"],
       run: async (ctx) => {
         env.checkApp(ctx);
-        const { hash, source, definition } = env.currentWorkflow(ctx.params.workflow ?? "");
+        const name = ctx.params.workflow ?? "";
+        const current = env.currentWorkflow(name);
+        const asked = ctx.query.version;
+        if (asked !== undefined && !HASH.test(asked))
+          throw new HttpError(
+            "INVALID_QUERY",
+            "version is a definition's hash (64 hex digits, as `definitionHash` in an execution)",
+          );
+        const version = asked === undefined ? current : await definitions.version(name, asked);
+        if (!version)
+          throw new HttpError(
+            "UNKNOWN_WORKFLOW",
+            `workflow '${name}' has no version ${asked} (the current one is ${current.hash})`,
+          );
+        const { hash, source, definition } = version;
         return {
           status: 200,
           body: {
@@ -62,6 +81,7 @@ export const workflowRoutes: RouteGroup = (env) => {
             })),
             graph: workflowGraph(definition),
             source,
+            current: hash === current.hash,
           },
         };
       },

@@ -6,7 +6,7 @@ import { ApiClient, ApiError, defaultApp, resolveEndpoint, seg } from "../api-cl
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readJsonArgument } from "../json-input.ts";
-import { createSigner } from "../sigv4.ts";
+import { createSigner, type RequestSigner } from "../sigv4.ts";
 
 /** Options every `process` subcommand takes. */
 export interface ProcessCommonOptions {
@@ -39,16 +39,7 @@ export async function connect(
   timeoutMs?: number,
 ): Promise<{ client: ApiClient; app: string }> {
   const endpoint = resolveEndpoint(options.endpoint, io);
-  const token = options.token ?? io.env?.CASCADE_TOKEN;
-  const profile = options.profile;
-  const sign =
-    options.sigv4 || profile !== undefined || options.region !== undefined
-      ? await createSigner({
-          endpoint: endpoint.url,
-          ...(profile === undefined ? {} : { profile }),
-          ...(options.region === undefined ? {} : { region: options.region }),
-        })
-      : undefined;
+  const { token, sign } = await credentialsFor(endpoint.url, options, io);
   const client = new ApiClient({
     endpoint: endpoint.url,
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
@@ -58,6 +49,28 @@ export async function connect(
   });
   const app = options.app ?? endpoint.app ?? (await defaultApp(client));
   return { client, app };
+}
+
+/**
+ * What a call to `endpoint` carries: the bearer token (`--token`, else `CASCADE_TOKEN`)
+ * and, with `--sigv4`, `--profile` or `--region`, a SigV4 signer.
+ */
+export async function credentialsFor(
+  endpoint: string,
+  options: Pick<ProcessCommonOptions, "token" | "profile" | "region" | "sigv4">,
+  io: CliIo,
+): Promise<{ token?: string; sign?: RequestSigner }> {
+  const token = options.token ?? io.env?.CASCADE_TOKEN;
+  const { profile, region } = options;
+  const sign =
+    options.sigv4 || profile !== undefined || region !== undefined
+      ? await createSigner({
+          endpoint,
+          ...(profile === undefined ? {} : { profile }),
+          ...(region === undefined ? {} : { region }),
+        })
+      : undefined;
+  return { ...(token === undefined ? {} : { token }), ...(sign === undefined ? {} : { sign }) };
 }
 
 const idOf = (body: Json): string => String(body.id ?? body.executionId ?? "");

@@ -1,4 +1,4 @@
-/** `cascade process redrive ID [--from STATE] [--input JSON] [--id ID]`, over the HTTP API. */
+/** `cascade process redrive ID [--from STATE] [--thread THREAD] [--input JSON] [--id ID]`, over the HTTP API. */
 import { seg } from "../api-client.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
@@ -10,6 +10,7 @@ export async function runProcessRedrive(
   id: string,
   options: ProcessCommonOptions & {
     readonly from?: string;
+    readonly thread?: string;
     readonly input?: string;
     readonly id?: string;
   },
@@ -23,6 +24,7 @@ export async function runProcessRedrive(
     `/v1/apps/${seg(app)}/executions/${seg(id)}/redrive`,
     {
       ...(options.from === undefined ? {} : { from_state: options.from }),
+      ...(options.thread === undefined ? {} : { thread: options.thread }),
       ...(input === undefined ? {} : { input }),
       ...(options.id === undefined ? {} : { id: options.id }),
     },

@@ -1,7 +1,8 @@
 /**
  * The engine: a pure, deterministic interpreter of CDL. Threads step through
- * states (`thread.ts`), joins gather branches (`join.ts`), and the runtime carries
- * out the commands both return.
+ * states (`thread.ts`; one step's working copy in `step.ts`, a Task's attempt in
+ * `task.ts`, fan-out and the join's completion in `fan-out.ts`), joins gather
+ * branches (`join.ts`), and the runtime carries out the commands both return.
  */
 export { EngineError, fanOutState, resolveFlow, stateOf } from "./flow.ts";
 export {
@@ -18,6 +19,7 @@ export {
   runningBranches,
 } from "./join.ts";
 export { nextRandom, seedFor } from "./random.ts";
+export { type PathLevel, pathTo, type Resume, type ThreadLevel, threadPath } from "./resume.ts";
 export {
   applyThreadEvent,
   type BranchSpec,

@@ -9,8 +9,10 @@
  * own record and version, and a join record per activation gathers them. A
  * thread is addressed by its id; an activation inside a thread by its token.
  */
+
 import type { JsonValue } from "../expr/index.ts";
 import type { ItemSource, ResultLocation } from "./items.ts";
+import type { Resume } from "./resume.ts";
 
 /** An error as it crosses the wire: matched by `name`, never by prototype. */
 export interface WorkflowError {
@@ -128,6 +130,8 @@ export interface JoinState {
   readonly status: "open" | "succeeded" | "failed" | "cancelled";
   /** Set when the join failed: the first failure beyond the tolerated ones. */
   readonly error?: WorkflowError;
+  /** A redrive's fan-out: how its branches re-run the original's (see resume.ts). */
+  readonly resume?: Resume;
 }
 
 /** A token: one activation of one state in one thread. Stale tokens are ignored. */

@@ -13,6 +13,7 @@ import { FILTER_NAMES, getFilter } from "./filters.ts";
 import { isForbiddenKey, type JsonValue } from "./json.ts";
 import { Lexer, type Token } from "./lexer.ts";
 import { MAX_NESTING_DEPTH } from "./limits.ts";
+import { constantValue, plural, quoteToken, spanOf } from "./parser-helpers.ts";
 import { isContextRoot, qualifiedField, ROOT_FIELDS, ROOT_NAMES } from "./roots.ts";
 
 /** An expression parsed out of a template, and the offset just after its closing `}}`. */
@@ -28,43 +29,6 @@ const LITERAL_WORDS: ReadonlyMap<string, null | boolean> = new Map([
   ["false", false],
   ["null", null],
 ]);
-const MAX_QUOTED_TOKEN_LENGTH = 40;
-
-function spanOf(from: Span, to: Span): Span {
-  return { offset: from.offset, length: to.offset + to.length - from.offset };
-}
-
-function quoteToken(token: Token): string {
-  switch (token.type) {
-    case "end":
-      return "the end of the text";
-    case "string":
-      return "a string";
-    default:
-      return token.text.length > MAX_QUOTED_TOKEN_LENGTH
-        ? `'${token.text.slice(0, MAX_QUOTED_TOKEN_LENGTH)}...'`
-        : `'${token.text}'`;
-  }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-/** The value of an expression that is a constant, or `undefined`. */
-function constantValue(expression: Expression): JsonValue | undefined {
-  if (expression.type === "literal") return expression.value;
-  if (
-    expression.type === "unary" &&
-    expression.operator === "-" &&
-    expression.operand.type === "literal" &&
-    typeof expression.operand.value === "number"
-  ) {
-    return -expression.operand.value;
-  }
-  return undefined;
-}
-
 class Parser {
   private readonly source: string;
   private readonly openOffset: number;
