@@ -15,7 +15,7 @@ import {
   type LogLevel,
   type Scaling,
 } from "./config-types.ts";
-import { buildOperations, type RawAlert, scalingOf } from "./operations-config.ts";
+import { buildOperations, parseStorageGb, type RawAlert, scalingOf } from "./operations-config.ts";
 
 export type RawDeployment = {
   memory?: number | string;
@@ -75,7 +75,7 @@ export interface RawConfig {
     max_receive_count?: number;
     visibility_timeout?: string;
   };
-  cache?: { enabled?: boolean; ttl?: string };
+  cache?: { enabled?: boolean; ttl?: string; max_memory?: string };
   reconciler?: { every?: string; reserved_concurrency?: 0 | 1 };
   platform?: { region?: string; architecture?: "arm64" | "x86_64" };
 }
@@ -186,6 +186,9 @@ export function buildConfig(raw: RawConfig, dir: string): AppConfig {
     cache: {
       enabled: raw.cache?.enabled ?? d.cache.enabled,
       ttlSeconds: seconds(raw.cache?.ttl, d.cache.ttlSeconds),
+      ...(raw.cache?.max_memory === undefined
+        ? {}
+        : { maxMemoryGb: parseStorageGb(raw.cache.max_memory) }),
     },
     tracing: {
       exporter: raw.tracing?.exporter ?? d.tracing.exporter,

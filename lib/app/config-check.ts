@@ -8,6 +8,7 @@ import type { DocPath } from "../core/cdl/index.ts";
 import {
   API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
   CASCADE_ENVIRONMENT_RESERVE_BYTES,
+  ELASTICACHE_SERVERLESS_MAX_STORAGE_GB,
   ENV,
   EVENTBRIDGE_MIN_RATE_MINUTES,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
@@ -118,6 +119,22 @@ export function checkConfig(
     });
   buildOperations(raw, operations);
   warnForeignKeys(raw as Record<string, unknown>, operations);
+  const storage = config.cache.maxMemoryGb;
+  if (storage !== undefined) {
+    if (!config.cache.enabled)
+      operations(
+        "CONFIG_NOT_ON_LAMBDA",
+        ["cache", "max_memory"],
+        "accepted, no effect on AWS: there is no cache to size; with cache.enabled: true, max_memory caps ElastiCache Serverless's data storage",
+        true,
+      );
+    else if (!(storage <= ELASTICACHE_SERVERLESS_MAX_STORAGE_GB))
+      problem(
+        CONFIG_CODES.LIMIT,
+        ["cache", "max_memory"],
+        `ElastiCache Serverless stores at most ${ELASTICACHE_SERVERLESS_MAX_STORAGE_GB} GB`,
+      );
+  }
   if (config.tracing.endpoint !== undefined && config.tracing.exporter !== "otlp")
     operations(
       "CONFIG_NOT_ON_LAMBDA",

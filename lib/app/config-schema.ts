@@ -391,6 +391,12 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         ttl: duration(
           "The default TTL of an activity's ctx.cache.set (a Task's cache: policy has its own ttl). Default 5m.",
         ),
+        max_memory: {
+          type: "string",
+          pattern: "^\\s*[0-9]+(?:\\.[0-9]+)?\\s*[KkMmGgTt](?:[iI]?[bB]?)\\s*$",
+          description:
+            "The cache's data storage limit on AWS (ElastiCache Serverless, whole GB, up to 5000): 4gb, 512mb. Default: no limit.",
+        },
         ...foreign("cache"),
       },
     },

@@ -114,7 +114,12 @@ export interface AppConfig {
     /** Unset: six times the consuming function's timeout, as AWS advises. */
     readonly visibilityTimeoutSeconds?: number;
   };
-  readonly cache: { readonly enabled: boolean; readonly ttlSeconds: number };
+  readonly cache: {
+    readonly enabled: boolean;
+    readonly ttlSeconds: number;
+    /** ElastiCache Serverless's data storage limit, in whole GB (`max_memory`). Default: none. */
+    readonly maxMemoryGb?: number;
+  };
   /**
    * OpenTelemetry on AWS: `otlp` makes the functions export a span per transition and per
    * activity attempt over OTLP/HTTP, to `endpoint` (default the SDK's, http://localhost:4318,

@@ -110,7 +110,7 @@ export const ALERTS_SCHEMA: JsonSchema = {
 /** Blocks of other platforms, accepted with a warning each. */
 export const FOREIGN_KEYS = {
   messaging: ["broker", "partitions", "replication", "topics"],
-  cache: ["provider", "replicas", "nodes", "partitioning", "eviction_policy", "max_memory"],
+  cache: ["provider", "replicas", "nodes", "partitioning", "eviction_policy"],
   database: ["primary", "replicas"],
   platform: ["resources"],
 } as const;
@@ -159,8 +159,6 @@ export const INSTEAD: Record<string, string> = {
   "cache.partitioning": "ElastiCache Serverless shards by itself",
   "cache.eviction_policy":
     "ElastiCache Serverless evicts least-recently-used keys with a TTL first; every Cascade entry has one (the Task's cache.ttl)",
-  "cache.max_memory":
-    "ElastiCache Serverless grows with the data; its usage limit is not set from cascade.yaml yet",
   "database.primary":
     "the store is DynamoDB (multi-AZ, no primary to name); the table is created by the stack",
   "database.replicas":
@@ -180,6 +178,16 @@ export const INSTEAD: Record<string, string> = {
   "temporal.activity_heartbeat_timeout":
     "a heartbeat timeout is per Task in the workflow: write `heartbeat: 30s` on the Task",
 };
+
+/** `4gb`, `512mb`, `2Ti`, `1500MB` → whole GB, rounded up (at least 1); NaN when unreadable. */
+export function parseStorageGb(text: string): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(?:i?b?)\s*$/i.exec(text);
+  if (!m) return Number.NaN;
+  const perGb = { k: 1 / (1024 * 1024), m: 1 / 1024, g: 1, t: 1024 }[
+    (m[2] ?? "").toLowerCase() as "k" | "m" | "g" | "t"
+  ];
+  return Math.max(1, Math.ceil(Number(m[1]) * perGb));
+}
 
 /** One alert, read. */
 export interface AlertConfig {

@@ -63,6 +63,10 @@ export function createCache(
     description: `Cascade activity cache of ${config.name}`,
     securityGroupIds: [cacheGroup.securityGroupId],
     subnetIds: vpc.privateSubnets.map((s) => s.subnetId),
+    // cascade.yaml's cache.max_memory: past it, ElastiCache evicts (every entry has a TTL).
+    ...(config.cache.maxMemoryGb === undefined
+      ? {}
+      : { cacheUsageLimits: { dataStorage: { maximum: config.cache.maxMemoryGb, unit: "GB" } } }),
   });
   return { vpc, cache, network: { vpc: ivpc, securityGroup } };
 }
