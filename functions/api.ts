@@ -13,6 +13,7 @@ import { createServicesFromEnv } from "../lib/adapters/aws/bootstrap.ts";
 import { CloudWatchMetricsReader } from "../lib/adapters/aws/cloudwatch-metrics.ts";
 import { readConsoleDir, withConsole } from "../lib/api/console.ts";
 import { type ApiHandler, createApiHandler } from "../lib/api/index.ts";
+import { EmfMetrics } from "../lib/runtime/metrics.ts";
 
 const services = await createServicesFromEnv();
 const routes: ApiHandler = createApiHandler({
@@ -23,6 +24,8 @@ const routes: ApiHandler = createApiHandler({
   app: services.app,
   config: services.appConfig,
   metrics: new CloudWatchMetricsReader(new CloudWatchClient({ maxAttempts: 3 })),
+  // Each request's own latency (ApiLatency), an EMF line on standard output: the p99 alarm's.
+  metricsSink: new EmfMetrics((line) => process.stdout.write(`${line}\n`)),
 });
 // The console's files, staged beside the app by the CDK construct when the package has them
 // built (`GET /` and `/console/*`, behind the API's own authorizer); else the API alone.

@@ -31,6 +31,8 @@ export async function handleDeadLetters(
       failed.push(record.messageId);
     }
   }
+  // The spans of the executions it failed go out before Lambda freezes the environment.
+  await services.tracing?.flush();
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

@@ -1,7 +1,7 @@
 /** What the API is built from, and its limits. */
 import type { AppConfig } from "../app/config.ts";
 import type { MetricsReader } from "../core/metrics-query.ts";
-import type { Clock, ExecutionStore, PayloadStore } from "../core/ports.ts";
+import type { Clock, ExecutionStore, MetricsSink, PayloadStore } from "../core/ports.ts";
 import { MAX_SYNC_WAIT_SECONDS } from "../manifest/index.ts";
 import type { DefinitionRegistry } from "../runtime/definitions.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -34,6 +34,8 @@ export interface ApiDeps {
   readonly log?: (line: string) => void;
   /** What the metrics routes read (the local store, or CloudWatch). Without it they answer 503. */
   readonly metrics?: MetricsReader;
+  /** Where each request's own latency goes (`ApiLatency`: EMF on Lambda, the local store). Default: nowhere. */
+  readonly metricsSink?: MetricsSink;
 }
 
 /** Request bodies larger than this are refused (413): 1 MiB. Large inputs are offloaded to S3 once accepted. */

@@ -46,9 +46,25 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
   const routes = ROUTE_GROUPS.flatMap((group) => group(env));
   const match = createRouter(routes, triggerRoutes(env));
   const tenantOf = createTenancy({ config: deps.config, local: deps.local === true });
+  const now = () => deps.clock?.now() ?? Date.now();
 
   const handle = async (
     event: APIGatewayProxyEventV2,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    const began = now();
+    let waitedMs = 0;
+    try {
+      return await answerOf(event, (ms) => {
+        waitedMs = ms;
+      });
+    } finally {
+      deps.metricsSink?.apiLatency?.(deps.app, Math.max(0, now() - began - waitedMs), now());
+    }
+  };
+
+  const answerOf = async (
+    event: APIGatewayProxyEventV2,
+    waited: (ms: number) => void,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = String(event?.requestContext?.requestId ?? "").slice(0, 128);
     try {
@@ -58,7 +74,9 @@ export function createApiHandler(deps: ApiDeps): ApiHandler {
       const { route, params } = match(method, path);
       const { text, mediaType, query } = decodeRequest(event, route, maxBodyBytes);
       const tenant = tenantOf(event);
-      return answer(await route.run({ event, params, query, tenant, text, mediaType }), requestId);
+      const reply = await route.run({ event, params, query, tenant, text, mediaType });
+      if (reply.waitedMs !== undefined) waited(reply.waitedMs);
+      return answer(reply, requestId);
     } catch (caught) {
       const failure = fromCoded(caught);
       if (failure) {

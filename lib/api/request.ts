@@ -12,6 +12,8 @@ export interface Reply {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Record<string, string>;
+  /** Time spent waiting for an execution's end (ms): the workflow's, left out of the API's latency. */
+  readonly waitedMs?: number;
 }
 
 /** One decoded request, as routes see it. */

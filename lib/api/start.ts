@@ -69,11 +69,14 @@ export async function startExecution(
     throw error;
   }
   const location = links(env.deps.app, started.executionId).self;
+  let waitedMs: number | undefined;
   if (wait !== undefined && wait > 0) {
+    const since = env.now();
     const ended =
       started.record.thread.status !== "running"
         ? started.record
         : await waitForEnd(env, tenant, started.executionId, wait);
+    waitedMs = env.now() - since;
     if (ended)
       return {
         status: 200,
@@ -81,11 +84,13 @@ export async function startExecution(
           await describeExecution(ended, env.codec, env.deps.store, false, MAX_ANSWER_VALUE_BYTES),
         ),
         headers: { location },
+        waitedMs,
       };
   }
   return {
     status: started.created ? 202 : 200,
     body: summary(started.record),
     headers: { location },
+    ...(waitedMs === undefined ? {} : { waitedMs }),
   };
 }

@@ -268,6 +268,24 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
         },
       },
     },
+    tracing: {
+      type: "object",
+      additionalProperties: false,
+      description: "OpenTelemetry traces of the deployed functions (docs/deploy.md, Traces).",
+      properties: {
+        exporter: {
+          enum: ["none", "otlp"],
+          description:
+            "otlp: a span per transition and per activity attempt, one trace per execution, over OTLP/HTTP. Default none.",
+        },
+        endpoint: {
+          type: "string",
+          pattern: "^https?://[^\\s/]+(?:/\\S*)?$",
+          description:
+            "The collector's OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT). Default: the SDK's, http://localhost:4318 (the ADOT Lambda layer's collector).",
+        },
+      },
+    },
     logging: {
       type: "object",
       additionalProperties: false,
@@ -370,7 +388,15 @@ export const APP_CONFIG_SCHEMA: JsonSchema = {
       description: "The activity result cache (ElastiCache Serverless Valkey on AWS).",
       properties: {
         enabled: { type: "boolean", description: "Default false." },
-        ttl: duration("Accepted with a warning: each Task's cache.ttl applies."),
+        ttl: duration(
+          "The default TTL of an activity's ctx.cache.set (a Task's cache: policy has its own ttl). Default 5m.",
+        ),
+        max_memory: {
+          type: "string",
+          pattern: "^\\s*[0-9]+(?:\\.[0-9]+)?\\s*[KkMmGgTt](?:[iI]?[bB]?)\\s*$",
+          description:
+            "The cache's data storage limit on AWS (ElastiCache Serverless, whole GB, up to 5000): 4gb, 512mb. Default: no limit.",
+        },
         ...foreign("cache"),
       },
     },

@@ -110,7 +110,7 @@ export const ALERTS_SCHEMA: JsonSchema = {
 /** Blocks of other platforms, accepted with a warning each. */
 export const FOREIGN_KEYS = {
   messaging: ["broker", "partitions", "replication", "topics"],
-  cache: ["provider", "replicas", "nodes", "partitioning", "eviction_policy", "max_memory"],
+  cache: ["provider", "replicas", "nodes", "partitioning", "eviction_policy"],
   database: ["primary", "replicas"],
   platform: ["resources"],
 } as const;
@@ -159,10 +159,6 @@ export const INSTEAD: Record<string, string> = {
   "cache.partitioning": "ElastiCache Serverless shards by itself",
   "cache.eviction_policy":
     "ElastiCache Serverless evicts least-recently-used keys with a TTL first; every Cascade entry has one (the Task's cache.ttl)",
-  "cache.max_memory":
-    "ElastiCache Serverless grows with the data; its usage limit is not set from cascade.yaml yet",
-  "cache.ttl":
-    "each Task's `cache.ttl` in the workflow sets how long its results are served (default 5m)",
   "database.primary":
     "the store is DynamoDB (multi-AZ, no primary to name); the table is created by the stack",
   "database.replicas":
@@ -182,6 +178,16 @@ export const INSTEAD: Record<string, string> = {
   "temporal.activity_heartbeat_timeout":
     "a heartbeat timeout is per Task in the workflow: write `heartbeat: 30s` on the Task",
 };
+
+/** `4gb`, `512mb`, `2Ti`, `1500MB` → whole GB, rounded up (at least 1); NaN when unreadable. */
+export function parseStorageGb(text: string): number {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(?:i?b?)\s*$/i.exec(text);
+  if (!m) return Number.NaN;
+  const perGb = { k: 1 / (1024 * 1024), m: 1 / 1024, g: 1, t: 1024 }[
+    (m[2] ?? "").toLowerCase() as "k" | "m" | "g" | "t"
+  ];
+  return Math.max(1, Math.ceil(Number(m[1]) * perGb));
+}
 
 /** One alert, read. */
 export interface AlertConfig {
@@ -403,8 +409,6 @@ export function warnForeignKeys(
     const b = obj(raw[block]);
     for (const key of keys) if (b?.[key] !== undefined) warn([block, key], `${block}.${key}`);
   }
-  const cache = obj(raw.cache);
-  if (cache?.ttl !== undefined) warn(["cache", "ttl"], "cache.ttl");
   const database = obj(raw.database);
   for (const key of ["idle_timeout", "max_lifetime", "validation_interval"])
     if (database?.[key] !== undefined) warn(["database", key], `database.${key}`);

@@ -86,12 +86,14 @@ export class ApiClient {
 
   /**
    * Sends a request; returns the status and the parsed body of a 2xx answer.
+   * @param options.signal cancels the request (it then throws the signal's reason).
    * @throws ApiError for 4xx and 5xx answers, ApiUnavailableError when nothing answers.
    */
   async request<T = Record<string, unknown>>(
     method: "GET" | "POST",
     path: string,
     body?: unknown,
+    options: { readonly signal?: AbortSignal } = {},
   ): Promise<{ status: number; body: T }> {
     let headers: Record<string, string> = { accept: "application/json" };
     // Every write says it is JSON: the local server takes no other (no cross-site forms).
@@ -113,12 +115,22 @@ export class ApiClient {
         method,
         headers,
         ...(sent === undefined ? {} : { body: sent }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 60_000),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.#options.timeoutMs ?? 60_000),
+          ...(options.signal ? [options.signal] : []),
+        ]),
       });
     } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
       throw new ApiUnavailableError(this.endpoint, { cause: error });
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw new ApiUnavailableError(this.endpoint, { cause: error });
+    }
     let parsed: unknown = text;
     try {
       parsed = text === "" ? {} : JSON.parse(text);

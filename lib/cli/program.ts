@@ -656,6 +656,9 @@ Exit codes: 0 every execution succeeded, 2 some failed, were refused or timed ou
         app?: string;
         tenant?: string;
         token?: string;
+        profile?: string;
+        region?: string;
+        sigv4?: boolean;
         format: "text" | "json";
         workflow: string;
         input: string;

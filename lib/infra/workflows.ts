@@ -16,6 +16,7 @@ import { reservedEnvName } from "../app/activity-setup.ts";
 import { METRICS } from "../manifest/index.ts";
 import { CascadeApp, type CascadeAppProps, CascadeInfraError } from "./cascade-app.ts";
 import { readAppModelSync } from "./model.ts";
+import { checkPlatformRegion } from "./platform-region.ts";
 
 /** Props of {@link CascadeWorkflows}: the app's folder, and CascadeApp's other props. */
 export interface CascadeWorkflowsProps extends Omit<CascadeAppProps, "app"> {
@@ -45,6 +46,7 @@ export class CascadeWorkflows extends CascadeApp {
     const { appDir, activityEnvironment, ...rest } = props;
     const app = readAppModelSync(resolve(appDir));
     super(scope, id, { ...rest, app });
+    checkPlatformRegion(this, app.config);
     this.appName = app.config.name;
     for (const [name, value] of Object.entries(activityEnvironment ?? {}))
       this.addActivityEnvironment(name, value);

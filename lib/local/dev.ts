@@ -271,6 +271,7 @@ export async function startDevServer(options: DevOptions): Promise<DevServer> {
       port: options.port ?? DEFAULT_DEV_PORT,
       host: options.host ?? "127.0.0.1",
       metrics,
+      metricsSink: metrics,
       ...(consoleAssets ? { console: consoleAssets } : {}),
       ...(options.consolePort === undefined ? {} : { consolePort: options.consolePort }),
     });

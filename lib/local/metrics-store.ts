@@ -24,6 +24,8 @@ export const METRICS_DIR_NAME = "metrics";
 export const METRICS_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Samples are written to disk this often (a `kill -9` loses at most this much): 250 ms. */
 const FLUSH_EVERY_MS = 250;
+/** A store that is written but never read still drops old samples this often: 1 minute. */
+const PRUNE_EVERY_MS = 60_000;
 const HOUR_MS = 3600 * 1000;
 const FILE = /^(\d{4}-\d{2}-\d{2}T\d{2})\.jsonl$/;
 
@@ -47,6 +49,7 @@ export class LocalMetricsStore implements MetricsSink, MetricsReader {
   readonly #retentionMs: number;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: LocalMetricsOptions = {}) {
     this.#dir = options.dir;
@@ -82,6 +85,10 @@ export class LocalMetricsStore implements MetricsSink, MetricsReader {
       this.#add({ at, app, tenant: "", name: "TransitionLatency", value, dimensions: {} });
   }
 
+  apiLatency(app: string, ms: number, at: number): void {
+    this.#add({ at, app, tenant: "", name: "ApiLatency", value: ms, dimensions: {} });
+  }
+
   async activity(query: MetricsQuery, activity: string): Promise<ActivityFigures> {
     this.prune();
     return activityFigures(this.#samples, query, activity);
@@ -95,8 +102,9 @@ export class LocalMetricsStore implements MetricsSink, MetricsReader {
     return names.map((name) => workflowFigures(this.#samples, query, name));
   }
 
-  /** Writes what is pending to disk. */
+  /** Writes what is pending to disk (and, once a minute, prunes: a long session nobody queries stays bounded). */
   flush(): void {
+    if (this.#now() - this.#prunedAt >= PRUNE_EVERY_MS) this.prune();
     if (!this.#dir) return;
     for (const [hour, lines] of this.#pending) {
       appendFileSync(join(this.#dir, `${hour}.jsonl`), lines.join(""));
@@ -106,7 +114,8 @@ export class LocalMetricsStore implements MetricsSink, MetricsReader {
 
   /** Drops samples (and hourly files) older than the retention. */
   prune(): void {
-    const cutoff = this.#now() - this.#retentionMs;
+    this.#prunedAt = this.#now();
+    const cutoff = this.#prunedAt - this.#retentionMs;
     let drop = 0;
     while (drop < this.#samples.length && (this.#samples[drop]?.at ?? 0) < cutoff) drop++;
     if (drop > 0) this.#samples.splice(0, drop);

@@ -7,6 +7,7 @@ import { type ConsoleSource, withConsole } from "../api/console.ts";
 import { createApiHandler } from "../api/index.ts";
 import type { AppConfig } from "../app/config.ts";
 import type { MetricsReader } from "../core/metrics-query.ts";
+import type { MetricsSink } from "../core/ports.ts";
 import { startHttpServer } from "./http-server.ts";
 import type { LocalStack } from "./stack.ts";
 
@@ -30,6 +31,8 @@ export async function serveApi(options: {
   readonly host: string;
   /** What `GET /v1/apps/{app}/metrics/...` reads (the local metrics store). */
   readonly metrics?: MetricsReader;
+  /** Where each request's own latency goes (the local metrics store). */
+  readonly metricsSink?: MetricsSink;
   /** The console's files (or what gives them on the first request); without it no console is served. */
   readonly console?: ConsoleSource;
   /** The console's port: default the API's + 1 (0 when the API's is 0: any free port). */
@@ -46,6 +49,7 @@ export async function serveApi(options: {
     local: true,
     clock: { now: () => Date.now() },
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.metricsSink ? { metricsSink: options.metricsSink } : {}),
   });
   const server = await startHttpServer({ handler, port: options.port, host: options.host });
   if (!options.console) return { url: server.url, port: server.port, close: () => server.close() };

@@ -44,6 +44,8 @@ export const RESERVED_ENV_PREFIXES = ["AWS_", "CASCADE_"] as const;
 
 /** Lambda's longest function timeout, in seconds (15 minutes). */
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+/** ElastiCache Serverless's largest data storage limit (`CacheUsageLimits.DataStorage.Maximum`), in GB. */
+export const ELASTICACHE_SERVERLESS_MAX_STORAGE_GB = 5000;
 /** Lambda's smallest and largest function memory, in MB. */
 export const LAMBDA_MIN_MEMORY_MB = 128;
 export const LAMBDA_MAX_MEMORY_MB = 10_240;

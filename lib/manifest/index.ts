@@ -132,6 +132,10 @@ export const ENV = {
    * before loading the app, and set the variable.
    */
   SECRETS: "CASCADE_SECRETS",
+  /** `otlp`: the function exports OpenTelemetry spans (cascade.yaml `tracing.exporter`); unset: off. */
+  TRACES: "CASCADE_TRACES",
+  /** The standard OTLP/HTTP base URL the exporter sends to (cascade.yaml `tracing.endpoint`). */
+  OTLP_ENDPOINT: "OTEL_EXPORTER_OTLP_ENDPOINT",
   /** Local stack only: the emulators' endpoints. */
   DYNAMODB_ENDPOINT: "CASCADE_DYNAMODB_ENDPOINT",
   SQS_ENDPOINT: "CASCADE_SQS_ENDPOINT",
@@ -166,5 +170,10 @@ export const METRICS = {
     BatchRecords: { unit: "Count", dimensions: ["app"] },
     /** Records of a batch reported failed (redelivered, then dead-lettered); dimension app. */
     FailedRecords: { unit: "Count", dimensions: ["app"] },
+    /**
+     * Milliseconds the API took to answer a request, less any wait for an execution's end
+     * (`?wait=`, sync triggers: that time is the workflow's); dimension app. The p99 alarm's.
+     */
+    ApiLatency: { unit: "Milliseconds", dimensions: ["app"] },
   },
 } as const;

@@ -58,6 +58,15 @@ export class EmfMetrics implements MetricsSink {
     );
   }
 
+  apiLatency(app: string, ms: number, at: number): void {
+    this.#line(
+      at,
+      [["app"]],
+      [{ name: "ApiLatency", unit: "Milliseconds", value: ms, dimensions: {} }],
+      { app, ApiLatency: ms },
+    );
+  }
+
   #line(
     at: number,
     dimensions: string[][],

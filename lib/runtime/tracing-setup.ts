@@ -6,10 +6,11 @@
  * The SDK and exporter load only when tracing is on.
  */
 import type { Tracer } from "@opentelemetry/api";
+import { ENV } from "../manifest/index.ts";
 import { TRACER_NAME } from "./tracing.ts";
 
-/** The variable that turns tracing on: `otlp` (anything else, or unset: off). */
-export const TRACES_ENV = "CASCADE_TRACES";
+/** The variable that turns tracing on: `otlp` (anything else, or unset: off); the construct sets it from cascade.yaml's `tracing`. */
+export const TRACES_ENV = ENV.TRACES;
 
 export interface Tracing {
   readonly tracer: Tracer;

@@ -16,6 +16,7 @@ import type { ExecutionStore } from "../../lib/core/ports.ts";
 import { type HttpServer, startHttpServer } from "../../lib/local/http-server.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import type { ActivityFunction } from "../../lib/runtime/activities.ts";
+import { EmfMetrics } from "../../lib/runtime/metrics.ts";
 
 const WORKFLOWS = {
   "echo.yaml": `name: Echo
@@ -61,6 +62,8 @@ let stack: LocalStack;
 let server: HttpServer;
 let handler: ApiHandler;
 let config: AppConfig;
+/** The API's own latencies the handler reported (ms). */
+const apiLatencies: number[] = [];
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "cascade-api-"));
@@ -91,6 +94,14 @@ triggers:
     local: true,
     clock: { now: () => Date.now() },
     maxBodyBytes: 64 * 1024,
+    metricsSink: {
+      emit: () => {},
+      latencies: () => {},
+      apiLatency: (app, ms) => {
+        assert.equal(app, "shop");
+        apiLatencies.push(ms);
+      },
+    },
   });
   server = await startHttpServer({ handler, port: 0 });
 });
@@ -181,6 +192,28 @@ test("large inputs and outputs are read back from the payload store", async () =
   const history = await call("GET", `${EXEC}/${started.body.id}/history?limit=1000`);
   const ended = history.body.events.find((e: { type: string }) => e.type === "ExecutionSucceeded");
   assert.equal(ended.output.shout, word.toUpperCase(), "offloaded history values are resolved");
+});
+
+test("every request reports the API's own latency, less a start's wait for the end", async () => {
+  apiLatencies.length = 0;
+  const t0 = Date.now();
+  const late = await start("Slow", { input: {} }, undefined, "?wait=2");
+  const took = Date.now() - t0;
+  assert.equal(late.status, 202);
+  assert.ok(took >= 1_900, `it waited ${took} ms`);
+  await call("GET", late.body.links.self);
+  assert.equal(apiLatencies.length, 2, JSON.stringify(apiLatencies));
+  const [started, got] = apiLatencies;
+  assert.ok(
+    started !== undefined && started >= 0 && started < took - 1_500,
+    `start: ${started} ms`,
+  );
+  assert.ok(got !== undefined && got >= 0 && got < 1_000, `get: ${got} ms`);
+  // A sync trigger's wait is left out the same way.
+  apiLatencies.length = 0;
+  const sync = await call("POST", "/orders/now", { body: { word: "now" } });
+  assert.equal(sync.status, 200);
+  assert.equal(apiLatencies.length, 1);
 });
 
 test("sync start: 200 with the output when it ends in time, 202 with a status link when not", async () => {
@@ -616,4 +649,24 @@ test("every documented error code was answered by some test above", () => {
       .filter((code) => !IDENTITY_CODES.includes(code) && !REDRIVE_CODES.includes(code))
       .sort(),
   );
+});
+
+test("ApiLatency on Lambda: one EMF line per request, the [app] roll-up the p99 alarm reads", () => {
+  const lines: string[] = [];
+  new EmfMetrics((line) => lines.push(line)).apiLatency("shop", 42, Date.UTC(2026, 0, 1));
+  assert.equal(lines.length, 1);
+  assert.deepEqual(JSON.parse(lines[0] ?? "{}"), {
+    _aws: {
+      Timestamp: Date.UTC(2026, 0, 1),
+      CloudWatchMetrics: [
+        {
+          Namespace: "Cascade",
+          Dimensions: [["app"]],
+          Metrics: [{ Name: "ApiLatency", Unit: "Milliseconds" }],
+        },
+      ],
+    },
+    app: "shop",
+    ApiLatency: 42,
+  });
 });

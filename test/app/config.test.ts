@@ -79,7 +79,6 @@ platform: { region: eu-west-1, architecture: x86_64 }
       ["warning", "CONFIG_NOT_ON_LAMBDA", "database.idle_timeout"],
       ["warning", "CONFIG_NOT_ON_LAMBDA", "database.max_lifetime"],
       ["warning", "CONFIG_NOT_ON_LAMBDA", "database.validation_interval"],
-      ["warning", "CONFIG_NOT_ON_LAMBDA", "cache.ttl"],
     ],
   );
   assert.ok(config);

@@ -51,6 +51,32 @@ test("the seed's blocks validate: no error, a warning per key without an AWS mea
     assert.match(d.message, /^accepted, no effect on AWS: .{20,}/);
     assert.ok(d.line > 0 && d.column > 0);
   }
+  // The seed turns no cache on, so its max_memory sizes nothing: said so.
+  const maxMemory = diagnostics.find((d) => d.path === "cache.max_memory");
+  assert.match(maxMemory?.message ?? "", /cache\.enabled/);
+});
+
+test("cache.max_memory caps ElastiCache Serverless's data storage (whole GB) when the cache is on", () => {
+  const on = parse("cache:\n  enabled: true\n  max_memory: 4gb\n");
+  assert.deepEqual(on.diagnostics, []);
+  assert.deepEqual(on.config?.cache, { enabled: true, ttlSeconds: 300, maxMemoryGb: 4 });
+  assert.equal(
+    parse("cache: { enabled: true, max_memory: 1500MB }\n").config?.cache.maxMemoryGb,
+    2,
+  );
+  assert.equal(parse("cache: { enabled: true, max_memory: 100mb }\n").config?.cache.maxMemoryGb, 1);
+  assert.equal(
+    parse("cache: { enabled: true, max_memory: 2Ti }\n").config?.cache.maxMemoryGb,
+    2048,
+  );
+  const tooBig = parse("cache: { enabled: true, max_memory: 6tb }\n");
+  assert.equal(tooBig.config, undefined);
+  assert.deepEqual(
+    tooBig.diagnostics.map((d) => [d.code, d.path]),
+    [["CONFIG_LIMIT", "cache.max_memory"]],
+  );
+  const unreadable = parse("cache: { enabled: true, max_memory: lots }\n");
+  assert.equal(unreadable.config, undefined);
 });
 
 test("the keys with a meaning on AWS take it", () => {
@@ -62,6 +88,7 @@ test("the keys with a meaning on AWS take it", () => {
   assert.deepEqual(config.autoscaling.workers, { min: 2, max: 20 });
   assert.equal(config.operations.queueDepthAlarm.workers, 100);
   assert.equal(config.operations.targetQueueDepth.workers, 50);
+  assert.equal(config.cache.maxMemoryGb, 4, "read, though the seed's cache is off");
   assert.deepEqual(config.operations.alerts, [
     {
       name: "HighQueueDepth",
@@ -110,6 +137,12 @@ test("alerts: bad conditions and targets are errors at their line; scaling witho
     [["warning", "alerts[0].action"]],
   );
   assert.match(unscaled.diagnostics[0]?.message ?? "", /min_replicas/);
+});
+
+test("cache.ttl takes its meaning (ctx.cache.set's default TTL): no warning", () => {
+  const { config, diagnostics } = parse("cache:\n  enabled: true\n  ttl: 10m\n");
+  assert.deepEqual(diagnostics, []);
+  assert.deepEqual(config?.cache, { enabled: true, ttlSeconds: 600 });
 });
 
 test("conditions and targets", () => {

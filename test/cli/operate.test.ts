@@ -13,7 +13,8 @@ import { CASCADE, type CliResult, NODE, runCli } from "./cli-process.ts";
 import { type DevProcess, startDev, writeApp } from "./dev-process.ts";
 
 const APP = {
-  "cascade.yaml": "name: ops\n",
+  // Tracing is the deployed functions'; cascade dev says it does not trace.
+  "cascade.yaml": "name: ops\ntracing: { exporter: otlp, endpoint: 'http://127.0.0.1:9' }\n",
   "workflows/good.yaml": `name: Good
 states:
   - { name: Work, type: Task, resource: "urn:cascade:activity:work", result: $.work, end: true }
@@ -26,7 +27,15 @@ states:
 states:
   - { name: Nap, type: Task, resource: "urn:cascade:activity:nap", end: true }
 `,
-  "activities/index.ts": `export async function work(input: { test_id?: string }) {
+  "workflows/long.yaml": `name: Long
+states:
+  - { name: Doze, type: Task, resource: "urn:cascade:activity:doze", timeout: 50s, end: true }
+`,
+  "activities/index.ts": `export async function doze() {
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  return {};
+}
+export async function work(input: { test_id?: string }) {
   await new Promise((resolve) => setTimeout(resolve, 5));
   return { id: input.test_id ?? null };
 }
@@ -54,6 +63,11 @@ const json = <T = Record<string, unknown>>(result: CliResult, code = 0): T => {
 before(async () => {
   dir = writeApp(APP);
   dev = await startDev(dir, ["--no-watch"]);
+  const note = dev.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.ok(
+    note.some((l) => l.kind === "tracing" && l.level === "warn"),
+    "cascade dev says it does not trace",
+  );
 });
 after(async () => {
   assert.equal(await dev?.stop(), 0, "cascade dev stops cleanly on SIGTERM");
@@ -130,6 +144,7 @@ test("metrics activity prints exactly the seed's fields; metrics workflow counts
     [
       ["Bad", 2, 0, 2, 0],
       ["Good", 4, 4, 0, 0],
+      ["Long", 0, 0, 0, 0],
       ["Slow", 0, 0, 0, 0],
     ],
   );
@@ -289,6 +304,85 @@ test("cascade load counts failures by code and exits 2; text output names each f
   assert.ok(!text.stdout.includes("\u001b[2K"), "no progress bar off a terminal");
 });
 
+/** Runs `cascade ...args` on a pseudo-terminal (util-linux `script`), as a user at a terminal does. */
+function onTerminal(args: readonly string[]): Promise<CliResult> {
+  const quoted = [NODE, CASCADE, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qefc", quoted, "/dev/null"], {
+      cwd: repoPath(),
+      env: { ...process.env, CASCADE_ENDPOINT: "" },
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr: "" }));
+  });
+}
+
+test("on a terminal: a progress bar while loading, a bold header on the metrics table", async () => {
+  const url = dev?.url ?? "";
+  const load = await onTerminal([
+    "load",
+    "--endpoint",
+    url,
+    "--workflow",
+    "Good",
+    "--count",
+    "12",
+    "--concurrency",
+    "3",
+    "--rate",
+    "6/s",
+  ]);
+  assert.equal(load.code, 0, load.stdout);
+  // Redrawn in place: count, rate, errors and elapsed time.
+  const bars = load.stdout
+    .split("\r\u001b[2K")
+    .filter((frame) =>
+      /^\[[#.]{24}\] \d+\/12 ended {2}[\d.]+\/s {2}errors 0 {2}[\d.]+s/.test(frame),
+    );
+  assert.ok(bars.length >= 3, JSON.stringify(load.stdout.slice(0, 400)));
+  assert.match(load.stdout, /\[#{24}\] 12\/12 ended/);
+  assert.match(load.stdout, /^executions\s+12 started: 12 succeeded/m);
+  // 12 starts at 6 a second: the last one no sooner than 11/6 s after the first.
+  const elapsed = /^elapsed\s+([\d.]+)(ms|s)/m.exec(load.stdout);
+  assert.ok(elapsed);
+  assert.ok(Number(elapsed[1]) * (elapsed[2] === "s" ? 1000 : 1) >= 1800, elapsed[0]);
+
+  const table = await onTerminal(["metrics", "workflow", "Good", "--endpoint", url]);
+  assert.equal(table.code, 0, table.stdout);
+  const [header = ""] = table.stdout.split("\n");
+  assert.ok(header.startsWith("\u001b[1mname"), JSON.stringify(header));
+  assert.match(header, /^.{4}name\s+started\s+succeeded\s+failed\s+cancelled\s+throughput/);
+  assert.ok(header.replace(/\r$/, "").endsWith("\u001b[0m"), JSON.stringify(header));
+  assert.match(table.stdout, /\nGood\s+\d+\s+\d+\s+0\s+0\s+[\d.]+\/s\s/);
+});
+
+test("cascade load --duration stops starting when the time is up; --rate paces the starts", async () => {
+  const report = json<Report & { elapsedMs: number }>(
+    await cli(
+      "load",
+      "--workflow",
+      "Good",
+      "--duration",
+      "2s",
+      "--rate",
+      "5/s",
+      "--concurrency",
+      "4",
+      "--format",
+      "json",
+    ),
+  );
+  assert.equal(report.requested, null, "unbounded: --duration decides");
+  // Starts at 0, 0.2, ..., 1.8 s: ten, give or take the one at the edge.
+  assert.ok(report.started >= 9 && report.started <= 11, `started ${report.started}`);
+  assert.equal(report.succeeded, report.started);
+  assert.ok(report.elapsedMs >= 1_800, `elapsed ${report.elapsedMs}`);
+});
+
 test("Ctrl-C stops cascade load and prints what it has (exit 130)", async () => {
   const child = spawn(
     NODE,
@@ -321,4 +415,42 @@ test("Ctrl-C stops cascade load and prints what it has (exit 130)", async () => 
   assert.equal(report.requested, 1000);
   assert.ok(report.started > 0 && report.started < 1000, `started ${report.started}`);
   assert.ok(report.succeeded > 0);
+});
+
+test("Ctrl-C does not wait for the executions in flight: the partial report comes at once", async () => {
+  const child = spawn(
+    NODE,
+    [
+      CASCADE,
+      "load",
+      "--endpoint",
+      dev?.url ?? "",
+      "--workflow",
+      "Long",
+      "--count",
+      "10",
+      "--concurrency",
+      "2",
+      "--format",
+      "json",
+    ],
+    { cwd: repoPath(), env: { ...process.env, CASCADE_ENDPOINT: "" } },
+  );
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const code = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const interruptedAt = performance.now();
+  child.kill("SIGINT");
+  assert.equal(await code, 130);
+  const took = performance.now() - interruptedAt;
+  // Each execution takes 15 s; the waits in flight are cut, not sat out.
+  assert.ok(took < 5_000, `exited ${Math.round(took)} ms after Ctrl-C`);
+  const report = JSON.parse(stdout) as Report;
+  assert.equal(report.interrupted, true);
+  assert.equal(report.started, 2);
+  assert.equal(report.unfinished, 2);
+  assert.equal(report.succeeded, 0);
 });

@@ -66,7 +66,10 @@ async function verify(request: IncomingMessage, body: string, region: string): P
   return again.headers.authorization === authorization;
 }
 
-async function capture(region: string) {
+/** What the test server answers a valid request: an app list, or what `answer` returns. */
+type Answer = (method: string, path: string) => unknown;
+
+async function capture(region: string, answer?: Answer) {
   const seen: Seen[] = [];
   const server = createServer((request, response) => {
     let body = "";
@@ -83,12 +86,15 @@ async function capture(region: string) {
         valid,
       });
       response.writeHead(valid ? 200 : 403, { "content-type": "application/json" });
+      const answered = valid ? answer?.(request.method ?? "", request.url ?? "") : undefined;
       response.end(
-        valid
-          ? request.url?.startsWith("/v1/apps/shop/executions")
-            ? JSON.stringify({ items: [] })
-            : JSON.stringify({ apps: [{ name: "shop" }] })
-          : JSON.stringify({ message: "Forbidden" }),
+        answered !== undefined
+          ? JSON.stringify(answered)
+          : valid
+            ? request.url?.startsWith("/v1/apps/shop/executions")
+              ? JSON.stringify({ items: [] })
+              : JSON.stringify({ apps: [{ name: "shop" }] })
+            : JSON.stringify({ message: "Forbidden" }),
       );
     });
   });
@@ -205,5 +211,59 @@ test("cascade process list --token (or $CASCADE_TOKEN) sends the token as a bear
     assert.ok(seen.every((s) => s.authorization === "Bearer tok-123" && s.date === undefined));
   } finally {
     server.close();
+  }
+});
+
+test("cascade metrics and cascade load sign with --profile and --region too (real processes)", async () => {
+  const home = mkdtempSync(join(tmpdir(), "cascade-sigv4-"));
+  writeFileSync(
+    join(home, "credentials"),
+    `[ops]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\n`,
+  );
+  const api = await capture("eu-west-1", (method, path) => {
+    if (path.startsWith("/v1/apps/shop/metrics/activities/work"))
+      return {
+        name: "work",
+        executions: 4,
+        errors: 0,
+        avgDurationMs: 12,
+        percentiles: { p50: 8, p95: 45, p99: 200 },
+      };
+    if (method === "POST" && path.includes("?wait="))
+      return { id: "x", status: "succeeded", durationMs: 7 };
+    if (method === "POST" && path.startsWith("/v1/apps/shop/workflows/W/executions"))
+      return { id: "x", status: "running" };
+    return undefined;
+  });
+  try {
+    const env = {
+      AWS_SHARED_CREDENTIALS_FILE: join(home, "credentials"),
+      AWS_CONFIG_FILE: join(home, "config"),
+      AWS_EC2_METADATA_DISABLED: "true",
+    };
+    const signed = ["--endpoint", api.url, "--profile", "ops", "--region", "eu-west-1"];
+    const metrics = await runCli(
+      ["metrics", "activity", "work", ...signed, "--app", "shop", "--format", "json"],
+      { env },
+    );
+    assert.equal(metrics.code, 0, metrics.stderr);
+    assert.equal(
+      metrics.stdout,
+      '{"name":"work","executions":4,"avg_duration":"12ms","p50":"8ms","p95":"45ms","p99":"200ms","error_rate":"0.00%"}\n',
+    );
+    const load = await runCli(
+      ["load", "--workflow", "W", "--count", "2", ...signed, "--format", "json"],
+      { env },
+    );
+    assert.equal(load.code, 0, load.stderr);
+    assert.equal((JSON.parse(load.stdout) as { succeeded: number }).succeeded, 2);
+    // The app listing, the metrics and each start and wait: every one signed as the profile.
+    assert.equal(api.seen.length, 1 + 1 + 2 * 2);
+    assert.ok(
+      api.seen.every((s) => s.valid),
+      JSON.stringify(api.seen.map((s) => [s.method, s.path, s.headers.authorization])),
+    );
+  } finally {
+    api.close();
   }
 });

@@ -178,3 +178,24 @@ test("validate refuses a Task whose timeout does not fit its function's, given t
     /times out at 15m \(15m \+ 5s margin to commit > 15m\): lower its timeout to at most 14m55s\n/,
   );
 });
+
+test("the seed's cascade.yaml alone, as an operator pastes it: validated, warnings only, exit 0 (a real process)", () => {
+  const run = spawnSync(
+    repoPath("node_modules", ".bin", "node"),
+    [repoPath("bin", "cascade.ts"), "validate", "test/fixtures/seed", "--format", "json"],
+    { cwd: REPO_ROOT, encoding: "utf8" },
+  );
+  assert.equal(run.status, EXIT.OK, run.stderr);
+  const report = JSON.parse(run.stdout) as { ok: boolean; errors: number; warnings: number };
+  assert.deepEqual([report.ok, report.errors], [true, 0]);
+  assert.ok(report.warnings >= 20, `${report.warnings} warnings`);
+  // Nothing else to check there is said, not an error.
+  assert.match(run.stderr, /no workflow files/);
+  // A folder with neither workflows nor cascade.yaml is still a usage error.
+  const empty = spawnSync(
+    repoPath("node_modules", ".bin", "node"),
+    [repoPath("bin", "cascade.ts"), "validate", "test/fixtures/cloudwatch"],
+    { cwd: REPO_ROOT, encoding: "utf8" },
+  );
+  assert.equal(empty.status, EXIT.USAGE, empty.stderr);
+});

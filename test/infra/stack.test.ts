@@ -42,7 +42,7 @@ before(async () => {
         audience: ["cascade"],
         tenantClaim: "tenant",
       },
-      cache: { enabled: true, ttlSeconds: 300 },
+      cache: { enabled: true, ttlSeconds: 300, maxMemoryGb: 4 },
       autoscaling: { ...c.autoscaling, engine: { min: 3, max: 1 }, api: { min: 2, max: 40 } },
       messaging: {
         batchSize: 50,
@@ -467,7 +467,12 @@ describe("the knob mapping, with every optional setting turned", () => {
   });
 
   test("cache: Valkey Serverless in a VPC, the functions inside it, its endpoint in their env", () => {
-    tuned.template.hasResourceProperties("AWS::ElastiCache::ServerlessCache", { Engine: "valkey" });
+    tuned.template.hasResourceProperties("AWS::ElastiCache::ServerlessCache", {
+      Engine: "valkey",
+      // cascade.yaml's cache.max_memory (the seed's 4gb).
+      CacheUsageLimits: { DataStorage: { Maximum: 4, Unit: "GB" } },
+    });
+    template.resourceCountIs("AWS::ElastiCache::ServerlessCache", 0);
     tuned.template.resourceCountIs("AWS::EC2::VPC", 1);
     tuned.template.hasResourceProperties("AWS::Lambda::Function", {
       VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },

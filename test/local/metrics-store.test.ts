@@ -144,6 +144,22 @@ test("samples survive a restart in hourly files; old ones are pruned, files and 
   second.close();
 });
 
+test("a store nobody reads still prunes by age as it writes (a long cascade dev)", () => {
+  const dir = join(mkdtempSync(join(tmpdir(), "cascade-metrics-")), "metrics");
+  let now = T0;
+  const store = new LocalMetricsStore({ dir, now: () => now, retentionMs: 2 * HOUR });
+  store.emit(header(), attempt(10, false), T0);
+  store.flush();
+  assert.equal(store.size, 2);
+  // Days later, with samples still arriving and no query: the old hour goes, memory and file.
+  now = T0 + 5 * HOUR;
+  store.emit(header(), attempt(20, false), now);
+  store.flush();
+  assert.equal(store.size, 2, "only the new attempt's two samples are held");
+  assert.deepEqual(readdirSync(dir), ["2026-12-01T15.jsonl"]);
+  store.close();
+});
+
 test("periods, percentile lists and the printed formats", () => {
   assert.equal(parsePeriod("24h"), 86_400);
   assert.equal(parsePeriod("90s"), 90);

@@ -109,7 +109,21 @@ export async function runDev(
   const data = server.dataDir
     ? `${show(server.dataDir)} (kept across restarts; --ephemeral for in-memory)`
     : "in memory (--ephemeral): nothing is kept";
+  // cascade.yaml's tracing is the deployed functions': said here, not silently dropped.
+  const untraced =
+    server.config.tracing.exporter === "otlp"
+      ? "tracing.exporter otlp is for the deployed functions: cascade dev does not export traces yet"
+      : undefined;
   if (json) {
+    if (untraced)
+      line(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level: "warn",
+          kind: "tracing",
+          message: untraced,
+        }),
+      );
     line(
       JSON.stringify({
         time: new Date().toISOString(),
@@ -125,6 +139,7 @@ export async function runDev(
     );
   } else {
     if (server.warnings.length > 0) io.stderr(`${formatProblems(server.warnings)}\n\n`);
+    if (untraced) io.stderr(`cascade dev: ${untraced}\n\n`);
     const example = workflows.includes("OrderFulfillment")
       ? `cascade process start --app ${server.config.name} --workflow OrderFulfillment --input '{"customer_id":"c1","cart_items":[{"id":"p1","quantity":1}]}'`
       : `cascade process start --app ${server.config.name} --workflow ${workflows[0] ?? "NAME"} --input '{}'`;

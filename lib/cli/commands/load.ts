@@ -10,24 +10,14 @@ import { randomBytes } from "node:crypto";
 import type { JsonValue } from "../../core/expr/index.ts";
 import { nearestRank } from "../../core/metrics-query.ts";
 import { MAX_SYNC_WAIT_SECONDS } from "../../manifest/index.ts";
-import {
-  ApiClient,
-  ApiError,
-  ApiUnavailableError,
-  defaultApp,
-  resolveEndpoint,
-  seg,
-} from "../api-client.ts";
+import { ApiError, ApiUnavailableError, seg } from "../api-client.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
 import { readJsonArgument } from "../json-input.ts";
+import { connect, type ProcessCommonOptions } from "./process.ts";
 
-export interface LoadOptions {
-  readonly endpoint?: string;
-  readonly app?: string;
-  readonly tenant?: string;
-  readonly token?: string;
-  readonly format: "text" | "json";
+/** The API options of `process` (endpoint, app, tenant, token, SigV4), and the load's. */
+export interface LoadOptions extends ProcessCommonOptions {
   readonly workflow: string;
   /** JSON (or @file, -) in which `{{ i }}` inside strings becomes the execution's number (1, 2, ...). */
   readonly input: string;
@@ -122,15 +112,7 @@ const ms = (value: number | null): string =>
 /** `cascade load`: exit 0 when every execution succeeded, 2 when any failed or was refused, 130 when interrupted. */
 export async function runLoad(options: LoadOptions, io: CliIo): Promise<ExitCode> {
   const template = await readJsonArgument(options.input, "--input", io);
-  const endpoint = resolveEndpoint(options.endpoint, io);
-  const token = options.token ?? io.env?.CASCADE_TOKEN;
-  const client = new ApiClient({
-    endpoint: endpoint.url,
-    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-    ...(token === undefined ? {} : { token }),
-    timeoutMs: (WAIT_SECONDS + 15) * 1000,
-  });
-  const app = options.app ?? endpoint.app ?? (await defaultApp(client));
+  const { client, app } = await connect(options, io, (WAIT_SECONDS + 15) * 1000);
   const path = `/v1/apps/${seg(app)}/workflows/${seg(options.workflow)}/executions`;
 
   const stop = new AbortController();
@@ -191,12 +173,24 @@ export async function runLoad(options: LoadOptions, io: CliIo): Promise<ExitCode
         count("LOAD_TIMEOUT");
         return;
       }
-      // The same id and input again, waiting: one long poll instead of many GETs.
-      const { body } = await client.request<Record<string, unknown>>(
-        "POST",
-        `${path}?wait=${Math.min(WAIT_SECONDS, left)}`,
-        { input, id },
-      );
+      // The same id and input again, waiting: one long poll instead of many GETs. Ctrl-C
+      // cuts it: the execution is then reported unfinished.
+      let body: Record<string, unknown>;
+      try {
+        ({ body } = await client.request<Record<string, unknown>>(
+          "POST",
+          `${path}?wait=${Math.min(WAIT_SECONDS, left)}`,
+          { input, id },
+          { signal: stop.signal },
+        ));
+      } catch (error) {
+        if (stop.signal.aborted) return;
+        // API Gateway cut the wait at its integration timeout, or the function was throttled.
+        if (error instanceof ApiError && (error.status === 504 || error.status === 503)) continue;
+        if (!(error instanceof ApiError)) throw error;
+        count(error.code);
+        return;
+      }
       if (body.status === "running") continue;
       const status = String(body.status);
       const took = typeof body.durationMs === "number" ? body.durationMs : performance.now() - t0;

@@ -4,16 +4,13 @@
  * stack's exact samples under `cascade dev` and CloudWatch on AWS.
  */
 import { formatDuration, formatRate } from "../../core/metrics-query.ts";
-import { ApiClient, defaultApp, resolveEndpoint, seg } from "../api-client.ts";
+import { seg } from "../api-client.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { CliIo } from "../io.ts";
+import { connect as connectApi, type ProcessCommonOptions } from "./process.ts";
 
-export interface MetricsOptions {
-  readonly endpoint?: string;
-  readonly app?: string;
-  readonly tenant?: string;
-  readonly token?: string;
-  readonly format: "text" | "json";
+/** The API options of `process` (endpoint, app, tenant, token, SigV4), and the window. */
+export interface MetricsOptions extends ProcessCommonOptions {
   /** `24h`, already checked. */
   readonly period: string;
   /** `p50,p95,p99`, already checked. */
@@ -42,14 +39,7 @@ interface WorkflowBody {
 }
 
 async function connect(options: MetricsOptions, io: CliIo) {
-  const endpoint = resolveEndpoint(options.endpoint, io);
-  const token = options.token ?? io.env?.CASCADE_TOKEN;
-  const client = new ApiClient({
-    endpoint: endpoint.url,
-    ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-    ...(token === undefined ? {} : { token }),
-  });
-  const app = options.app ?? endpoint.app ?? (await defaultApp(client));
+  const { client, app } = await connectApi(options, io);
   const params = new URLSearchParams({ period: options.period });
   if (options.percentiles !== undefined) params.set("percentiles", options.percentiles);
   return { client, app, query: `?${params}` };

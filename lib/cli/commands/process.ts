@@ -28,9 +28,15 @@ type Json = Record<string, unknown>;
 /** Most executions one `list --all` or `history --all` reads, as a guard against endless paging. */
 const MAX_PAGES = 1_000;
 
+/**
+ * The client every command that talks to the API uses (process, redrive, metrics, load):
+ * the endpoint, tenant, bearer token or SigV4 signer the options name, and the app.
+ * @param timeoutMs per request (default the client's, 60 s).
+ */
 export async function connect(
   options: ProcessCommonOptions,
   io: CliIo,
+  timeoutMs?: number,
 ): Promise<{ client: ApiClient; app: string }> {
   const endpoint = resolveEndpoint(options.endpoint, io);
   const { token, sign } = await credentialsFor(endpoint.url, options, io);
@@ -39,6 +45,7 @@ export async function connect(
     ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
     ...(token === undefined ? {} : { token }),
     ...(sign === undefined ? {} : { sign }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
   const app = options.app ?? endpoint.app ?? (await defaultApp(client));
   return { client, app };

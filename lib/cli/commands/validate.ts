@@ -146,7 +146,8 @@ export async function runValidate(
   }
   if (files.length === 0) {
     io.stderr(`no workflow files (.yaml, .yml) found in ${paths.join(", ") || "."}\n`);
-    return EXIT.USAGE;
+    // Nothing at all to check is a usage error; a cascade.yaml checked alone is a result.
+    if (reports.length === 0) return EXIT.USAGE;
   }
   return errors > 0 ? EXIT.INVALID : EXIT.OK;
 }

@@ -278,6 +278,7 @@ export const METRIC_NAMES = [
   "TransitionLatency",
   "BatchRecords",
   "FailedRecords",
+  "ApiLatency",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 

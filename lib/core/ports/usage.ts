@@ -65,4 +65,6 @@ export interface MetricsSink {
   latencies(app: string, values: readonly number[], at: number): void;
   /** One SQS batch: its records and how many failed (reported for redelivery). */
   records?(app: string, received: number, failed: number, at: number): void;
+  /** One HTTP API request's own latency in ms: its handling, less any wait for an execution's end. */
+  apiLatency?(app: string, ms: number, at: number): void;
 }
