@@ -7,10 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type ApiHandler, createApiHandler } from "../../lib/api/index.ts";
-import { type HttpServer, startHttpServer } from "../../lib/local/http-server.ts";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import type { ActivityFunction } from "../../lib/runtime/activities.ts";
+import { type Answer, type ApiStack, expectError, startApiStack } from "./api-stack.ts";
 
 const CHECKS = `name: Checks
 states:
@@ -90,12 +88,10 @@ const ACTIVITIES = new Map<string, ActivityFunction>([
   ],
 ]);
 
-let stack: LocalStack;
-let server: HttpServer;
-let handler: ApiHandler;
+let api: ApiStack;
 
 before(async () => {
-  stack = await startLocalStack({
+  api = await startApiStack({
     app: "shop",
     workflows: [
       { file: "checks.yaml", source: CHECKS },
@@ -103,40 +99,19 @@ before(async () => {
       { file: "nested.yaml", source: NESTED },
     ],
     activities: ACTIVITIES,
-    ephemeral: true,
-    runtime: { log: () => {} },
   });
-  handler = createApiHandler({
-    runtime: stack.runtime,
-    store: stack.store,
-    payloads: stack.payloads,
-    definitions: stack.definitions,
-    app: "shop",
-    local: true,
-  });
-  server = await startHttpServer({ handler, port: 0 });
 });
 
 after(async () => {
-  await server?.close();
-  await stack?.stop();
+  await api?.stop();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, asserted field by field
-type Answer = { status: number; body: any };
-
-async function call(method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: method === "GET" ? {} : { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
-}
-
 const EXEC = "/v1/apps/shop/executions";
+const call = (method: string, path: string, body?: unknown) => api.call(method, path, body);
 const redrive = (id: string, body: unknown) => call("POST", `${EXEC}/${id}/redrive`, body);
+const ended = (id: string) => api.ended(id);
+const history = (id: string) => api.history(id);
+type Event = Awaited<ReturnType<typeof history>>[number];
 
 async function run(workflow: string, input: unknown): Promise<Answer> {
   const started = await call("POST", `/v1/apps/shop/workflows/${workflow}/executions`, { input });
@@ -144,46 +119,11 @@ async function run(workflow: string, input: unknown): Promise<Answer> {
   return ended(started.body.id);
 }
 
-async function ended(id: string): Promise<Answer> {
-  await stack.waitFor(id, 60_000);
-  const got = await call("GET", `${EXEC}/${id}`);
-  assert.equal(got.status, 200);
-  return got;
-}
-
-interface Event {
-  type: string;
-  thread: string;
-  state?: string;
-  detail?: Record<string, unknown>;
-}
-
-async function history(id: string): Promise<Event[]> {
-  const events: Event[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await call(
-      "GET",
-      `${EXEC}/${id}/history?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-    );
-    assert.equal(page.status, 200);
-    events.push(...page.body.events);
-    cursor = page.body.cursor;
-  } while (cursor);
-  return events;
-}
-
 async function redriven(id: string, body: unknown): Promise<Answer> {
   const answer = await redrive(id, body);
   assert.equal(answer.status, 201, JSON.stringify(answer.body));
   assert.equal(answer.body.redriveOf, id);
   return ended(answer.body.id);
-}
-
-function expectError(answer: Answer, status: number, code: string, mentions?: string): void {
-  assert.equal(answer.status, status, JSON.stringify(answer.body));
-  assert.equal(answer.body.error.code, code);
-  if (mentions) assert.match(answer.body.error.message, new RegExp(mentions));
 }
 
 test("redrive from a state inside a Parallel branch: that branch starts there, the other keeps its output", async () => {

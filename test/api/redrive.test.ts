@@ -6,10 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type ApiHandler, createApiHandler } from "../../lib/api/index.ts";
-import { type HttpServer, startHttpServer } from "../../lib/local/http-server.ts";
-import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
+import type { LocalStack } from "../../lib/local/stack.ts";
 import type { ActivityFunction } from "../../lib/runtime/activities.ts";
+import { type Answer, type ApiStack, expectError, startApiStack } from "./api-stack.ts";
 
 const ORDER = `name: Order
 input_schema:
@@ -66,12 +65,11 @@ const ACTIVITIES = new Map<string, ActivityFunction>([
   ],
 ]);
 
+let api: ApiStack;
 let stack: LocalStack;
-let server: HttpServer;
-let handler: ApiHandler;
 
 before(async () => {
-  stack = await startLocalStack({
+  api = await startApiStack({
     app: "shop",
     workflows: [
       { file: "order.yaml", source: ORDER },
@@ -80,39 +78,16 @@ before(async () => {
       { file: "reader.yaml", source: READER },
     ],
     activities: ACTIVITIES,
-    ephemeral: true,
-    runtime: { log: () => {} },
   });
-  handler = createApiHandler({
-    runtime: stack.runtime,
-    store: stack.store,
-    payloads: stack.payloads,
-    definitions: stack.definitions,
-    app: "shop",
-    local: true,
-  });
-  server = await startHttpServer({ handler, port: 0 });
+  stack = api.stack;
 });
 
 after(async () => {
-  await server?.close();
-  await stack?.stop();
+  await api?.stop();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, asserted field by field
-type Answer = { status: number; body: any };
-
-async function call(method: string, path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: method === "GET" ? {} : { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === "" ? undefined : JSON.parse(text) };
-}
-
 const EXEC = "/v1/apps/shop/executions";
+const call = (method: string, path: string, body?: unknown) => api.call(method, path, body);
 const redrive = (id: string, body: unknown) => call("POST", `${EXEC}/${id}/redrive`, body);
 
 async function run(workflow: string, input: unknown): Promise<Answer> {
@@ -123,24 +98,8 @@ async function run(workflow: string, input: unknown): Promise<Answer> {
   return started;
 }
 
-async function ended(id: string): Promise<Answer> {
-  await stack.waitFor(id, 15_000);
-  const got = await call("GET", `${EXEC}/${id}`);
-  assert.equal(got.status, 200);
-  return got;
-}
-
-async function history(id: string): Promise<unknown[]> {
-  const got = await call("GET", `${EXEC}/${id}/history?limit=1000`);
-  assert.equal(got.status, 200);
-  return got.body.events;
-}
-
-function expectError(answer: Answer, status: number, code: string, mentions?: string): void {
-  assert.equal(answer.status, status, JSON.stringify(answer.body));
-  assert.equal(answer.body.error.code, code);
-  if (mentions) assert.match(answer.body.error.message, new RegExp(mentions));
-}
+const ended = (id: string) => api.ended(id, 15_000);
+const history = (id: string) => api.history(id);
 
 test("a failed execution redriven from the state that failed, with an edited input, succeeds", async () => {
   const failed = await run("Order", { amount: 500 });
