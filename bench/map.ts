@@ -22,6 +22,8 @@ const widths = process.argv.slice(2).map(Number);
 if (widths.length === 0) widths.push(1_000, 10_000);
 const timeLimitMs = Number(process.env.MAP_TIME_LIMIT_S ?? 240) * 1000;
 const maxConcurrency = Number(process.env.MAP_CONCURRENCY ?? 0);
+/** Pollers of the engine queue, as `cascade dev --concurrency` (default here 32; cascade dev defaults to 16). */
+const POLLERS = Number(process.env.MAP_POLLERS ?? 32);
 
 const source = `name: Wide
 states:
@@ -98,7 +100,7 @@ const stack = await startLocalStack({
   ephemeral: true,
   workflows: [{ file: "wide.yaml", source }],
   activities: new Map([["double", (n: number) => n * 2]]),
-  concurrency: 8,
+  concurrency: POLLERS,
   runtime: { log: () => {} },
   wrapStore,
   onError: (error) => console.error("handler error:", error),
@@ -169,7 +171,7 @@ for (const client of [stack.clients.dynamodb, stack.clients.s3, stack.clients.sq
 
 const f = (n: number, digits = 1) => n.toFixed(digits);
 console.log(
-  `cascade Map: one Task per item on dynalite + fauxqs (in-process, 8 pollers), max_concurrency ${maxConcurrency || "none"}`,
+  `cascade Map: one Task per item on dynalite + fauxqs (in-process, ${POLLERS} pollers), max_concurrency ${maxConcurrency || "none"}`,
 );
 let seq = 0;
 for (const width of widths) {

@@ -6,6 +6,7 @@
 import { applyThreadEvent, ERRORS, type ThreadEvent } from "../core/engine/index.ts";
 import type { StoredEvent, WireMessage } from "../core/ports.ts";
 import { attempt } from "./attempt.ts";
+import { startBranch } from "./branch-start.ts";
 import {
   applyEvent,
   CONFLICT,
@@ -18,7 +19,7 @@ import {
 import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { readItems } from "./items/fan-out.ts";
-import { cancelJoinBranches, finished, joinComplete, startBranch, startBranches } from "./joins.ts";
+import { cancelJoinBranches, finished, joinComplete, startBranches } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS, type Work } from "./unit-of-work.ts";
 import { collectWidePage } from "./wide-fan-in.ts";

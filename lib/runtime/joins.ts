@@ -9,12 +9,10 @@
 import {
   applyBranchFinished,
   type BranchResult,
-  type BranchSpec,
   branchThreadId,
   type Command,
   cancelJoin,
   closingCommands,
-  startBranch as engineStartBranch,
   type JoinOutcome,
   type JoinState,
   type JoinStep,
@@ -27,22 +25,14 @@ import {
   type ExecutionHeader,
   type JoinRecord,
   type OutMessage,
-  type Stored,
   type WireMessage,
 } from "../core/ports.ts";
 import { BRANCH_PAGE } from "./budget.ts";
-import {
-  applyEvent,
-  CONFLICT,
-  commitThread,
-  findCaused,
-  resend,
-  untilCommitted,
-} from "./commit.ts";
+import { applyEvent, CONFLICT, untilCommitted } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import { branchPageMessage, branchStartMessages, cancelBranchMessages, prepare } from "./outbox.ts";
+import { branchPageMessage, branchStartMessages, cancelBranchMessages } from "./outbox.ts";
 import {
   type Batch,
   type JoinReport,
@@ -51,60 +41,6 @@ import {
   Work,
 } from "./unit-of-work.ts";
 import { applyWideReports, cancelWidePage, closingMessages } from "./wide-joins.ts";
-
-/** Starts branch `index` of a join: lazily when it begins with a Task (its run carries its state). */
-export async function startBranch(
-  rt: RuntimeContext,
-  work: Work,
-  mid: string,
-  body: Extract<WireMessage, { kind: "branch" }>,
-): Promise<void> {
-  const { header } = body;
-  const definition = await rt.deps.definitions.byHash(header.definitionHash);
-  const context = await rt.executionContext(header);
-  const input = await rt.codec.load(body.input);
-  const spec: BranchSpec = {
-    id: branchThreadId(body.joinId, body.index),
-    flow: body.flow,
-    parent: { joinId: body.joinId, index: body.index },
-    input,
-    ...(body.mapIndex === undefined ? {} : { map: { index: body.mapIndex, item: input } }),
-    ...(await redriven(rt, body)),
-  };
-  const step = engineStartBranch(definition, context, spec, rt.now());
-  // A branch that starts by running an activity needs no step yet: the run message
-  // carries its state, and the run's commit is the branch's first step.
-  const lazy = await prepare(rt, header, step, 0, mid, body.check ? { check: body.check } : {});
-  if (lazy.carries && lazy.live.length > 0 && lazy.live.every((m) => m.body.kind === "run")) {
-    work.dispatch(lazy.live);
-    return;
-  }
-  if (await commitThread(rt, work, header, step, { version: 0 }, mid)) return;
-  const found = await findCaused(rt, header, spec.id, mid);
-  if (found.kind === "chain" && work.mayResend) await resend(rt, work, found.steps);
-}
-
-/**
- * A redrive's branch: the one on its path starts at the path's state; another that
- * succeeded in the original ends with the original's output (one read of its latest
- * step); any other starts afresh.
- */
-async function redriven(
-  rt: RuntimeContext,
-  body: Extract<WireMessage, { kind: "branch" }>,
-): Promise<Pick<BranchSpec, "from" | "reused">> {
-  if (body.from) {
-    const { state, data, next } = body.from;
-    const loaded = await rt.codec.load(data as unknown as Stored);
-    return { from: { state, data: loaded, ...(next ? { resume: next } : {}) } };
-  }
-  if (!body.reuse) return {};
-  const original = { ...body.header, executionId: body.reuse.of };
-  const record = await rt.store.getThread(original, body.reuse.thread);
-  if (record?.thread.status !== "succeeded") return {};
-  const output = await rt.codec.load(record.thread.data);
-  return { reused: { state: record.thread.current, output, thread: body.reuse.thread } };
-}
 
 /** A branch's report to its join. */
 export async function finished(

@@ -17,8 +17,7 @@
  *    and without one by the reconciler, which re-sends what idle executions committed.
  */
 import { randomUUID } from "node:crypto";
-import { checkInput } from "../core/cdl/input-schema.ts";
-import { ROOT_THREAD, type StartFrom, startExecution } from "../core/engine/index.ts";
+import type { StartFrom } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import {
   type ExecutionHeader,
@@ -30,21 +29,13 @@ import {
 } from "../core/ports.ts";
 import type { ActivityFunction } from "./activities.ts";
 import { finishBatch } from "./batch-finish.ts";
-import { afterCommit, applyEvent, resend } from "./commit.ts";
 import { RuntimeContext, type RuntimeDeps, type RuntimeOptions } from "./context.ts";
 import { failDeadLetter } from "./dead-letter.ts";
-import { deliverEvent, drain, processMessage } from "./dispatch.ts";
-import { StartError } from "./errors.ts";
-import { EXECUTION_ID_PATTERN, MESSAGE_IDS } from "./message-ids.ts";
-import { prepare } from "./outbox.ts";
+import { drain, processMessage } from "./dispatch.ts";
+import { cancelCall, type HttpCalls, signalCall, startCall } from "./http-calls.ts";
+import { MESSAGE_IDS } from "./message-ids.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
-import {
-  eventWaiters,
-  findConsumer,
-  finishStart,
-  resendConsumer,
-  stillWanted,
-} from "./recovery.ts";
+import { stillWanted } from "./recovery.ts";
 import { type RedriveRequest, redrive } from "./redrive.ts";
 import { Batch, Work } from "./unit-of-work.ts";
 import { chargeRecords } from "./usage.ts";
@@ -88,8 +79,16 @@ export class Runtime {
   readonly #rt: RuntimeContext;
   readonly #persisted = new Set<string>();
 
+  readonly #calls: HttpCalls;
+
   constructor(deps: RuntimeDeps, options: RuntimeOptions) {
     this.#rt = new RuntimeContext(deps, options);
+    this.#calls = {
+      rt: this.#rt,
+      persisted: this.#persisted,
+      work: (batch, cause, header) => this.#work(batch, cause, header),
+      finish: (batch, work) => this.#finish(batch, work),
+    };
   }
 
   get codec() {
@@ -127,101 +126,7 @@ export class Runtime {
     input: JsonValue,
     options: StartOptions = {},
   ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
-    return this.#rt.metered("api", () => this.#start(workflow, input, options));
-  }
-
-  async #start(
-    workflow: string,
-    input: JsonValue,
-    options: {
-      id?: string;
-      tenant?: string;
-      traceparent?: string;
-      /** A redrive: the definition it is pinned to and where it starts (see redrive.ts). */
-      redrive?: { readonly definitionHash: string; readonly from: StartFrom };
-    } = {},
-  ): Promise<{ executionId: string; created: boolean; record: ThreadRecord }> {
-    const rt = this.#rt;
-    const { definitions, store } = rt.deps;
-    const redrive = options.redrive;
-    const current = redrive
-      ? {
-          hash: redrive.definitionHash,
-          definition: await definitions.byHash(redrive.definitionHash),
-        }
-      : definitions.current(workflow);
-    if (!redrive && !this.#persisted.has(current.hash)) {
-      await definitions.persist(workflow);
-      this.#persisted.add(current.hash);
-    }
-    if (options.id !== undefined && !EXECUTION_ID_PATTERN.test(options.id)) {
-      throw new StartError(
-        "INVALID_ID",
-        `'${options.id}' is not a valid execution id: 1-128 letters, digits, _ . : - (starting with a letter or digit)`,
-      );
-    }
-    if (current.definition.inputSchema && !redrive) {
-      const problems = checkInput(current.definition.inputSchema, input);
-      if (problems.length > 0) {
-        throw new StartError(
-          "INVALID_INPUT",
-          `the input does not match ${workflow}'s input_schema`,
-          problems,
-        );
-      }
-    }
-    const now = rt.now();
-    const executionId = options.id ?? randomUUID();
-    const tenant = options.tenant ?? "default";
-    const header: ExecutionHeader = {
-      tenant,
-      executionId,
-      app: rt.options.app,
-      workflow,
-      definitionHash: current.hash,
-      startedAt: now,
-      input: await rt.headerCodec.store(input, { tenant, executionId }),
-      ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
-    };
-    const context = await rt.executionContext(header);
-    const step = startExecution(current.definition, context, now, redrive?.from);
-    const mid = MESSAGE_IDS.start(executionId);
-    const prepared = await prepare(rt, header, step, 1, mid);
-    const ended = step.thread.status !== "running";
-    // The summary first: it holds the first step, so a start that stops here is finished
-    // by its retry or by the reconciler, never left an orphan.
-    const result = await store.createExecution(prepared.record, rt.stepExpiry(header, ended));
-    const batch = new Batch(false);
-    const work = this.#work(batch, mid);
-    if (!result.created) {
-      const existing = result.existing;
-      const existingInput = await rt.headerCodec.load(existing.header.input);
-      if (
-        existing.header.workflow !== workflow ||
-        JSON.stringify(existingInput) !== JSON.stringify(input)
-      ) {
-        throw new StartError(
-          "ID_CONFLICT",
-          `execution '${executionId}' already exists with another workflow or input`,
-        );
-      }
-      await finishStart(rt, work, existing);
-      await this.#finish(batch, work);
-      const record = (await store.getExecution(header.tenant, executionId)) ?? existing;
-      return { executionId, created: false, record };
-    }
-    const usage = rt.takeUsage(header);
-    const first = usage ? { ...prepared.record, usage } : prepared.record;
-    if (await store.putThread(first, 0, rt.stepExpiry(header, ended)))
-      await afterCommit(rt, work, prepared.record, prepared);
-    else await finishStart(rt, work, prepared.record);
-    rt.metrics.emit(
-      header,
-      [{ name: "WorkflowStarted", value: 1, unit: "Count", dimensions: { workflow } }],
-      now,
-    );
-    await this.#finish(batch, work);
-    return { executionId, created: true, record: prepared.record };
+    return this.#rt.metered("api", () => startCall(this.#calls, workflow, input, options));
   }
 
   /**
@@ -299,38 +204,7 @@ export class Runtime {
    * `ended` when the execution had ended otherwise.
    */
   cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
-    return this.#rt.metered("api", () => this.#cancel(tenant, executionId, reason));
-  }
-
-  async #cancel(tenant: string, executionId: string, reason: string): Promise<CancelOutcome> {
-    const rt = this.#rt;
-    const view = await rt.store.getExecution(tenant, executionId);
-    if (!view) return { outcome: "missing" };
-    const mid = MESSAGE_IDS.cancel(executionId);
-    const batch = new Batch(false);
-    const work = this.#work(batch, mid);
-    if (view.thread.status !== "running") {
-      if (view.causedBy !== mid && view.origin !== mid)
-        return { outcome: "ended", status: view.thread.status };
-      // A retry: the first call committed the cancel and may have stopped before the rest.
-      await resend(rt, work, [view]);
-      await this.#finish(batch, work);
-      return { outcome: "cancelled" };
-    }
-    await rt.store.requestCancel(view.header, reason, rt.runningExpiry(view.header));
-    const applied = await applyEvent(
-      rt,
-      work,
-      view.header,
-      ROOT_THREAD,
-      { type: "CancelRequested", reason },
-      mid,
-    );
-    await this.#finish(batch, work);
-    if (applied === "committed" || applied === "resent") return { outcome: "cancelled" };
-    const latest = await rt.store.getExecution(tenant, executionId);
-    if (latest?.causedBy === mid) return { outcome: "cancelled" };
-    return { outcome: "ended", status: latest?.thread.status ?? view.thread.status };
+    return this.#rt.metered("api", () => cancelCall(this.#calls, tenant, executionId, reason));
   }
 
   /**
@@ -346,68 +220,9 @@ export class Runtime {
     payload: JsonValue,
     id: string = randomUUID(),
   ): Promise<boolean> {
-    return this.#rt.metered("api", () => this.#signal(tenant, executionId, event, payload, id));
-  }
-
-  async #signal(
-    tenant: string,
-    executionId: string,
-    event: string,
-    payload: JsonValue,
-    id: string,
-  ): Promise<boolean> {
-    const rt = this.#rt;
-    const { store } = rt;
-    const view = await store.getExecution(tenant, executionId);
-    if (view?.thread.status !== "running") return false;
-    const header = view.header;
-    const stored = await rt.codec.store(payload, header);
-    const order = `${String(rt.now()).padStart(13, "0")}-${id}`;
-    const batch = new Batch(false);
-    const work = this.#work(batch, MESSAGE_IDS.signal(id, ROOT_THREAD));
-    const accepted = await store.bufferEvent(
-      header,
-      event,
-      id,
-      order,
-      stored,
-      rt.runningExpiry(header),
+    return this.#rt.metered("api", () =>
+      signalCall(this.#calls, tenant, executionId, event, payload, id),
     );
-    if (!accepted) {
-      // A retry: the thread that took the event may have stopped before marking it or
-      // before sending what followed.
-      const marker = await store.bufferedEventConsumer(header, event, id);
-      const consumer =
-        marker?.consumedBy ?? (await findConsumer(rt, header, marker?.takers ?? [], id));
-      if (consumer !== undefined) {
-        if (marker?.consumedBy === undefined)
-          await store.deleteBufferedEvent(header, event, id, consumer);
-        await resendConsumer(rt, work, header, consumer, id);
-        await this.#finish(batch, work);
-        return true;
-      }
-    }
-    // Delivery is tried either way, in case the first attempt stopped before it: to the
-    // root if it waits, then to the branches indexed as waiting (one query a page), until
-    // this event is taken or none is left. A thread that starts waiting after this read
-    // takes the event itself (its own take-event), so an entry missed here loses nothing.
-    const deliver = async (thread: string): Promise<boolean> => {
-      const outcome = await deliverEvent(rt, work, MESSAGE_IDS.signal(id, thread), {
-        kind: "take-event",
-        header,
-        thread,
-        event,
-      });
-      return outcome === "none-buffered" || (typeof outcome === "object" && outcome.took === id);
-    };
-    const rootWaits = view.thread.waiting?.kind === "event" && view.thread.waiting.event === event;
-    if (!(rootWaits && (await deliver(ROOT_THREAD)))) {
-      for await (const thread of eventWaiters(rt, header, event)) {
-        if (thread !== ROOT_THREAD && (await deliver(thread))) break;
-      }
-    }
-    await this.#finish(batch, work);
-    return true;
   }
 
   /**

@@ -34,7 +34,7 @@ states:
       },
     ],
     activities: new Map([["double", ((line: { n: number }) => line.n * 2) as never]]),
-    concurrency: 8,
+    concurrency: Number(process.env.SCALE_POLLERS ?? 32),
     runtime: { log: () => {} },
   });
   for (const bucket of ["scale-in", "scale-out"])

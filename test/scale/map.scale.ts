@@ -30,7 +30,7 @@ states:
       },
     ],
     activities: new Map([["double", ((n: number) => n * 2) as never]]),
-    concurrency: 8,
+    concurrency: Number(process.env.SCALE_POLLERS ?? 32),
     runtime: { log: () => {} },
   });
 });
