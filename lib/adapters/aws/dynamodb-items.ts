@@ -5,9 +5,11 @@ import {
   type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
+import { TABLE } from "../../manifest/index.ts";
 
 export type Item = Record<string, AttributeValue>;
 export type Client = Pick<DynamoDBClient, "send">;
@@ -59,6 +61,28 @@ export function unpackRecord<T = unknown>(value: AttributeValue | undefined): T 
   return JSON.parse(
     inflateRawSync(raw, { maxOutputLength: MAX_UNPACKED_BYTES }).toString("utf8"),
   ) as T;
+}
+
+/** An unconditional put of one small record of an execution (its cancel request, its last failure). */
+export async function putRecord(
+  client: Client,
+  table: string,
+  pk: AttributeValue,
+  sk: string,
+  value: unknown,
+  expiresAt?: number,
+): Promise<void> {
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        pk,
+        sk: S(sk),
+        d: S(JSON.stringify(value)),
+        ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
+      },
+    }),
+  );
 }
 
 /** One page of a query: the items' `d` records, and the key to go on from when there are more. */

@@ -56,6 +56,7 @@ import {
   isConditionFailure,
   N,
   packRecord,
+  putRecord,
   queryItems,
   S,
   STEP_DIGITS,
@@ -452,36 +453,16 @@ export class DynamoDbExecutionStore implements ExecutionStore {
     return eventWaiters(this.#client, this.#table, this.#pk(header), event, limit, cursor);
   }
 
-  async requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: {
-          pk: this.#pk(header),
-          sk: S(ITEM.cancel),
-          d: S(JSON.stringify(reason)),
-          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
-        },
-      }),
-    );
+  requestCancel(header: ExecutionHeader, reason: string, expiresAt?: number): Promise<void> {
+    return putRecord(this.#client, this.#table, this.#pk(header), ITEM.cancel, reason, expiresAt);
   }
 
   cancelRequested(header: ExecutionHeader): Promise<string | undefined> {
     return this.#get<string>(this.#pk(header), ITEM.cancel);
   }
 
-  async noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: {
-          pk: this.#pk(header),
-          sk: S(ITEM.failure),
-          d: S(JSON.stringify(note)),
-          ...(expiresAt === undefined ? {} : { [TABLE.ttlAttribute]: N(expiresAt) }),
-        },
-      }),
-    );
+  noteFailure(header: ExecutionHeader, note: FailureNote, expiresAt?: number): Promise<void> {
+    return putRecord(this.#client, this.#table, this.#pk(header), ITEM.failure, note, expiresAt);
   }
 
   lastFailure(header: ExecutionHeader): Promise<FailureNote | undefined> {
