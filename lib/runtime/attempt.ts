@@ -62,7 +62,7 @@ export function activityKeys(
  * Runs one attempt. With `watch` (default), the thread's latest step is read every
  * `cancelPollMs` while the activity runs, and the attempt is aborted once the thread no
  * longer waits for it (cancelled, dropped by its join, timed out). `killed` aborts it
- * with its invocation.
+ * with its invocation. `base`: the step a run carrying an uncommitted step applies to.
  */
 export async function attempt(
   rt: RuntimeContext,
@@ -71,13 +71,14 @@ export async function attempt(
   input: JsonValue,
   watch = true,
   killed?: AbortSignal,
+  base?: number,
 ): Promise<AttemptOutcome> {
   const cacheKey = body.cache && rt.deps.cache ? resultCacheKey(header, body) : undefined;
   if (cacheKey !== undefined) {
     const hit = await cacheGet(rt, header, body.activity, cacheKey);
     if (hit !== undefined) return { ok: hit, cache: "hit" };
   }
-  const outcome = await runAttempt(rt, header, body, input, watch, killed);
+  const outcome = await runAttempt(rt, header, body, input, watch, killed, base);
   if (cacheKey !== undefined && body.cache && "ok" in outcome)
     await cacheSet(rt, header, body.activity, cacheKey, outcome.ok, body.cache.ttlMs);
   return cacheKey === undefined ? outcome : { ...outcome, cache: "miss" };
@@ -226,6 +227,7 @@ async function runAttempt(
   input: JsonValue,
   watch: boolean,
   killed: AbortSignal | undefined,
+  base: number | undefined,
 ): Promise<{ ok: JsonValue } | { error: WorkflowError }> {
   const controller = new AbortController();
   // A killed invocation's activities stop with it, as they would with a killed Lambda.
@@ -233,7 +235,7 @@ async function runAttempt(
   killed?.addEventListener("abort", onKill, { once: true });
   const key = runningKey(header, body.token.thread);
   rt.running.set(key, controller);
-  const stopWatch = watch ? watchThread(rt, header, body.token, controller) : () => {};
+  const stopWatch = watch ? watchThread(rt, header, body.token, controller, base) : () => {};
   const started = performance.now();
   let failed = true;
   try {
@@ -284,6 +286,7 @@ function watchThread(
   header: ExecutionHeader,
   token: AttemptBody["token"],
   controller: AbortController,
+  base: number | undefined,
 ): () => void {
   const every = rt.options.cancelPollMs ?? DEFAULT_CANCEL_POLL_MS;
   let timer: NodeJS.Timeout | undefined;
@@ -292,8 +295,11 @@ function watchThread(
     try {
       const latest = await rt.store.getThread(header, token.thread);
       const t = latest?.thread;
+      // A run that carries its thread's uncommitted step is wanted while nothing has
+      // committed on top of the step it carries it on (`base`).
       const wanted =
         t === undefined ||
+        (base !== undefined && latest?.version === base) ||
         (t.status === "running" &&
           t.waiting?.kind === "activity" &&
           t.step === token.step &&

@@ -33,7 +33,10 @@ export interface Snapshot {
   readonly version: number;
   readonly causedBy?: string;
   readonly origin?: string;
-  /** History of an uncommitted branch start (version 0), written with the first step. */
+  /**
+   * History of an uncommitted step on top of `version` (a branch's or a start's first
+   * step, 0; a join's continuation), written with the next commit.
+   */
   readonly pending?: readonly HistoryEvent[];
 }
 
@@ -143,7 +146,8 @@ export async function applyEvent(
         return { value: "resent" };
       }
       if (found.kind === "done") return { value: "done" };
-      const latest = found.latest;
+      const latest =
+        found.latest ?? (threadId === ROOT_THREAD ? await lazyRoot(rt, header) : undefined);
       if (!latest) {
         if (current.type !== "CancelRequested" && current.type !== "Aborted") {
           throw new RuntimeError(
@@ -188,6 +192,19 @@ export async function applyEvent(
   });
 }
 
+/**
+ * The root of a lazy start (its summary is step 0: the first run carries the root and
+ * has not committed): the summary as the step an event applies to, its history pending.
+ */
+async function lazyRoot(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+): Promise<Snapshot | undefined> {
+  const summary = await rt.store.getSummary(header.tenant, header.executionId);
+  if (summary?.version !== 0 || summary.thread.status !== "running") return undefined;
+  return { thread: summary.thread, version: 0, pending: summary.events };
+}
+
 /** Raised when a step cannot be made to fit DynamoDB's item limit. */
 export class PayloadTooLarge extends RuntimeError {
   constructor(message: string) {
@@ -224,7 +241,7 @@ export async function commitThread(
     mid,
     origin === undefined ? {} : { origin },
   );
-  const pending = "pending" in previous && expected === 0 ? (previous.pending ?? []) : [];
+  const pending = "pending" in previous ? (previous.pending ?? []) : [];
   const base =
     pending.length > 0
       ? { ...prepared.record, events: [...pending, ...prepared.record.events] }

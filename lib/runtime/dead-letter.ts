@@ -34,8 +34,9 @@ export async function failDeadLetter(
     applyEvent(rt, work, header, thread, event, mid);
   switch (body.kind) {
     case "run":
-      // A branch's first run carries the branch's only state: fail the attempt from it.
-      if (body.version === 0 && body.thread) {
+      // A run that carries an uncommitted step (a branch's or a start's first, a join's
+      // continuation) carries its thread's only state: fail the attempt from it.
+      if ((body.version === 0 || body.events !== undefined) && body.thread) {
         await applyEvent(
           rt,
           work,
@@ -45,7 +46,7 @@ export async function failDeadLetter(
           mid,
           {
             thread: body.thread,
-            version: 0,
+            version: body.version,
             ...(body.events === undefined ? {} : { pending: body.events }),
           },
         );

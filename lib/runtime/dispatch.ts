@@ -63,7 +63,7 @@ export async function processMessage(
     case "read-items":
       return readItems(rt, work, mid, body);
     case "join-complete":
-      return joinComplete(rt, work, mid, body);
+      return joinComplete(rt, work, mid, body, arrival);
     case "start-branches":
       return startBranches(rt, work, body);
     case "take-event":
@@ -135,7 +135,10 @@ async function run(
     }
     if (found.kind === "done") return;
     const latest = found.latest;
-    if (latest) {
+    // A run carrying an uncommitted step on top of the thread's latest: nothing has
+    // committed since, so the step it carries is still the thread's state.
+    const carries = body.events !== undefined && latest?.version === body.version;
+    if (latest && !carries) {
       const t = latest.thread;
       const waiting =
         latest.version === body.version &&
@@ -145,7 +148,7 @@ async function run(
         t.attempt === token.attempt;
       if (!waiting) return;
       carried = latest;
-    } else if (body.version !== 0) {
+    } else if (!latest && body.version !== 0) {
       throw new RuntimeError(
         "MISSING_RECORD",
         `thread ${token.thread} of ${header.executionId} has no step ${body.version}`,
@@ -170,6 +173,7 @@ async function run(
       await rt.codec.load(body.input),
       true,
       work.batch.signal,
+      carried?.pending === undefined ? undefined : carried.version,
     );
     const cache = outcome.cache;
     event =

@@ -5,7 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { checkInput } from "../core/cdl/input-schema.ts";
-import { ROOT_THREAD, type StartFrom, startExecution } from "../core/engine/index.ts";
+import {
+  ROOT_THREAD,
+  type StartFrom,
+  startExecution,
+  type ThreadStep,
+} from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
 import type { ExecutionHeader, ThreadRecord } from "../core/ports.ts";
 import { afterCommit, applyEvent, resend } from "./commit.ts";
@@ -13,7 +18,7 @@ import type { RuntimeContext } from "./context.ts";
 import { deliverEvent } from "./dispatch.ts";
 import { StartError } from "./errors.ts";
 import { EXECUTION_ID_PATTERN, MESSAGE_IDS } from "./message-ids.ts";
-import { prepare } from "./outbox.ts";
+import { type Prepared, prepare } from "./outbox.ts";
 import { eventWaiters, findConsumer, finishStart, resendConsumer } from "./recovery.ts";
 import type { CancelOutcome } from "./runtime.ts";
 import { Batch, type Work } from "./unit-of-work.ts";
@@ -84,7 +89,10 @@ export async function startCall(
   const context = await rt.executionContext(header);
   const step = startExecution(current.definition, context, now, redrive?.from);
   const mid = MESSAGE_IDS.start(executionId);
-  const prepared = await prepare(rt, header, step, 1, mid);
+  // A start whose first state is a Task writes only its summary: the run carries the
+  // root's state and history, and the run's commit is the root's first step.
+  const lazy = redrive ? undefined : await lazyStart(rt, header, step, mid);
+  const prepared = lazy ?? (await prepare(rt, header, step, 1, mid));
   const ended = step.thread.status !== "running";
   // The summary first: it holds the first step, so a start that stops here is finished
   // by its retry or by the reconciler, never left an orphan.
@@ -109,10 +117,15 @@ export async function startCall(
     return { executionId, created: false, record };
   }
   const usage = rt.takeUsage(header);
-  const first = usage ? { ...prepared.record, usage } : prepared.record;
-  if (await store.putThread(first, 0, rt.stepExpiry(header, ended)))
-    await afterCommit(rt, work, prepared.record, prepared);
-  else await finishStart(rt, work, prepared.record);
+  if (lazy) {
+    // What the call spent rides with the run, whose commit records it.
+    work.dispatch(usage ? lazy.live.map((m) => ({ ...m, usage })) : lazy.live);
+  } else {
+    const first = usage ? { ...prepared.record, usage } : prepared.record;
+    if (await store.putThread(first, 0, rt.stepExpiry(header, ended)))
+      await afterCommit(rt, work, prepared.record, prepared);
+    else await finishStart(rt, work, prepared.record);
+  }
   rt.metrics.emit(
     header,
     [{ name: "WorkflowStarted", value: 1, unit: "Count", dimensions: { workflow } }],
@@ -120,6 +133,28 @@ export async function startCall(
   );
   await calls.finish(batch, work);
   return { executionId, created: true, record: prepared.record };
+}
+
+/**
+ * The first step of a start, prepared uncommitted (version 0) when all it causes is runs
+ * of the root (and timers): undefined when it must be committed — it ends at once, starts
+ * a fan-out, waits for an event, or its run cannot carry the root within SQS's limit.
+ */
+async function lazyStart(
+  rt: RuntimeContext,
+  header: ExecutionHeader,
+  step: ThreadStep,
+  mid: string,
+): Promise<Prepared | undefined> {
+  if (step.thread.status !== "running" || step.thread.waiting?.kind !== "activity")
+    return undefined;
+  const prepared = await prepare(rt, header, step, 0, mid);
+  const runs = prepared.live.filter((m) => m.body.kind === "run" && m.notBefore === undefined);
+  const timers = prepared.live.filter((m) => m.body.kind === "event" && m.notBefore !== undefined);
+  const only = runs.length === 1 && runs.length + timers.length === prepared.live.length;
+  if (!prepared.carries || !only || prepared.joins.length > 0 || prepared.cancels.length > 0)
+    return undefined;
+  return prepared;
 }
 
 export async function cancelCall(

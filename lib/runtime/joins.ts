@@ -30,6 +30,7 @@ import {
 import { BRANCH_PAGE } from "./budget.ts";
 import { applyEvent, CONFLICT, untilCommitted } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
+import { continueWithRun } from "./continuation.ts";
 import { RuntimeError } from "./errors.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { branchPageMessage, branchStartMessages, cancelBranchMessages } from "./outbox.ts";
@@ -203,7 +204,7 @@ async function applyJoinReports(
     let closedBy = record.closedBy;
     let outputs = record.outputs;
     let causedBy = record.causedBy;
-    const caused: { report: JoinReport; commands: readonly Command[] }[] = [];
+    const caused: { report: JoinReport; commands: readonly Command[]; fresh?: true }[] = [];
     let changed = false;
     for (const report of reports) {
       const step = report.apply(join);
@@ -231,7 +232,7 @@ async function applyJoinReports(
         outputs = { ...outputs, [String(report.output.index)]: report.output.value };
       causedBy = report.mid;
       join = step.join;
-      caused.push({ report, commands: step.commands });
+      caused.push({ report, commands: step.commands, fresh: true });
     }
     const next: JoinRecord = {
       ...record,
@@ -246,17 +247,21 @@ async function applyJoinReports(
     if (changed && !(await store.putJoin(next, record.version, expires))) return CONFLICT;
     const target = changed ? next : record;
     const out: { report: JoinReport; messages: OutMessage[] }[] = [];
-    for (const { report, commands } of caused)
-      out.push({ report, messages: await joinMessages(rt, target, commands) });
+    for (const { report, commands, fresh } of caused)
+      out.push({ report, messages: await joinMessages(rt, target, commands, fresh) });
     return { value: out };
   });
 }
 
-/** The messages of a join's commands; their ids name the join, so every copy dedupes. */
+/**
+ * The messages of a join's commands; their ids name the join, so every copy dedupes.
+ * @param fresh true for the commands of the write that closed the join (see `fresh`).
+ */
 export async function joinMessages(
   rt: RuntimeContext,
   record: JoinRecord,
   commands: readonly Command[],
+  fresh?: true,
 ): Promise<OutMessage[]> {
   const out: OutMessage[] = [];
   const header = record.header;
@@ -284,6 +289,7 @@ export async function joinMessages(
           parent: command.parent,
           outcome: withOutputs(command.outcome, record.outputs),
           ...(record.parent ? { parentSnapshot: record.parent } : {}),
+          ...(fresh ? { fresh } : {}),
         },
       });
     }
@@ -348,6 +354,7 @@ export async function joinComplete(
   work: Work,
   mid: string,
   body: Extract<WireMessage, { kind: "join-complete" }>,
+  arrival: { readonly receiveCount: number },
 ): Promise<void> {
   let event: ThreadEvent;
   if (body.outcome.status === "succeeded") {
@@ -373,7 +380,16 @@ export async function joinComplete(
   } else {
     event = { type: "JoinCompleted", token: body.parent, outcome: body.outcome };
   }
-  await applyEvent(rt, work, body.header, body.parent.thread, event, mid, body.parentSnapshot);
+  // Just closed: when the parent goes on to run an activity, that run carries the step.
+  const snapshot = body.parentSnapshot;
+  if (
+    body.fresh &&
+    arrival.receiveCount === 1 &&
+    snapshot &&
+    (await continueWithRun(rt, work, body.header, body.parent.thread, event, mid, snapshot))
+  )
+    return;
+  await applyEvent(rt, work, body.header, body.parent.thread, event, mid, snapshot);
 }
 
 /** A join's outcome with the outputs it holds. */

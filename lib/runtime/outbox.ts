@@ -346,8 +346,9 @@ async function continuesEarly(
 /**
  * Keeps every message within SQS's limit: a large input is referenced, then a run stops
  * carrying its thread (its handler reads the thread instead).
- * @returns false when a branch's first run (whose thread exists nowhere else) cannot
- * carry it: the branch's start must then be committed.
+ * @returns false when a run that carries an uncommitted step (a branch's or a start's
+ * first run, a join's continuation: its thread exists nowhere else) cannot carry it:
+ * that step must then be committed.
  */
 export async function fitMessages(
   rt: RuntimeContext,
@@ -367,7 +368,9 @@ export async function fitMessages(
       jsonBytesUpTo({ ...message, body }, MESSAGE_BUDGET_BYTES) > MESSAGE_BUDGET_BYTES &&
       body.kind === "run"
     ) {
-      if (body.version === 0) carries = false;
+      // A run that carries an uncommitted step (a lazy start, a join's continuation)
+      // has nowhere to read it from: that step must be committed instead.
+      if (body.version === 0 || body.events !== undefined) carries = false;
       else {
         const { thread: _thread, events: _events, ...rest } = body;
         body = rest;

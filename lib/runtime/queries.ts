@@ -281,7 +281,17 @@ export async function readHistory(
   limit: number,
   cursor?: string,
   maxValueBytes: number = Number.POSITIVE_INFINITY,
+  view?: ExecutionView,
 ): Promise<{ items: AnsweredHistoryEvent[]; cursor?: string }> {
+  // A lazy start's root has no step until its first run commits (`view` is then its
+  // summary, step 0): its first events, a few, are the summary's, ahead of the rest.
+  const lead = cursor === undefined && view?.version === 0 ? view.events : [];
+  if (lead.length > 0) {
+    const more = Math.max(1, limit - lead.length);
+    const rest = await readHistory(store, codec, owner, more, cursor, maxValueBytes);
+    const items = [...(await loadEvents(codec, owner, lead, maxValueBytes)), ...rest.items];
+    return rest.cursor === undefined ? { items } : { items, cursor: rest.cursor };
+  }
   let page = await store.readHistory(owner.tenant, owner.executionId, limit, cursor);
   // A page of large events ends early, at the last that fits, so that the next page
   // (from its cursor) gets the rest: one more read, of fewer events.

@@ -12,6 +12,7 @@ import { type RuntimeContext, runningKey } from "./context.ts";
 import { joinMessages } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { fitMessages, outboxOf, summaryOf } from "./outbox.ts";
+import { resendLazyStart } from "./recovery.ts";
 import type { Work } from "./unit-of-work.ts";
 import { repairWideJoin } from "./wide-joins.ts";
 
@@ -96,6 +97,15 @@ async function repair(
   const { store } = rt;
   if (now - summary.committedAt < idleMs) return undefined;
   const root = await store.stateAt(header, ROOT_THREAD, 1);
+  if (!root && summary.version === 0) {
+    // A lazy start: its first run commits the root's first step, and its activity may
+    // still be running.
+    const key = runningKey(header, "root#0");
+    if (now - summary.committedAt < graceMs || rt.reconciled.has(key)) return undefined;
+    await resendLazyStart(rt, work, summary);
+    rt.remember(key);
+    return "re-sent the outbox of a start that committed no step (its first run)";
+  }
   if (!root) {
     // The start stopped between its summary and its first step.
     await store.putThread(summary, 0, rt.stepExpiry(header, summary.thread.status !== "running"));

@@ -7,6 +7,7 @@ import { ROOT_THREAD } from "../core/engine/index.ts";
 import type { ExecutionHeader, OutMessage, ThreadRecord } from "../core/ports.ts";
 import { findCaused, RECENT_STEPS, resend } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
+import { fitMessages, outboxOf } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /**
@@ -20,6 +21,10 @@ export async function finishStart(
 ): Promise<void> {
   const { header } = summary;
   const first = await rt.store.stateAt(header, ROOT_THREAD, 1);
+  if (!first && summary.version === 0) {
+    await resendLazyStart(rt, work, summary);
+    return;
+  }
   if (!first) {
     const ended = summary.thread.status !== "running";
     await rt.store.putThread(summary, 0, rt.stepExpiry(header, ended));
@@ -28,6 +33,24 @@ export async function finishStart(
   }
   const found = await findCaused(rt, header, ROOT_THREAD, summary.causedBy);
   if (found.kind === "chain") await resend(rt, work, found.steps);
+}
+
+/**
+ * Re-sends the first run of a lazy start (its summary is step 0, and the run's commit
+ * the root's first step) with the history it carries; a copy whose step is committed
+ * finds it and stops.
+ */
+export async function resendLazyStart(
+  rt: RuntimeContext,
+  work: Work,
+  summary: ThreadRecord,
+): Promise<void> {
+  // Its timers too: they went in the same send (a second firing changes nothing).
+  const messages = outboxOf(summary).map((m) =>
+    m.body.kind === "run" ? { ...m, body: { ...m.body, events: summary.events } } : m,
+  );
+  await fitMessages(rt, summary.header, messages);
+  work.dispatch(messages);
 }
 
 /** Re-sends what the step that consumed event `key` of a thread caused, while it is the latest. */

@@ -115,6 +115,7 @@ export function chargeRecords(usage: InvocationUsage, envelopes: readonly OutMes
     const { header } = envelope.body;
     executions.add(keyOf(header));
     usage.add(header, { invocations: 1 / n, sqs: 2 / n + (envelope.sendShare ?? 0) });
+    if (envelope.usage) usage.add(header, envelope.usage);
   }
   usage.serves(executions.size);
 }

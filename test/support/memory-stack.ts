@@ -63,6 +63,8 @@ export interface StackOptions {
   readonly tracer?: Tracer;
   /** The user's buckets for `item_reader:`/`result_writer:`. Default: an empty MemoryObjectStore. */
   readonly objects?: MemoryObjectStore;
+  /** How often a running activity checks its thread (ms, real time). Default the runtime's. */
+  readonly cancelPollMs?: number;
 }
 
 export function memoryStack(options: StackOptions) {
@@ -158,6 +160,7 @@ export function memoryStack(options: StackOptions) {
       ...(options.workerRegions ? { workerRegions: new Set(options.workerRegions) } : {}),
       ...(options.inline === undefined ? {} : { inline: options.inline }),
       ...(options.wideJoinFrom === undefined ? {} : { wideJoinFrom: options.wideJoinFrom }),
+      ...(options.cancelPollMs === undefined ? {} : { cancelPollMs: options.cancelPollMs }),
     },
   );
   const runtime = options.tracer ? traceRuntime(untraced, options.tracer) : untraced;

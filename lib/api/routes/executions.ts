@@ -110,7 +110,7 @@ export const executionRoutes: RouteGroup = (env) => {
         const id = view.header.executionId;
         const cursor = unwrapCursor(ctx.tenant, id, ctx.query.cursor);
         const page = await withCursor(cursor, () =>
-          readHistory(store, env.codec, view.header, limit, cursor, MAX_ANSWER_VALUE_BYTES),
+          readHistory(store, env.codec, view.header, limit, cursor, MAX_ANSWER_VALUE_BYTES, view),
         );
         const next = wrapCursor(ctx.tenant, id, page.cursor);
         return {

@@ -150,6 +150,11 @@ export type WireMessage =
       readonly outcome: JoinOutcome;
       /** The waiting thread as the join last knew it: continuing it needs no read when still current. */
       readonly parentSnapshot?: ParentSnapshot;
+      /**
+       * Sent by the report whose write closed the join (not re-derived by a redelivered
+       * one): no continuation of the parent can have been committed yet.
+       */
+      readonly fresh?: true;
     }
   | {
       /** A dedicated worker's job: run the activity, send the outcome back as an `event`. */

@@ -53,6 +53,11 @@ export interface OutMessage {
    * commit nothing of the execution after the send).
    */
   readonly sendShare?: number;
+  /**
+   * What its sender spent for the execution and recorded nowhere: a lazy start's call,
+   * which commits no step (its receiver records it with the execution's usage).
+   */
+  readonly usage?: Usage;
   readonly body: WireMessage;
 }
 
