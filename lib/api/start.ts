@@ -13,8 +13,8 @@ const MAX_POLL_PAUSE_MS = 250;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until the execution ends or `seconds` pass. */
-async function waitForEnd(
+/** Polls until the execution ends or `seconds` pass (`?wait=` of a start or of GET execution). */
+export async function waitForEnd(
   env: RouteEnv,
   tenant: string,
   id: string,

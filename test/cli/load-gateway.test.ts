@@ -12,6 +12,7 @@ import { runCli } from "./cli-process.ts";
 
 test("a wait the gateway cuts (504) is waited again; a refused wait counts by code, the run goes on", async () => {
   const waits = new Map<string, number>();
+  const starts: string[] = [];
   const server = createServer((request, response) => {
     request.resume();
     request.on("end", () => {
@@ -21,8 +22,12 @@ test("a wait the gateway cuts (504) is waited again; a refused wait counts by co
         response.end(JSON.stringify(body));
       };
       if (url === "/v1/apps") return reply(200, { apps: [{ name: "shop" }] });
-      const id = /executions\?wait=\d+$/.test(url) ? "wait" : "start";
-      if (id === "start") return reply(202, { id: "x", status: "running" });
+      // Waits are long polls of GET execution; the start is POSTed once, never again.
+      const wait = request.method === "GET" && /\/executions\/[^/?]+\?wait=\d+$/.test(url);
+      if (!wait) {
+        starts.push(`${request.method} ${url}`);
+        return reply(202, { id: "x", status: "running" });
+      }
       const n = (waits.get(url) ?? 0) + 1;
       waits.set(url, n);
       const total = [...waits.values()].reduce((a, b) => a + b, 0);
@@ -59,6 +64,8 @@ test("a wait the gateway cuts (504) is waited again; a refused wait counts by co
     assert.equal(report.succeeded, 2);
     assert.equal(report.unfinished, 1);
     assert.deepEqual(report.errors, { INVALID_INPUT: 1 });
+    assert.deepEqual(starts, Array(3).fill("POST /v1/apps/shop/workflows/W/executions"));
+    assert.equal(waits.size, 3, "each execution waited on by its own id");
   } finally {
     server.close();
   }

@@ -8,10 +8,11 @@ import {
   readHistory,
 } from "../../runtime/queries.ts";
 import { unwrapCursor, withCursor, wrapCursor } from "../cursor.ts";
-import { HISTORY_LIMIT, LIST_LIMIT } from "../deps.ts";
+import { HISTORY_LIMIT, LIST_LIMIT, MAX_WAIT_SECONDS } from "../deps.ts";
 import type { RouteGroup } from "../env.ts";
 import { HttpError } from "../errors.ts";
 import { bodyObject, integerParam, timeParam } from "../request.ts";
+import { waitForEnd } from "../start.ts";
 import { details, historyEvent, links, summary } from "../views.ts";
 
 /** The longest cancel reason, in characters (it is kept in the execution's history). */
@@ -78,10 +79,21 @@ export const executionRoutes: RouteGroup = (env) => {
       method: "GET",
       path: "/v1/apps/{app}/executions/{id}",
       operationId: "getExecution",
-      query: [],
+      query: ["wait"],
       run: async (ctx) => {
         env.checkApp(ctx);
-        const view = await env.findExecution(ctx);
+        const wait = integerParam(ctx, "wait", 0, MAX_WAIT_SECONDS);
+        let view = await env.findExecution(ctx);
+        // `?wait=N`: a long poll for the end — one request, not many GETs, and it starts
+        // nothing (a start retried to wait would re-send a first step that may still run).
+        let waitedMs: number | undefined;
+        if (wait !== undefined && wait > 0 && view.thread.status === "running") {
+          const since = env.now();
+          view =
+            (await waitForEnd(env, ctx.tenant, view.header.executionId, wait)) ??
+            (await env.findExecution(ctx));
+          waitedMs = env.now() - since;
+        }
         const [described, related, usage] = await Promise.all([
           describeExecution(view, env.codec, store, true, MAX_ANSWER_VALUE_BYTES),
           store.links(view.header),
@@ -95,6 +107,7 @@ export const executionRoutes: RouteGroup = (env) => {
             ...(related.redrives.length === 0 ? {} : { redrives: related.redrives }),
             cost: costOf(usage.usage, usage.complete),
           },
+          ...(waitedMs === undefined ? {} : { waitedMs }),
         };
       },
     },

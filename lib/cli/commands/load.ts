@@ -173,14 +173,15 @@ export async function runLoad(options: LoadOptions, io: CliIo): Promise<ExitCode
         count("LOAD_TIMEOUT");
         return;
       }
-      // The same id and input again, waiting: one long poll instead of many GETs. Ctrl-C
-      // cuts it: the execution is then reported unfinished.
+      // A long poll for the end: one request instead of many GETs, and never the start
+      // again (a retried start re-sends its first step, running its first activity
+      // twice while it still runs). Ctrl-C cuts it: the execution is then unfinished.
       let body: Record<string, unknown>;
       try {
         ({ body } = await client.request<Record<string, unknown>>(
-          "POST",
-          `${path}?wait=${Math.min(WAIT_SECONDS, left)}`,
-          { input, id },
+          "GET",
+          `/v1/apps/${seg(app)}/executions/${seg(id)}?wait=${Math.min(WAIT_SECONDS, left)}`,
+          undefined,
           { signal: stop.signal },
         ));
       } catch (error) {
