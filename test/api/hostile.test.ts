@@ -240,6 +240,11 @@ const queryCases: HttpCase[] = [
       path: `${EXEC}/hostile-wait/history?${q}`,
     }),
   ),
+  ...["wait=-1", "wait=30", "wait=1.5", "wait=abc", "wait=", "limit=1"].map((q) => ({
+    name: `get ?${q}`,
+    method: "GET",
+    path: `${EXEC}/hostile-wait?${q}`,
+  })),
   ...["wait=-1", "wait=30", "wait=1.5", "wait=abc", "wait=", "limit=1", "wait=1e3"].map((q) => ({
     name: `start ?${q}`,
     method: "POST",

@@ -229,7 +229,8 @@ test("cascade metrics and cascade load sign with --profile and --region too (rea
         avgDurationMs: 12,
         percentiles: { p50: 8, p95: 45, p99: 200 },
       };
-    if (method === "POST" && path.includes("?wait="))
+    // The wait is a long poll of GET execution, never the start again.
+    if (method === "GET" && /^\/v1\/apps\/shop\/executions\/[^/?]+\?wait=/.test(path))
       return { id: "x", status: "succeeded", durationMs: 7 };
     if (method === "POST" && path.startsWith("/v1/apps/shop/workflows/W/executions"))
       return { id: "x", status: "running" };
