@@ -22,13 +22,17 @@ import { isPaged, itemOf } from "./items/fan-out.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
 import { TRANSITIONS } from "./unit-of-work.ts";
 
-/** The message that starts branch `index` of a join. */
-export async function branchMessage(
+/**
+ * The message that starts branch `index` of a join.
+ * @param resent true when sent again, not by the fan-out: its first run reads its thread.
+ */
+async function branchMessage(
   rt: RuntimeContext,
   header: ExecutionHeader,
   join: JoinState,
   inputs: JsonValue,
   index: number,
+  resent: boolean,
 ): Promise<WireMessage> {
   const spec = isPaged(inputs)
     ? mapItemSpec(join, index, await itemOf(rt, inputs.pages, index))
@@ -47,8 +51,9 @@ export async function branchMessage(
     flow: spec.flow,
     input: await rt.codec.store(spec.input, header),
     ...(spec.map ? { mapIndex: spec.map.index } : {}),
-    // ANY and AT_LEAST drop the branches they no longer need: their first run checks.
-    check: join.waitForAll ? "cancel" : "thread",
+    // ANY and AT_LEAST drop the branches they no longer need, and a branch started again
+    // may have run already: their first run reads its thread.
+    check: join.waitForAll && !resent ? "cancel" : "thread",
     ...resumeOf(join, index),
   };
 }
@@ -96,6 +101,17 @@ export function cancelBranchMessages(
   return out;
 }
 
+/** How branch starts are sent: by the fan-out (with the join to create), or again. */
+export interface BranchStartOptions {
+  /** The join as the fan-out created it, for a page message to create if it is missing. */
+  readonly create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] };
+  /**
+   * Sent again (a redelivered report's re-derived starts, a stored outbox, the
+   * reconciler): each branch's first run reads its thread, so one that ran is not run again.
+   */
+  readonly resent?: boolean;
+}
+
 /**
  * The messages that start branches `indexes` of a join: the first page's starts, and
  * past `BRANCH_PAGE` the message that starts the rest a page at a time.
@@ -106,18 +122,19 @@ export async function branchStartMessages(
   join: JoinState,
   inputs: JsonValue,
   indexes: readonly number[],
-  create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] },
+  options: BranchStartOptions = {},
 ): Promise<OutMessage[]> {
+  const resent = options.resent === true;
   const { page, rest } = pageOf(indexes);
   const out: OutMessage[] = [];
   for (const index of page) {
     out.push({
       mid: MESSAGE_IDS.branch(join.id, index),
       queue: TRANSITIONS,
-      body: await branchMessage(rt, header, join, inputs, index),
+      body: await branchMessage(rt, header, join, inputs, index, resent),
     });
   }
-  if (rest) out.push(branchPageMessage(header, join.id, rest, create));
+  if (rest) out.push(branchPageMessage(header, join.id, rest, options));
   return out;
 }
 
@@ -147,8 +164,9 @@ export function branchPageMessage(
   header: ExecutionHeader,
   joinId: string,
   range: { from: number; to: number },
-  create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] },
+  options: BranchStartOptions = {},
 ): OutMessage {
+  const { create, resent } = options;
   return {
     mid: MESSAGE_IDS.branchPage(joinId, range.from),
     queue: TRANSITIONS,
@@ -159,6 +177,7 @@ export function branchPageMessage(
       indexes: [],
       range,
       ...(create ? { create } : {}),
+      ...(resent ? { resent: true } : {}),
     },
   };
 }

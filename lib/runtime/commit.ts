@@ -16,7 +16,7 @@ import type { ExecutionHeader, StoredThread, ThreadRecord } from "../core/ports.
 import { withParent } from "./budget.ts";
 import { type RuntimeContext, runningKey } from "./context.ts";
 import { RuntimeError } from "./errors.ts";
-import { fitMessages, outboxOf, type Prepared, prepare } from "./outbox.ts";
+import { fitMessages, type Prepared, prepare, resentOutbox } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /** Conditional-write conflicts retried in one invocation before the message is left to redelivery. */
@@ -112,7 +112,7 @@ export async function resend(
     }
     if (record.thread.id === ROOT_THREAD && record.thread.status !== "running")
       work.batch.end(record);
-    const messages = outboxOf(record);
+    const messages = resentOutbox(record);
     await fitMessages(rt, header, messages);
     work.dispatch(messages);
   }

@@ -204,7 +204,11 @@ async function applyJoinReports(
     let closedBy = record.closedBy;
     let outputs = record.outputs;
     let causedBy = record.causedBy;
-    const caused: { report: JoinReport; commands: readonly Command[]; fresh?: true }[] = [];
+    const caused: {
+      report: JoinReport;
+      commands: readonly Command[];
+      how: { fresh?: true; resent?: true };
+    }[] = [];
     let changed = false;
     for (const report of reports) {
       const step = report.apply(join);
@@ -217,7 +221,7 @@ async function applyJoinReports(
         if (mine.length > 0 && join.status === "open")
           commands.push({ type: "StartBranches", joinId, indexes: mine });
         if (closedBy === report.mid) commands.push(...closingCommands(join));
-        if (commands.length > 0) caused.push({ report, commands });
+        if (commands.length > 0) caused.push({ report, commands, how: { resent: true } });
         continue;
       }
       changed = true;
@@ -232,7 +236,7 @@ async function applyJoinReports(
         outputs = { ...outputs, [String(report.output.index)]: report.output.value };
       causedBy = report.mid;
       join = step.join;
-      caused.push({ report, commands: step.commands, fresh: true });
+      caused.push({ report, commands: step.commands, how: { fresh: true } });
     }
     const next: JoinRecord = {
       ...record,
@@ -247,28 +251,35 @@ async function applyJoinReports(
     if (changed && !(await store.putJoin(next, record.version, expires))) return CONFLICT;
     const target = changed ? next : record;
     const out: { report: JoinReport; messages: OutMessage[] }[] = [];
-    for (const { report, commands, fresh } of caused)
-      out.push({ report, messages: await joinMessages(rt, target, commands, fresh) });
+    for (const { report, commands, how } of caused)
+      out.push({ report, messages: await joinMessages(rt, target, commands, how) });
     return { value: out };
   });
 }
 
 /**
  * The messages of a join's commands; their ids name the join, so every copy dedupes.
- * @param fresh true for the commands of the write that closed the join (see `fresh`).
+ * @param how `fresh` for the commands of the write that closed the join (see the
+ *   `join-complete` message's `fresh`); `resent` for commands derived again, whose
+ *   branches may have run already (they read their thread before their first run).
  */
 export async function joinMessages(
   rt: RuntimeContext,
   record: JoinRecord,
   commands: readonly Command[],
-  fresh?: true,
+  how: { readonly fresh?: true; readonly resent?: true } = {},
 ): Promise<OutMessage[]> {
+  const { fresh, resent } = how;
   const out: OutMessage[] = [];
   const header = record.header;
   for (const command of commands) {
     if (command.type === "StartBranches") {
       const inputs = await rt.codec.load(record.inputs);
-      out.push(...(await branchStartMessages(rt, header, record.join, inputs, command.indexes)));
+      out.push(
+        ...(await branchStartMessages(rt, header, record.join, inputs, command.indexes, {
+          resent: resent === true,
+        })),
+      );
     } else if (command.type === "CancelBranches") {
       out.push(
         ...cancelBranchMessages(
@@ -341,10 +352,22 @@ export async function startBranches(
     // The next page goes out once this one is sent: a join that closes meanwhile stops
     // the pages still to come.
     if (end < range.to)
-      work.dispatch([branchPageMessage(body.header, body.joinId, { from: end, to: range.to })]);
+      work.dispatch([
+        branchPageMessage(
+          body.header,
+          body.joinId,
+          { from: end, to: range.to },
+          { resent: body.resent === true },
+        ),
+      ]);
   }
   work.dispatch(
-    await joinMessages(rt, join, [{ type: "StartBranches", joinId: body.joinId, indexes }]),
+    await joinMessages(
+      rt,
+      join,
+      [{ type: "StartBranches", joinId: body.joinId, indexes }],
+      body.resent ? { resent: true } : {},
+    ),
   );
 }
 

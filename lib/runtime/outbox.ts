@@ -42,7 +42,6 @@ import { TRANSITIONS } from "./unit-of-work.ts";
 import { wideJoinOf } from "./wide-joins.ts";
 
 export {
-  branchMessage,
   branchPageMessage,
   branchStartMessages,
   cancelBranchMessages,
@@ -220,7 +219,9 @@ export async function prepare(
           ...(join.wide ? { wide: join.wide } : {}),
         };
         outbox.push(
-          ...(await branchStartMessages(rt, header, join.join, inputs, command.indexes, create)),
+          ...(await branchStartMessages(rt, header, join.join, inputs, command.indexes, {
+            create,
+          })),
         );
         // Stored as one line, as a range when wide: a fan-out of 100,000 items must not
         // fill the thread's item.
@@ -236,6 +237,8 @@ export async function prepare(
               ? { indexes: [], range }
               : { indexes: [...command.indexes] }),
             create,
+            // Only ever sent again (the live starts are the messages above).
+            resent: true,
           },
         });
         break;
@@ -394,6 +397,19 @@ export function outboxOf(record: ThreadRecord): OutMessage[] {
     message.body.kind === "run" && message.body.thread === undefined
       ? { ...message, body: { ...message.body, thread: record.thread, version: record.version } }
       : message,
+  );
+}
+
+/**
+ * A committed step's outbox, to send again (a redelivery whose step is committed, the
+ * reconciler, a retried call): its runs read their thread first (`check: "thread"`), so
+ * a run whose activity ran and committed already does not run it again.
+ */
+export function resentOutbox(record: ThreadRecord): OutMessage[] {
+  return outboxOf(record).map((m) =>
+    m.body.kind === "run" && m.body.check !== "thread"
+      ? { ...m, body: { ...m.body, check: "thread" } }
+      : m,
   );
 }
 

@@ -11,7 +11,7 @@ import { applyEvent, resend } from "./commit.ts";
 import { type RuntimeContext, runningKey } from "./context.ts";
 import { joinMessages } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import { fitMessages, outboxOf, summaryOf } from "./outbox.ts";
+import { fitMessages, outboxOf, resentOutbox, summaryOf } from "./outbox.ts";
 import { resendLazyStart } from "./recovery.ts";
 import type { Work } from "./unit-of-work.ts";
 import { repairWideJoin } from "./wide-joins.ts";
@@ -132,16 +132,24 @@ async function repair(
   }
   const all = [latest, ...(await store.branchThreads(header))];
   const threads = all.filter((r) => r.thread.status === "running" && now - r.committedAt >= idleMs);
+  // Something of the execution committed within the activity grace: its branches, or
+  // the activity a join's continuation runs (continuation.ts), may still be running.
+  const recent = all.some((r) => now - r.committedAt < graceMs);
   let resent = 0;
   for (const record of threads) {
-    const activity = record.thread.waiting?.kind === "activity";
-    if (activity && now - record.committedAt < graceMs) continue;
+    const waiting = record.thread.waiting;
+    if (waiting?.kind === "activity" && now - record.committedAt < graceMs) continue;
+    // A thread waiting for a join that exists: its outbox would start every branch
+    // again, or (the join closed) continue it beside the continuation's own run. Only
+    // once nothing has committed for the grace; a join never written is re-sent now.
+    if (waiting?.kind === "join" && recent && (await store.getJoin(header, waiting.joinId)))
+      continue;
     // Once per step and process: a thread that stays idle (it waits for an event) is
     // not sent its outbox again every round.
     const key = runningKey(header, `${record.thread.id}#${record.version}`);
     if (rt.reconciled.has(key)) continue;
     // A timer or retry still due later is on its way: sending it again would double it.
-    const messages = outboxOf(record).filter(
+    const messages = resentOutbox(record).filter(
       (m) => m.notBefore === undefined || m.notBefore <= now,
     );
     if (messages.length === 0) continue;
@@ -207,9 +215,12 @@ async function repairJoins(
     const messages = unreported.flatMap((r) => outboxOf(r));
     if (unstarted.length > 0)
       messages.push(
-        ...(await joinMessages(rt, record, [
-          { type: "StartBranches", joinId: record.join.id, indexes: unstarted },
-        ])),
+        ...(await joinMessages(
+          rt,
+          record,
+          [{ type: "StartBranches", joinId: record.join.id, indexes: unstarted }],
+          { resent: true },
+        )),
       );
     if (messages.length === 0) continue;
     await fitMessages(rt, header, messages);

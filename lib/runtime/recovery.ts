@@ -7,7 +7,7 @@ import { ROOT_THREAD } from "../core/engine/index.ts";
 import type { ExecutionHeader, OutMessage, ThreadRecord } from "../core/ports.ts";
 import { findCaused, RECENT_STEPS, resend } from "./commit.ts";
 import type { RuntimeContext } from "./context.ts";
-import { fitMessages, outboxOf } from "./outbox.ts";
+import { fitMessages, resentOutbox } from "./outbox.ts";
 import type { Work } from "./unit-of-work.ts";
 
 /**
@@ -46,7 +46,7 @@ export async function resendLazyStart(
   summary: ThreadRecord,
 ): Promise<void> {
   // Its timers too: they went in the same send (a second firing changes nothing).
-  const messages = outboxOf(summary).map((m) =>
+  const messages = resentOutbox(summary).map((m) =>
     m.body.kind === "run" ? { ...m, body: { ...m.body, events: summary.events } } : m,
   );
   await fitMessages(rt, summary.header, messages);

@@ -338,7 +338,9 @@ export async function repairWideJoin(
   }
   if (unstarted.length > 0) {
     const values = await rt.codec.load(record.inputs);
-    messages.push(...(await branchStartMessages(rt, header, join, values, unstarted)));
+    messages.push(
+      ...(await branchStartMessages(rt, header, join, values, unstarted, { resent: true })),
+    );
   }
   return { key: `${join.id}@${record.version}/${ended.size}`, messages };
 }

@@ -134,6 +134,12 @@ export type WireMessage =
         readonly inputs: Stored;
         readonly wide?: JoinRecord["wide"];
       };
+      /**
+       * Sent again (a stored outbox, the reconciler), not by the fan-out itself: each
+       * branch it starts reads its thread before its first run (`check: "thread"`), so
+       * a branch that ran already is not run again.
+       */
+      readonly resent?: true;
     }
   | {
       /** A thread started waiting for an event: deliver one that arrived early, if any. */
