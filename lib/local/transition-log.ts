@@ -4,6 +4,7 @@
  * Text for people by default, one JSON object per line for machines.
  */
 
+import { ROOT_THREAD } from "../core/engine/index.ts";
 import type { HistoryEvent } from "../core/engine/types.ts";
 import type { ExecutionHeader, ExecutionStore, ThreadRecord } from "../core/ports.ts";
 
@@ -132,26 +133,57 @@ export function formatRuntimeLine(line: string, format: LogFormat): string | und
   return `${clock(Number.isNaN(at) ? Date.now() : at)} ${String(workflow ?? "")} ${String(execution ?? "")} ${String(state ?? "")} [${String(level ?? "info")}] ${String(message ?? "")}${extra}${typeof attempt === "number" && attempt > 1 ? ` (attempt ${attempt})` : ""}`;
 }
 
+/** Lazy starts whose summary's events were reported, until their first step is written. */
+const MAX_PENDING_STARTS = 10_000;
+
 /**
  * Wraps a store so the history of every committed step is also reported, after it is
- * written: a step's events are written with the step itself.
+ * written: a step's events are written with the step itself. A lazy start's events are
+ * reported with its summary (step 0, written at once), not when its first activity has
+ * ended; the root's first step, which holds them again, reports only what follows.
  */
 export function observeHistory(
   store: ExecutionStore,
   onEvents: (header: ExecutionHeader, events: readonly HistoryEvent[]) => void,
 ): ExecutionStore {
+  // Per execution, the last root event its summary reported.
+  const started = new Map<string, number>();
+  const key = (header: ExecutionHeader) => `${header.tenant}\u0000${header.executionId}`;
+  const report = (header: ExecutionHeader, events: readonly HistoryEvent[]) => {
+    if (events.length === 0) return;
+    try {
+      onEvents(header, events);
+    } catch {
+      // A log line must never fail a transition.
+    }
+  };
   return new Proxy(store, {
     get(target, property, receiver) {
+      if (property === "createExecution") {
+        return async (record: ThreadRecord, expiresAt?: number) => {
+          const result = await target.createExecution(record, expiresAt);
+          const last = record.events.at(-1);
+          if (result.created && record.version === 0 && last) {
+            if (started.size >= MAX_PENDING_STARTS) started.clear();
+            started.set(key(record.header), last.seq);
+            report(record.header, record.events);
+          }
+          return result;
+        };
+      }
       if (property === "putThread") {
         return async (record: ThreadRecord, expected: number, expiresAt?: number) => {
           const written = await target.putThread(record, expected, expiresAt);
-          if (written && record.events.length > 0) {
-            try {
-              onEvents(record.header, record.events);
-            } catch {
-              // A log line must never fail a transition.
+          if (!written) return written;
+          let events = record.events;
+          if (record.thread.id === ROOT_THREAD && record.version === 1) {
+            const reported = started.get(key(record.header));
+            if (reported !== undefined) {
+              started.delete(key(record.header));
+              events = events.filter((e) => e.thread !== ROOT_THREAD || e.seq > reported);
             }
           }
+          report(record.header, events);
           return written;
         };
       }

@@ -20,12 +20,20 @@ states:
 states:
   - { name: AwaitGo, type: WaitForEvent, event: go, timeout: 60s, result: $.go, end: true }
 `,
+  "workflows/slow.yaml": `name: Slow
+states:
+  - { name: Nap, type: Task, resource: "urn:cascade:activity:nap", result: $.napped, end: true }
+`,
   "workflows/failing.yaml": `name: Failing
 states:
   - { name: Boom, type: Fail, error: Nope, cause: "no luck" }
 `,
   "activities/index.ts": `export async function shout(input: { word?: string }) {
   return String(input.word ?? "").toUpperCase();
+}
+export async function nap(input: { ms: number }) {
+  await new Promise((resolve) => setTimeout(resolve, input.ms));
+  return true;
 }
 `,
 };
@@ -81,6 +89,23 @@ test("process start (the seed's form) prints the id; get shows the output", asyn
   assert.equal(text.code, 0);
   assert.match(text.stdout, /^status\s+succeeded$/m);
   assert.match(text.stdout, /^output\s+\{"word":"hi","shout":"HI"\}$/m);
+});
+
+test("the log says an execution started at once, not when its first activity ends, and once", async () => {
+  const id = (
+    await cli("process", "start", "--app", "shop", "--workflow", "Slow", "--input", '{"ms":3000}')
+  ).stdout.trim();
+  const mine = (event: string) => (line: string) =>
+    line.includes(`"execution":"${id}"`) && line.includes(`"event":"${event}"`);
+  await dev?.waitForLine(mine("ExecutionStarted"), 2_500);
+  await dev?.waitForLine(mine("ActivityScheduled"), 500);
+  const during = json(await cli("process", "get", id, "--app", "shop", "--format", "json"));
+  assert.equal(during.status, "running", "the line came while the activity still ran");
+  assert.equal((await waitEnded(id)).status, "succeeded");
+  await dev?.waitForLine(mine("ExecutionSucceeded"), 2_000);
+  for (const event of ["ExecutionStarted", "StateEntered", "ActivityScheduled"])
+    assert.equal(dev?.lines.filter(mine(event)).length, 1, `one ${event} line`);
+  assert.equal(dev?.lines.filter(mine("ActivitySucceeded")).length, 1);
 });
 
 test("sync start with --wait prints the ended execution; a failed one exits 2", async () => {
