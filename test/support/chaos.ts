@@ -436,7 +436,10 @@ class VirtualTimeout {
 
 export type PortKind = "store" | "payloads" | "queue";
 
-const READ = /^(get|read|list|peek|last|query|scan|find|describe|load|fetch|has|count)|Threads$/;
+// The store's reads by name: `recentSteps`, `stateAt`, `cancelRequested` and the others
+// below read, and are neither crashed around nor counted as writes.
+const READ =
+  /^(get|read|list|peek|last|query|scan|find|describe|load|fetch|has|count|recent|stateAt$|cancelRequested$|eventWaiters$|bufferedEventConsumer$|links$|usageOf$)|Threads$/;
 
 function isWrite(kind: PortKind, name: string): boolean {
   if (kind === "queue") return name === "send";
