@@ -9,13 +9,7 @@ import {
   mapItemSpec,
 } from "../core/engine/index.ts";
 import type { JsonValue } from "../core/expr/index.ts";
-import type {
-  ExecutionHeader,
-  JoinRecord,
-  OutMessage,
-  Stored,
-  WireMessage,
-} from "../core/ports.ts";
+import type { ExecutionHeader, OutMessage, WireMessage } from "../core/ports.ts";
 import { BRANCH_PAGE } from "./budget.ts";
 import type { RuntimeContext } from "./context.ts";
 import { isPaged, itemOf } from "./items/fan-out.ts";
@@ -104,12 +98,12 @@ export function cancelBranchMessages(
 /** How branch starts are sent: by the fan-out (with the join to create), or again. */
 export interface BranchStartOptions {
   /** The join as the fan-out created it, for a page message to create if it is missing. */
-  readonly create?: { join: JoinState; inputs: Stored; wide?: JoinRecord["wide"] };
+  readonly create?: Extract<WireMessage, { kind: "start-branches" }>["create"];
   /**
    * Sent again (a redelivered report's re-derived starts, a stored outbox, the
    * reconciler): each branch's first run reads its thread, so one that ran is not run again.
    */
-  readonly resent?: boolean;
+  readonly resent?: boolean | undefined;
 }
 
 /**
@@ -124,7 +118,7 @@ export async function branchStartMessages(
   indexes: readonly number[],
   options: BranchStartOptions = {},
 ): Promise<OutMessage[]> {
-  const resent = options.resent === true;
+  const resent = options.resent ?? false;
   const { page, rest } = pageOf(indexes);
   const out: OutMessage[] = [];
   for (const index of page) {

@@ -207,7 +207,7 @@ async function applyJoinReports(
     const caused: {
       report: JoinReport;
       commands: readonly Command[];
-      how: { fresh?: true; resent?: true };
+      how: JoinMessagesHow;
     }[] = [];
     let changed = false;
     for (const report of reports) {
@@ -257,6 +257,12 @@ async function applyJoinReports(
   });
 }
 
+/** How a join's commands became messages: see `joinMessages`. */
+interface JoinMessagesHow {
+  readonly fresh?: true;
+  readonly resent?: boolean | undefined;
+}
+
 /**
  * The messages of a join's commands; their ids name the join, so every copy dedupes.
  * @param how `fresh` for the commands of the write that closed the join (see the
@@ -267,7 +273,7 @@ export async function joinMessages(
   rt: RuntimeContext,
   record: JoinRecord,
   commands: readonly Command[],
-  how: { readonly fresh?: true; readonly resent?: true } = {},
+  how: JoinMessagesHow = {},
 ): Promise<OutMessage[]> {
   const { fresh, resent } = how;
   const out: OutMessage[] = [];
@@ -277,7 +283,7 @@ export async function joinMessages(
       const inputs = await rt.codec.load(record.inputs);
       out.push(
         ...(await branchStartMessages(rt, header, record.join, inputs, command.indexes, {
-          resent: resent === true,
+          resent,
         })),
       );
     } else if (command.type === "CancelBranches") {
@@ -357,17 +363,14 @@ export async function startBranches(
           body.header,
           body.joinId,
           { from: end, to: range.to },
-          { resent: body.resent === true },
+          { resent: body.resent },
         ),
       ]);
   }
   work.dispatch(
-    await joinMessages(
-      rt,
-      join,
-      [{ type: "StartBranches", joinId: body.joinId, indexes }],
-      body.resent ? { resent: true } : {},
-    ),
+    await joinMessages(rt, join, [{ type: "StartBranches", joinId: body.joinId, indexes }], {
+      resent: body.resent,
+    }),
   );
 }
 

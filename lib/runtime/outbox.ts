@@ -237,8 +237,6 @@ export async function prepare(
               ? { indexes: [], range }
               : { indexes: [...command.indexes] }),
             create,
-            // Only ever sent again (the live starts are the messages above).
-            resent: true,
           },
         });
         break;
@@ -402,15 +400,17 @@ export function outboxOf(record: ThreadRecord): OutMessage[] {
 
 /**
  * A committed step's outbox, to send again (a redelivery whose step is committed, the
- * reconciler, a retried call): its runs read their thread first (`check: "thread"`), so
- * a run whose activity ran and committed already does not run it again.
+ * reconciler, a retried call): its runs read their thread first (`check: "thread"`), and
+ * so do the first runs of the branches its fan-out starts (`resent`), so an activity
+ * that ran and committed already does not run again.
  */
 export function resentOutbox(record: ThreadRecord): OutMessage[] {
-  return outboxOf(record).map((m) =>
-    m.body.kind === "run" && m.body.check !== "thread"
-      ? { ...m, body: { ...m.body, check: "thread" } }
-      : m,
-  );
+  return outboxOf(record).map((m) => {
+    if (m.body.kind === "run" && m.body.check !== "thread")
+      return { ...m, body: { ...m.body, check: "thread" } };
+    if (m.body.kind === "start-branches") return { ...m, body: { ...m.body, resent: true } };
+    return m;
+  });
 }
 
 /** The summary of an ended execution as listed: the root's last step without its data, outbox and history. */

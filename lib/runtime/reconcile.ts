@@ -11,7 +11,7 @@ import { applyEvent, resend } from "./commit.ts";
 import { type RuntimeContext, runningKey } from "./context.ts";
 import { joinMessages } from "./joins.ts";
 import { MESSAGE_IDS } from "./message-ids.ts";
-import { fitMessages, outboxOf, resentOutbox, summaryOf } from "./outbox.ts";
+import { fitMessages, resentOutbox, summaryOf } from "./outbox.ts";
 import { resendLazyStart } from "./recovery.ts";
 import type { Work } from "./unit-of-work.ts";
 import { repairWideJoin } from "./wide-joins.ts";
@@ -212,7 +212,7 @@ async function repairJoins(
     const unreported = [...branches.values()].filter(
       (r) => r.thread.status !== "running" && !ended.has(r.thread.parent?.index ?? -1),
     );
-    const messages = unreported.flatMap((r) => outboxOf(r));
+    const messages = unreported.flatMap((r) => resentOutbox(r));
     if (unstarted.length > 0)
       messages.push(
         ...(await joinMessages(

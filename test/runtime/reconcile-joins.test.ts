@@ -6,8 +6,8 @@
  * what was lost is sent again, and the branches that ran already do not run again
  * (their starts are marked `resent`: each first run reads its thread), and a run a
  * redelivery sends again reads its thread too. Each test failed on 4f6cc5b: an activity
- * ran twice (the first two and the last), the lost continuation was sent within the
- * grace, a branch that had run ran again.
+ * ran twice (the first two and the last two), the lost continuation was sent within
+ * the grace, a branch that had run ran again.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -69,56 +69,51 @@ for (const blocked of ["slow", "combine"] as const) {
   });
 }
 
-test("after the grace, a lost continuation is sent again and no branch runs again", async () => {
-  const { stack, calls } = counted();
-  await stack.runtime.startExecution("Order", {}, { id: "l-1" });
+/** Delivers every message one at a time, as one consumer would, losing the runs of `state`. */
+async function deliverLosing(stack: ReturnType<typeof memoryStack>, state: string) {
   const queue = stack.queues.queue(TRANSITIONS);
-  // Deliver until Combine's run (the join's continuation) is queued, and lose it.
+  let lost = 0;
   for (;;) {
     const [message] = await queue.receive(1);
-    assert.ok(message, "Combine's run is queued at some point");
+    if (!message) return lost;
     await queue.delete([message.receipt]);
     const body = message.envelope.body;
-    if (body.kind === "run" && body.state === "Combine") break;
-    await stack.runtime.handle(message.envelope, message.receiveCount);
+    if (body.kind === "run" && body.state === state) lost++;
+    else await stack.runtime.handle(message.envelope, message.receiveCount);
   }
-  await stack.drain();
-  assert.equal((await stack.execution("l-1"))?.thread.status, "running");
-  const early = await stack.runtime.reconcile({ idleMs: 0 });
-  assert.deepEqual(early.repaired, [], "within the grace Combine may still be running");
+}
+
+/** Past the grace, the reconciler repairs execution `id`, which then succeeds. */
+async function repairedAfterGrace(stack: ReturnType<typeof memoryStack>, id: string) {
   stack.advance(GRACE_MS + 1_000);
   const report = await stack.runtime.reconcile({});
   assert.deepEqual(
     report.repaired.map((r) => r.executionId),
-    ["l-1"],
+    [id],
   );
   await stack.drain();
-  assert.equal((await stack.execution("l-1"))?.thread.status, "succeeded");
+  assert.equal((await stack.execution(id))?.thread.status, "succeeded");
+}
+
+test("after the grace, a lost continuation is sent again and no branch runs again", async () => {
+  const { stack, calls } = counted();
+  await stack.runtime.startExecution("Order", {}, { id: "l-1" });
+  // Combine's run (the join's continuation) is lost.
+  assert.equal(await deliverLosing(stack, "Combine"), 1, "Combine's run is queued once");
+  assert.equal((await stack.execution("l-1"))?.thread.status, "running");
+  const early = await stack.runtime.reconcile({ idleMs: 0 });
+  assert.deepEqual(early.repaired, [], "within the grace Combine may still be running");
+  await repairedAfterGrace(stack, "l-1");
   assert.deepEqual(calls, { validate: 1, check: 1, slow: 1, combine: 1 });
 });
 
 test("after the grace, a fan-out's lost branch starts are sent again; a branch that ran does not run again", async () => {
   const { stack, calls } = counted();
   await stack.runtime.startExecution("Order", {}, { id: "b-1" });
-  const queue = stack.queues.queue(TRANSITIONS);
-  // Deliver everything but the Credit branch's start, which is lost.
-  for (;;) {
-    const [message] = await queue.receive(1);
-    if (!message) break;
-    await queue.delete([message.receipt]);
-    const body = message.envelope.body;
-    if (body.kind === "run" && body.state === "Credit") continue;
-    await stack.runtime.handle(message.envelope, message.receiveCount);
-  }
+  // Everything is delivered but the Credit branch's start, which is lost.
+  assert.equal(await deliverLosing(stack, "Credit"), 1);
   assert.deepEqual(calls, { validate: 1, check: 1 });
-  stack.advance(GRACE_MS + 1_000);
-  const report = await stack.runtime.reconcile({});
-  assert.deepEqual(
-    report.repaired.map((r) => r.executionId),
-    ["b-1"],
-  );
-  await stack.drain();
-  assert.equal((await stack.execution("b-1"))?.thread.status, "succeeded");
+  await repairedAfterGrace(stack, "b-1");
   assert.deepEqual(calls, { validate: 1, check: 1, slow: 1, combine: 1 });
 });
 
@@ -173,4 +168,67 @@ states:
   await stack.drain();
   assert.equal((await stack.execution("t-1"))?.thread.status, "succeeded");
   assert.deepEqual(calls, { a: 1, b: 1, c: 1 });
+});
+
+test("a redelivered report derives its refill again; the refilled item, which ran, does not run again", async () => {
+  const calls: number[] = [];
+  const stack = memoryStack({
+    workflows: [
+      {
+        file: "each.yaml",
+        source: `name: Each
+states:
+  - name: Items
+    type: Map
+    items: "{{ $.items }}"
+    max_concurrency: 1
+    iterator:
+      - { name: Work, type: Task, resource: "urn:cascade:activity:work", next: Which }
+      - name: Which
+        type: Choice
+        choices:
+          - condition: "{{ $ == 1 }}"
+            next: Rest
+        default: Done
+      - { name: Rest, type: Wait, duration: 120s, end: true }
+      - { name: Done, type: Pass, end: true }
+    end: true
+`,
+      },
+    ],
+    activities: {
+      work: (input: number) => {
+        calls.push(input);
+        return input;
+      },
+    },
+  });
+  await stack.runtime.startExecution("Each", { items: [0, 1] }, { id: "e-1" });
+  const queue = stack.queues.queue(TRANSITIONS);
+  const take = async (what: string) => {
+    const [message] = await queue.receive(1);
+    assert.ok(message, what);
+    return message;
+  };
+  // Item 0's run commits its end, and its report starts item 1 (max_concurrency 1); its
+  // delete is lost, so it comes back in 30 s.
+  let first = await take("item 0's run");
+  while (!(first.envelope.body.kind === "run" && first.envelope.body.state === "Work")) {
+    await stack.runtime.handle(first.envelope, first.receiveCount);
+    await queue.delete([first.receipt]);
+    first = await take("item 0's run");
+  }
+  await stack.runtime.handle(first.envelope, first.receiveCount);
+  await queue.release(first.receipt, 30_000);
+  // Item 1 runs and waits in Rest (120 s).
+  const second = await take("item 1's run");
+  assert.equal(second.envelope.body.kind, "run");
+  await stack.runtime.handle(second.envelope, second.receiveCount);
+  await queue.delete([second.receipt]);
+  assert.deepEqual(calls, [0, 1]);
+  // Item 0's redelivery re-derives the refill: item 1 is started again, and stops.
+  stack.advance(31_000);
+  await stack.drain();
+  assert.equal((await stack.execution("e-1"))?.thread.status, "succeeded");
+  assert.deepEqual(calls, [0, 1]);
 });

@@ -135,11 +135,11 @@ export type WireMessage =
         readonly wide?: JoinRecord["wide"];
       };
       /**
-       * Sent again (a stored outbox, the reconciler), not by the fan-out itself: each
-       * branch it starts reads its thread before its first run (`check: "thread"`), so
-       * a branch that ran already is not run again.
+       * Sent again (a stored outbox, set as it is re-sent; the reconciler), not by the
+       * fan-out itself: each branch it starts reads its thread before its first run
+       * (`check: "thread"`), so a branch that ran already is not run again.
        */
-      readonly resent?: true;
+      readonly resent?: boolean;
     }
   | {
       /** A thread started waiting for an event: deliver one that arrived early, if any. */
